@@ -15,6 +15,7 @@ type opKind uint8
 // list, so it is the one answer to "what is supported?".
 const (
 	opLeaf opKind = iota // parameters, inputs, variables, constants
+	opParam // a parameter recorded on a tape
 	opMatMul
 	opAdd
 	opMul
@@ -35,7 +36,7 @@ const (
 )
 
 var opNames = [numOps]string{
-	opLeaf: "Leaf", opMatMul: "MatMul", opAdd: "Add", opMul: "Mul", opNeg: "Neg",
+	opLeaf: "Leaf", opParam: "Param", opMatMul: "MatMul", opAdd: "Add", opMul: "Mul", opNeg: "Neg",
 	opSquare: "Square", opPow: "Pow", opSin: "Sin", opCos: "Cos", opExp: "Exp",
 	opLog: "Log", opTanh: "Tanh", opSigmoid: "Sigmoid", opReLU: "ReLU", opSum: "Sum",
 	opMean: "Mean", opSoftmaxCrossEntropy: "SoftmaxCrossEntropy",
@@ -53,6 +54,8 @@ func (k opKind) String() string {
 // the inputs that need one.
 func backward[T tensor.Float](t *Tape[T], v *Value[T], e uint64) {
 	switch v.op {
+	case opParam:
+		t.accumulate(v.in[0], v.grad.Data(), v.Shape().Cols, e)
 	case opMatMul:
 		matMulBackward(t, v, e)
 	case opAdd:

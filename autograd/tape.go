@@ -116,6 +116,20 @@ func (t *Tape[T]) Var(x *tensor.Dense[T]) *Value[T] {
 	return v
 }
 
+// Param records parameter p on t, for operations whose other operands are
+// not on a tape either (a weight-decay term Sum(Square(W)), a loss that is
+// a function of the parameters alone). The result shares p's data;
+// Backward adds its gradient into p's. An operation that already has an
+// operand on t can take p directly.
+func (t *Tape[T]) Param(p *Value[T]) *Value[T] {
+	if !p.IsParam() {
+		panic(fmt.Sprintf("autograd: Param: %v is not a parameter", p))
+	}
+	v := t.record(opParam, p, nil)
+	v.data = p.data
+	return v
+}
+
 // Scalar records a 1×1 variable holding x: shorthand for Var of a scalar.
 func (t *Tape[T]) Scalar(x T) *Value[T] {
 	v := t.node(opLeaf, 1, 1, nil, nil)
