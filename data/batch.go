@@ -1,0 +1,291 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+
+	"github.com/flowgrad/flowgrad/tensor"
+)
+
+// ErrBatchSize is wrapped by the error a [Batcher] or [Stream] constructor
+// returns for a batch size that does not fit: B < 1, or for a Batcher
+// B > N.
+var ErrBatchSize = errors.New("bad batch size")
+
+// Batch is one minibatch: B examples as a B×Features float32 matrix of
+// values pixel/255 in [0, 1], and their B labels.
+//
+// A Batch's X and Labels are buffers owned by the Batcher or Stream that
+// produced it: they are valid until the next batch is requested, which
+// overwrites them. Copy what must live longer.
+type Batch struct {
+	X      *tensor.Dense[float32] // B×Features
+	Labels []int                  // len B, each in 0..Classes−1
+	// Epoch is the epoch the batch belongs to (0 for the first; always 0
+	// for a Stream) and Index its position in it: 0 for the first batch of
+	// an epoch, 1 for the next, … (for a Stream: batches served so far).
+	Epoch, Index int
+}
+
+// Size returns B, the number of examples in the batch.
+func (b Batch) Size() int { return len(b.Labels) }
+
+// Batcher serves a dataset's examples as minibatches of B, in a new random
+// order each epoch. With N = Len of the dataset, an epoch is ⌈N/B⌉ batches:
+// B examples each, except that the last holds the N mod B that remain
+// (unless [DropLast] asks to skip it). B = 1 is online SGD; B = N is batch
+// gradient descent.
+//
+// The order of epoch e is a pure function of the Batcher's seed (drawn from
+// the rng given to [NewBatcher]) and e, so a Batcher can be saved and
+// restored ([Batcher.State], [Batcher.Restore]) exactly.
+//
+// A Batcher converts each batch from uint8 into float32 buffers that it
+// allocates once: serving batches allocates nothing. It is not safe for
+// concurrent use; give each goroutine its own.
+type Batcher struct {
+	ds       *Dataset
+	size     int
+	dropLast bool
+	shuffle  bool
+
+	seed      uint64
+	epoch     int // the epoch in progress
+	offset    int // examples of it already served
+	permEpoch int // the epoch perm holds, or -1
+	perm      []int
+	pcg       *rand.PCG
+	rng       *rand.Rand // over pcg, reseeded each epoch
+
+	buf    []float32
+	full   *tensor.Dense[float32] // size×features over buf
+	tail   *tensor.Dense[float32] // rows×features over buf, for a short last batch
+	labels []int
+}
+
+// BatchOption configures a Batcher.
+type BatchOption func(*Batcher)
+
+// DropLast makes each epoch skip its last batch when that batch would hold
+// fewer than B examples, so every batch has exactly B.
+func DropLast() BatchOption { return func(b *Batcher) { b.dropLast = true } }
+
+// NewBatcher returns a Batcher that serves ds in batches of size examples,
+// shuffled each epoch from a seed drawn once from rng. A nil rng means no
+// shuffling: every epoch serves the examples in dataset order, as for
+// evaluation.
+//
+// NewBatcher returns an error wrapping [ErrBatchSize] if size < 1 or
+// size > ds.Len(), so a batch size from a flag needs no checks of its own.
+// It panics if ds is nil.
+func NewBatcher(ds *Dataset, size int, rng *rand.Rand, opts ...BatchOption) (*Batcher, error) {
+	if ds == nil {
+		panic("data: NewBatcher: nil dataset")
+	}
+	n := ds.Len()
+	if size < 1 || size > n {
+		return nil, fmt.Errorf("data: %w: B = %d, want 1 ≤ B ≤ %d (the number of examples)", ErrBatchSize, size, n)
+	}
+	b := &Batcher{ds: ds, size: size, permEpoch: -1, shuffle: rng != nil}
+	for _, o := range opts {
+		o(b)
+	}
+	if b.shuffle {
+		b.seed = rng.Uint64()
+		b.pcg = rand.NewPCG(0, 0)
+		b.rng = rand.New(b.pcg)
+	}
+	b.perm = make([]int, n)
+	f := ds.Features()
+	b.buf = make([]float32, size*f)
+	b.full = tensor.FromSlice(size, f, b.buf)
+	b.labels = make([]int, size)
+	if r := n % size; r != 0 && !b.dropLast {
+		b.tail = tensor.FromSlice(r, f, b.buf[:r*f])
+	}
+	return b, nil
+}
+
+// Dataset returns the dataset the Batcher serves.
+func (b *Batcher) Dataset() *Dataset { return b.ds }
+
+// Size returns B.
+func (b *Batcher) Size() int { return b.size }
+
+// BatchesPerEpoch returns the number of batches in a whole epoch: ⌈N/B⌉,
+// or ⌊N/B⌋ with [DropLast].
+func (b *Batcher) BatchesPerEpoch() int {
+	n := b.ds.Len()
+	if b.dropLast {
+		return n / b.size
+	}
+	return (n + b.size - 1) / b.size
+}
+
+// Epoch returns an iterator over the batches that remain in the current
+// epoch: a whole epoch for a new Batcher, and after an epoch has ended the
+// whole next one. So
+//
+//	for epoch := 0; epoch < 10; epoch++ {
+//		for batch := range batcher.Epoch() {
+//			...
+//		}
+//	}
+//
+// trains ten epochs. A batch counts as served once the loop body has it, so
+// after a break the next Epoch call continues with the batch that follows.
+// Each batch is valid until the next one is requested.
+func (b *Batcher) Epoch() iter.Seq[Batch] {
+	return func(yield func(Batch) bool) {
+		b.rollover()
+		for {
+			batch, ok := b.next()
+			if !ok || !yield(batch) {
+				return
+			}
+		}
+	}
+}
+
+// Next returns the next batch of the current epoch and true, or a zero
+// Batch and false once the epoch has no batches left; the call after that
+// starts the next epoch. The batch is valid until the next call.
+func (b *Batcher) Next() (Batch, bool) {
+	batch, ok := b.next()
+	if !ok {
+		b.rollover()
+	}
+	return batch, ok
+}
+
+// ended reports whether the current epoch has no batch left.
+func (b *Batcher) ended() bool {
+	left := b.ds.Len() - b.offset
+	return left == 0 || (b.dropLast && left < b.size)
+}
+
+// rollover starts the next epoch if the current one has ended.
+func (b *Batcher) rollover() {
+	if b.ended() {
+		b.epoch++
+		b.offset = 0
+	}
+}
+
+func (b *Batcher) next() (Batch, bool) {
+	if b.ended() {
+		return Batch{}, false
+	}
+	if b.permEpoch != b.epoch {
+		b.permute()
+	}
+	start := b.offset
+	rows := min(b.size, b.ds.Len()-start)
+	x := b.full
+	if rows < b.size {
+		if b.tail == nil || b.tail.Rows() != rows {
+			// Only a Restore to an offset that is not a multiple of B
+			// gets here with an unexpected size: allocate once.
+			b.tail = tensor.FromSlice(rows, b.ds.Features(), b.buf[:rows*b.ds.Features()])
+		}
+		x = b.tail
+	}
+	idx := b.perm[start : start+rows]
+	gather(x.Data(), b.ds.pixels, b.ds.Features(), idx)
+	labels := b.labels[:rows]
+	for i, j := range idx {
+		labels[i] = int(b.ds.labels[j])
+	}
+	b.offset += rows
+	return Batch{X: x, Labels: labels, Epoch: b.epoch, Index: start / b.size}, true
+}
+
+// permute sets perm to the order of the current epoch: the identity
+// shuffled by a Fisher–Yates pass whose generator is seeded with (seed,
+// epoch), or the identity when the Batcher does not shuffle.
+func (b *Batcher) permute() {
+	for i := range b.perm {
+		b.perm[i] = i
+	}
+	if b.shuffle {
+		b.pcg.Seed(b.seed, uint64(b.epoch))
+		for i := len(b.perm) - 1; i > 0; i-- {
+			j := b.rng.IntN(i + 1)
+			b.perm[i], b.perm[j] = b.perm[j], b.perm[i]
+		}
+	}
+	b.permEpoch = b.epoch
+}
+
+// BatcherState is a Batcher's position: the examples it has served of epoch
+// Epoch (0-based) and the seed that fixes every epoch's order. N, the
+// dataset's size, guards against restoring onto another dataset. Saved in a
+// checkpoint, it resumes the run exactly (see [Batcher.Restore]).
+type BatcherState struct {
+	Seed   uint64
+	Epoch  int
+	Offset int // examples of epoch Epoch served, 0..N
+	N      int
+}
+
+// State returns the Batcher's position. After the last batch of an epoch it
+// reports the start of the next one (Offset 0).
+func (b *Batcher) State() BatcherState {
+	s := BatcherState{Seed: b.seed, Epoch: b.epoch, Offset: b.offset, N: b.ds.Len()}
+	if b.ended() {
+		s.Epoch++
+		s.Offset = 0
+	}
+	return s
+}
+
+// Restore sets the Batcher's position to s, which an earlier [Batcher.State]
+// returned, possibly in another process: the next batch is the one that
+// would have followed then, with the same examples in the same order. The
+// Batcher must serve a dataset of the same size; the order of examples is
+// reproducible with the same Go version (it depends on math/rand/v2's
+// PCG and IntN).
+//
+// Restore returns an error, leaving the Batcher unchanged, if s does not fit:
+// a different N, Epoch < 0 or Offset outside 0..N.
+func (b *Batcher) Restore(s BatcherState) error {
+	n := b.ds.Len()
+	switch {
+	case s.N != n:
+		return fmt.Errorf("data: Restore: the state is for a dataset of %d examples, this one has %d", s.N, n)
+	case s.Epoch < 0 || s.Offset < 0 || s.Offset > n:
+		return fmt.Errorf("data: Restore: bad position epoch %d, offset %d (want epoch ≥ 0, offset 0..%d)", s.Epoch, s.Offset, n)
+	}
+	if b.shuffle {
+		b.seed = s.Seed
+	}
+	b.epoch, b.offset = s.Epoch, s.Offset
+	b.permEpoch = -1
+	return nil
+}
+
+// gather converts the examples idx of pixels (features values each) into
+// dst, one row each, as float32 value/255.
+func gather(dst []float32, pixels []uint8, features int, idx []int) {
+	for r, i := range idx {
+		convert(dst[r*features:(r+1)*features], pixels[i*features:(i+1)*features])
+	}
+}
+
+// scale[v] is float32(v)/255, correctly rounded, with scale[255] = 1.
+var scale = func() (t [256]float32) {
+	for v := range t {
+		t[v] = float32(v) / 255
+	}
+	return t
+}()
+
+// convert sets dst[i] = src[i]/255 for all i; len(dst) must be ≥ len(src).
+func convert(dst []float32, src []uint8) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = scale[v]
+	}
+}
