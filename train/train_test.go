@@ -1,0 +1,148 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/layers"
+	"github.com/flowgrad/flowgrad/optim"
+)
+
+// blobs returns n examples of 3 classes over 12 features: class c is
+// bright in features 4c..4c+3 and dim elsewhere, with noise.
+func blobs(t *testing.T, rng *rand.Rand, n int) *data.Dataset {
+	t.Helper()
+	const features, classes = 12, 3
+	pixels := make([]uint8, n*features)
+	labels := make([]uint8, n)
+	for i := range labels {
+		c := rng.IntN(classes)
+		labels[i] = uint8(c)
+		for j := 0; j < features; j++ {
+			v := 40 + rng.IntN(60)
+			if j/4 == c {
+				v += 100
+			}
+			pixels[i*features+j] = uint8(v)
+		}
+	}
+	ds, err := data.NewDataset(pixels, labels, features, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func setup(t *testing.T, rate float64, B int) (*Trainer, *data.Batcher, *Evaluator, *optim.SGD[float32]) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	train, test := blobs(t, rng, 600), blobs(t, rng, 200)
+	model := layers.MLP[float32](rng, 12, 16, 3)
+	sched, err := optim.Constant(rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := optim.NewSGD(model.Params(), sched, optim.WithMomentum(optim.HeavyBall, 0.9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches, err := data.NewBatcher(train, B, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval, err := NewEvaluator(test, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewTrainer(model, opt), batches, eval, opt
+}
+
+func TestRunLearnsAndReports(t *testing.T) {
+	tr, batches, eval, _ := setup(t, 0.05, 32)
+	var seen []EpochResult
+	res, err := Run(context.Background(), tr, batches, eval, Config{
+		Epochs:  8,
+		OnEpoch: func(r EpochResult) error { seen = append(seen, r); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 8 || len(seen) != 8 {
+		t.Fatalf("%d results, %d hook calls; want 8", len(res), len(seen))
+	}
+	for i, r := range res {
+		if r.Epoch != i+1 || r.Examples != 600 || r.Steps != (i+1)*19 || r.TrainTime <= 0 || r.Elapsed < r.TrainTime {
+			t.Fatalf("epoch %d: %+v", i+1, r)
+		}
+	}
+	first, last := res[0], res[len(res)-1]
+	if !(last.TrainLoss < first.TrainLoss/2) {
+		t.Fatalf("training loss did not fall: %g → %g", first.TrainLoss, last.TrainLoss)
+	}
+	if last.TestAccuracy < 0.95 {
+		t.Fatalf("held-out accuracy %g after 8 epochs, want ≥ 0.95", last.TestAccuracy)
+	}
+}
+
+func TestRunStopsAtTarget(t *testing.T) {
+	tr, batches, eval, _ := setup(t, 0.05, 16)
+	res, err := Run(context.Background(), tr, batches, eval, Config{Epochs: 50, Target: 0.9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) == 50 || res[len(res)-1].TestAccuracy < 0.9 {
+		t.Fatalf("ran %d epochs, last accuracy %g: want an early stop at ≥ 0.9", len(res), res[len(res)-1].TestAccuracy)
+	}
+	for _, r := range res[:len(res)-1] {
+		if r.TestAccuracy >= 0.9 {
+			t.Fatalf("did not stop at the first epoch reaching the target: %+v", res)
+		}
+	}
+}
+
+func TestDivergenceNamesStepLossAndRate(t *testing.T) {
+	tr, batches, eval, _ := setup(t, 1e20, 32)
+	res, err := Run(context.Background(), tr, batches, eval, Config{Epochs: 5})
+	if !errors.Is(err, ErrDiverged) {
+		t.Fatalf("err = %v after %d epochs, want ErrDiverged", err, len(res))
+	}
+	for _, want := range []string{"train: step ", "loss is ", "learning rate 1e+20", "lower it"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %q does not mention %q", err, want)
+		}
+	}
+	if steps := tr.Steps(); strings.Contains(err.Error(), "step 1:") || !strings.Contains(err.Error(), "step "+strconv.Itoa(steps+1)+":") {
+		t.Fatalf("error %q after %d good steps", err, steps)
+	}
+}
+
+func TestRunHonoursCancellation(t *testing.T) {
+	tr, batches, eval, _ := setup(t, 0.05, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	_, err := Run(ctx, tr, batches, eval, Config{Epochs: 3, OnBatch: func(float64, int, int) {
+		steps++
+		if steps == 5 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || tr.Steps() != 5 {
+		t.Fatalf("err %v after %d steps; want context.Canceled after 5", err, tr.Steps())
+	}
+}
+
+func TestWarmStepAllocatesNothing(t *testing.T) {
+	tr, batches, _, _ := setup(t, 0.05, 32)
+	b, _ := batches.Next()
+	if _, err := tr.Step(b); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(20, func() { tr.Step(b) }); a != 0 {
+		t.Fatalf("warm step allocates %v times, want 0", a)
+	}
+}
