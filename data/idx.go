@@ -76,10 +76,13 @@ func ReadImages(r io.Reader, name string) (*Images, error) {
 		return nil, err
 	}
 	var hdr [16]byte
-	if err := readHeader(r, hdr[:], name, "image"); err != nil {
+	if err := readHeader(r, hdr[:], 0, 4, name, "image"); err != nil {
 		return nil, err
 	}
 	if err := checkMagic(binary.BigEndian.Uint32(hdr[0:]), imageMagic, name); err != nil {
+		return nil, err
+	}
+	if err := readHeader(r, hdr[:], 4, 16, name, "image"); err != nil {
 		return nil, err
 	}
 	n := uint64(binary.BigEndian.Uint32(hdr[4:]))
@@ -123,10 +126,13 @@ func ReadLabels(r io.Reader, name string, classes int) ([]uint8, error) {
 		return nil, err
 	}
 	var hdr [8]byte
-	if err := readHeader(r, hdr[:], name, "label"); err != nil {
+	if err := readHeader(r, hdr[:], 0, 4, name, "label"); err != nil {
 		return nil, err
 	}
 	if err := checkMagic(binary.BigEndian.Uint32(hdr[0:]), labelMagic, name); err != nil {
+		return nil, err
+	}
+	if err := readHeader(r, hdr[:], 4, 8, name, "label"); err != nil {
 		return nil, err
 	}
 	n := uint64(binary.BigEndian.Uint32(hdr[4:]))
@@ -177,21 +183,22 @@ func decompress(r io.Reader, name string) (io.Reader, error) {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return nil, fmt.Errorf("data: %s: %w: the gzip header is incomplete", name, ErrTruncated)
 		}
-		return nil, fmt.Errorf("data: %s: %w: gzip: %w", name, ErrCorrupt, err)
+		return nil, fmt.Errorf("data: %s: %w: %w", name, ErrCorrupt, err)
 	}
 	return zr, nil
 }
 
-// readHeader fills hdr from r.
-func readHeader(r io.Reader, hdr []byte, name, kind string) error {
-	n, err := io.ReadFull(r, hdr)
+// readHeader fills hdr[from:to] from r; the magic number is read first,
+// so that a file of the wrong kind is reported as such.
+func readHeader(r io.Reader, hdr []byte, from, to int, name, kind string) error {
+	n, err := io.ReadFull(r, hdr[from:to])
 	switch {
 	case err == nil:
 		return nil
-	case n == 0 && err == io.EOF:
-		return fmt.Errorf("data: %s: %w: the file is empty (want a %d-byte IDX %s header)", name, ErrTruncated, len(hdr), kind)
+	case from+n == 0 && err == io.EOF:
+		return fmt.Errorf("data: %s: %w: the file is empty (want an IDX %s header of %d bytes)", name, ErrTruncated, kind, len(hdr))
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return fmt.Errorf("data: %s: %w: %d of the %d header bytes of an IDX %s file", name, ErrTruncated, n, len(hdr), kind)
+		return fmt.Errorf("data: %s: %w: %d of the %d header bytes of an IDX %s file", name, ErrTruncated, from+n, len(hdr), kind)
 	default:
 		return fmt.Errorf("data: %s: %w: reading the header: %w", name, ErrCorrupt, err)
 	}
@@ -249,7 +256,7 @@ func readPayload(r io.Reader, size int, name, what string) ([]byte, error) {
 	case err == io.EOF:
 		return buf, nil
 	case err == io.ErrUnexpectedEOF:
-		return nil, fmt.Errorf("data: %s: %w: the gzip stream ends early (after the %d bytes of %s)", name, ErrTruncated, size, what)
+		return nil, fmt.Errorf("data: %s: %w: the gzip stream ends early, or is followed by a few stray bytes (after the %d bytes of %s)", name, ErrTruncated, size, what)
 	default:
 		return nil, fmt.Errorf("data: %s: %w: after the %d bytes of %s: %w", name, ErrCorrupt, size, what, err)
 	}
