@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runDemo(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBadFlagsExitTwoWithOneMessage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-batch", "0"}, "-batch 0: the batch size must be at least 1"},
+		{[]string{"-batch", "-5"}, "-batch -5"},
+		{[]string{"-lr", "0"}, "-lr 0: the learning rate must be positive"},
+		{[]string{"-lr", "-1"}, "the learning rate must be positive"},
+		{[]string{"-lr", "NaN"}, "the learning rate must be positive"},
+		{[]string{"-momentum-form", "adam"}, "-momentum-form"},
+		{[]string{"-momentum", "1.5"}, "momentum"},
+		{[]string{"-hidden", "256,x"}, "-hidden"},
+		{[]string{"-epochs", "0"}, "-epochs 0"},
+		{[]string{"-target", "98"}, "-target 98"},
+		{[]string{"-schedule", "sometimes"}, "unknown schedule"},
+		{[]string{"-tau", "0", "-schedule", "invtime"}, "tau"},
+		{[]string{"-nosuchflag"}, "flag provided but not defined"},
+		{[]string{"stray"}, "unexpected argument"},
+	} {
+		dir := fakeMNIST(t, 50, 20)
+		code, _, stderr := runDemo(t, append([]string{"-data", dir}, c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "goroutine") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 mentioning %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+func TestBatchLargerThanTrainingSet(t *testing.T) {
+	code, _, stderr := runDemo(t, "-data", fakeMNIST(t, 50, 20), "-batch", "51")
+	if code != 2 || !strings.Contains(stderr, "-batch 51") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestMissingDataExitsOne(t *testing.T) {
+	code, _, stderr := runDemo(t, "-data", filepath.Join(t.TempDir(), "nothing-here"))
+	if code != 1 || !strings.Contains(stderr, "mnistdemo: data:") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want exit 1 and one line from the data package", code, stderr)
+	}
+}
+
+func TestTrainsOnSmallData(t *testing.T) {
+	code, stdout, stderr := runDemo(t, "-data", fakeMNIST(t, 200, 50), "-epochs", "2", "-batch", "20",
+		"-hidden", "16", "-target", "0", "-progress", "off")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{"kernel ", "MLP 784-16-10", "epoch  train loss", "\n    1 ", "\n    2 ", "final test accuracy"} {
+		if !strings.Contains(stdout, want) {
+			t.Fatalf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// fakeMNIST writes gzipped IDX files of random images in MNIST's format
+// and names into a temporary folder.
+func fakeMNIST(t *testing.T, nTrain, nTest int) string {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 1))
+	write := func(name string, magic uint32, dims []uint32, payload []byte) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		binary.Write(zw, binary.BigEndian, magic)
+		binary.Write(zw, binary.BigEndian, dims)
+		zw.Write(payload)
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(dir, name+".gz"), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, set := range []struct {
+		prefix string
+		n      int
+	}{{"train", nTrain}, {"t10k", nTest}} {
+		pixels := make([]byte, set.n*784)
+		labels := make([]byte, set.n)
+		for i := range labels {
+			labels[i] = byte(rng.IntN(10))
+			for j := 0; j < 784; j++ {
+				if j%10 == int(labels[i]) {
+					pixels[i*784+j] = byte(128 + rng.IntN(128))
+				}
+			}
+		}
+		write(set.prefix+"-images-idx3-ubyte", 0x803, []uint32{uint32(set.n), 28, 28}, pixels)
+		write(set.prefix+"-labels-idx1-ubyte", 0x801, []uint32{uint32(set.n)}, labels)
+	}
+	return dir
+}
