@@ -76,17 +76,18 @@ func ParseMomentumForm(s string) (MomentumForm, error) {
 //
 // Derivation: along an eigenvector of H with eigenvalue λ the gradient is
 // λθ, so each form is a linear recurrence on (θ, buffer) whose 2×2 matrix
-// has characteristic polynomial z² − s·z + p. With x = ελ:
+// has characteristic polynomial χ(z) = z² − s·z + c; both roots lie inside
+// the unit circle iff |c| < 1 and χ(±1) > 0, i.e. |s| < 1 + c (Jury).
+// With x = ελ:
 //
 //   - None: θ ← (1−x)θ, stable iff |1−x| < 1: ε < 2/λmax.
-//   - HeavyBall: s = 1+μ−x, p = μ. With 0 ≤ μ < 1 the roots lie inside
-//     the unit circle iff |s| < 1+p, and a root crosses −1 at
-//     x = 2(1+μ): ε < 2(1+μ)/λmax.
+//   - HeavyBall: s = 1+μ−x, c = μ. |s| < 1+μ holds iff 0 < x < 2(1+μ);
+//     at the upper end a root crosses −1: ε < 2(1+μ)/λmax.
 //   - EMA: HeavyBall with μ = α at rate ε(1−α) (see MomentumForm):
 //     ε < 2(1+α)/((1−α)λmax).
-//   - Nesterov: s = (1+μ)(1−x), p = μ(1−x). The Jury conditions p(1) = x > 0,
-//     |p| < 1 and p(−1) = 1 + (1+2μ)(1−x) > 0 give
-//     x < 2(1+μ)/(1+2μ): ε < 2(1+μ)/((1+2μ)λmax).
+//   - Nesterov: s = (1+μ)(1−x), c = μ(1−x). χ(1) = x > 0 and
+//     χ(−1) = 1 + (1+2μ)(1−x) > 0 give x < 2(1+μ)/(1+2μ), where
+//     |c| = μ/(1+2μ) < 1 still holds: ε < 2(1+μ)/((1+2μ)λmax).
 //
 // With momentum 0 every form reduces to 2/λmax. The bound is for a constant
 // rate; with a schedule, keep ε_k below it for every k. For lambdaMax ≤ 0

@@ -19,7 +19,8 @@ import (
 //
 // The weight-decay term is PyTorch's coupled L2 (weight_decay=λ): it is the
 // gradient of (λ/2)‖θ‖², added to g before the momentum, and the parameters'
-// Grad matrices are not modified.
+// Grad matrices are not modified. It applies to every parameter, biases
+// included; to exempt some, give them their own SGD.
 //
 // An SGD holds the step counter k and, for the momentum forms, one buffer
 // per parameter (allocated once by NewSGD); State and SetState read and
@@ -123,7 +124,10 @@ func NewSGD[T tensor.Float](params []*autograd.Value[T], rate Schedule, opts ...
 }
 
 // Step applies one update to every parameter from its current Grad at rate
-// ε_k = Rate(), then advances k. It allocates nothing. It panics if a
+// ε_k = Rate(), then advances k. It allocates nothing. Step uses whatever
+// Grad holds: a parameter that the last Backward's loss did not depend on
+// keeps the gradient of an earlier Backward (see autograd.Value.Grad), so
+// the loss should depend on every parameter given to NewSGD. It panics if a
 // parameter has no gradient matrix (a tape value passed as a parameter
 // before any Backward reached it) or if the schedule returns a rate that is
 // negative or not finite.

@@ -539,3 +539,28 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 }
+
+// TestStepLeavesGradAlone checks that weight decay and momentum do not
+// write into the parameters' Grad.
+func TestStepLeavesGradAlone(t *testing.T) {
+	for _, form := range forms {
+		ps := mlpParams[float64](rand.New(rand.NewPCG(3, 4)), []int{4, 3})
+		var before [][]float64
+		for _, p := range ps {
+			before = append(before, append([]float64(nil), p.Grad().Data()...))
+		}
+		opt, err := NewSGD(ps, Must(Constant(0.1)), WithMomentum(form, momentumFor(form, 0.5)), WithWeightDecay(0.1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.Step()
+		opt.Step()
+		for i, p := range ps {
+			for j, g := range p.Grad().Data() {
+				if g != before[i][j] {
+					t.Fatalf("%v: Step changed %s's Grad[%d] from %v to %v", form, p.Name(), j, before[i][j], g)
+				}
+			}
+		}
+	}
+}
