@@ -30,8 +30,9 @@ import (
 // nesterov=True, identically (PyTorch seeds its buffer with g at the first
 // step, which is what μ·0 + g gives). EMA is momentum=α, dampening=α except
 // at the first step: PyTorch seeds the buffer with g, undamped, whereas EMA
-// starts from Δ = 0, so its first step is (1−α)εg — (1−α) times PyTorch's —
-// and the difference decays as α^k afterwards.
+// starts from Δ = 0, so its first step is (1−α)εg₁ — (1−α) times PyTorch's.
+// Given the same gradients, PyTorch's buffer exceeds Δ by α^k·g₁ after step
+// k: the difference decays geometrically.
 type MomentumForm int
 
 const (

@@ -564,3 +564,31 @@ func TestStepLeavesGradAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestEMAVersusPyTorchDampening checks the documented difference from
+// PyTorch's SGD(momentum=α, dampening=α), whose buffer starts at g₁: fed
+// the same gradients, PyTorch's buffer minus Δ is α^k·g₁ after step k.
+func TestEMAVersusPyTorchDampening(t *testing.T) {
+	const alpha = 0.75 // a power of two apart from 1, so α^k is exact
+	p := autograd.NewParam("w", tensor.New[float64](1, 1))
+	opt, err := NewSGD([]*autograd.Value[float64]{p}, Must(Constant(0.1)), WithMomentum(EMA, alpha))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads := []float64{2, -1, 0.5, 3, -2, 1, 0.25, -0.5}
+	var torchBuf float64
+	for k, g := range grads {
+		p.Grad().Data()[0] = g
+		opt.Step()
+		if k == 0 {
+			torchBuf = g // PyTorch: buf ← g at the first step
+		} else {
+			torchBuf = alpha*torchBuf + (1-alpha)*g
+		}
+		delta := opt.State().Buffers["w"][0]
+		want := math.Pow(alpha, float64(k+1)) * grads[0]
+		if d := torchBuf - delta; math.Abs(d-want) > 1e-15 {
+			t.Errorf("step %d: PyTorch buffer − Δ = %v, want α^k·g₁ = %v", k+1, d, want)
+		}
+	}
+}
