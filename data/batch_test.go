@@ -330,7 +330,6 @@ func TestConvert(t *testing.T) {
 	}
 }
 
-
 func BenchmarkConvert(b *testing.B) {
 	// One MNIST batch of B = 100: 78400 pixels.
 	src := make([]uint8, 100*784)
