@@ -1,13 +1,142 @@
-// Package kernel provides flowgrad's float32 GEMM behind gonum's blas
-// interfaces. (Placeholder: gonum's native Sgemm until the fast kernels land.)
+// Package kernel provides flowgrad's float32 matrix product, Sgemm, behind
+// gonum's blas.Float32 interface.
+//
+// Three paths compute it: AVX-512 (F/DQ/BW/VL), AVX2+FMA3 and pure Go
+// ("generic"). One is chosen once, at start-up, from the CPU's features
+// (github.com/klauspost/cpuid/v2): the best the CPU supports. Two switches
+// force a path:
+//
+//   - the purego build tag leaves only the generic path in the binary;
+//   - the environment variable FLOWGRAD_KERNEL=generic|avx2|avx512, read at
+//     start-up, asks for one path.
+//
+// If FLOWGRAD_KERNEL names an unknown path, or one this CPU or build lacks,
+// the package does not crash and does not silently take the best path: it
+// uses the generic path and records the reason, which InitError returns.
+// Path always names the path in use.
+//
+// Sgemm uses Goto/BLIS blocking: K is cut into blocks of at most 256, and an
+// mr×nr micro-kernel (mr ≤ 14 rows and 32 columns for AVX-512 on wide C,
+// up to 27 rows for narrow C, 6×16 for AVX2) walks C. The micro-kernels read
+// op(A) and op(B) in place through strides, so no-transpose and A-transposed
+// products pack nothing; only a transposed B is copied into a reusable,
+// 64-byte aligned panel. Edge tiles use masked loads and stores. Large
+// products are split over a persistent worker pool sized by GOMAXPROCS, so
+// that each element of C is computed by one worker in a fixed order: results
+// are bitwise identical for every GOMAXPROCS.
 package kernel
 
-import "gonum.org/v1/gonum/blas/gonum"
+//go:generate go run ./_generate
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
 
 // Implementation is gonum's BLAS with Sgemm replaced by flowgrad's kernel.
+// Its zero value is ready to use.
 type Implementation struct {
 	gonum.Implementation
 }
 
-// Path names the Sgemm kernel in use.
-func Path() string { return "gonum" }
+var _ blas.Float32 = Implementation{}
+
+// kset is one path: its micro-kernels and their shapes.
+type kset struct {
+	name       string
+	w          int                                   // float32 lanes per vector
+	rowsWide   int                                   // panel height when C has more than w columns
+	rowsNarrow int                                   // panel height when C has at most w columns
+	nvMax      func(mr int) int                      // widest kernel for mr rows, in vectors
+	outer      func(mr, nv int, masked bool) outerFn // masked: nr is not a multiple of w
+	supported  bool                                  // this CPU can run it
+	lacks      string                                // the CPU features it needs, for errors
+}
+
+// EnvVar is the environment variable that forces a path at start-up.
+const EnvVar = "FLOWGRAD_KERNEL"
+
+var (
+	sets    []*kset // all paths of this build, best first; generic last
+	cur     *kset   // the path in use
+	initErr error   // why FLOWGRAD_KERNEL could not be honoured
+)
+
+func init() {
+	sets = append(archSets(), genericSet)
+	cur, initErr = choose(os.Getenv(EnvVar))
+}
+
+// choose returns the path for the FLOWGRAD_KERNEL value req: the best
+// supported path when req is empty, else the named one; when that is not
+// possible, the generic path and an error.
+func choose(req string) (*kset, error) {
+	req = strings.TrimSpace(req)
+	if req == "" {
+		for _, s := range sets {
+			if s.supported {
+				return s, nil
+			}
+		}
+	}
+	s, err := lookup(req)
+	if err != nil {
+		return genericSet, fmt.Errorf("kernel: %s=%s: %v; using the generic path", EnvVar, req, err)
+	}
+	return s, nil
+}
+
+// lookup finds the supported path called name.
+func lookup(name string) (*kset, error) {
+	for _, s := range sets {
+		if s.name == name {
+			if !s.supported {
+				return nil, fmt.Errorf("path %q needs %s, which this CPU lacks", name, s.lacks)
+			}
+			return s, nil
+		}
+	}
+	switch name {
+	case "avx2", "avx512":
+		return nil, fmt.Errorf("path %q is not in this build (purego tag or not amd64)", name)
+	}
+	return nil, fmt.Errorf("unknown path %q (want generic, avx2 or avx512)", name)
+}
+
+// Path names the Sgemm path in use: "avx512", "avx2" or "generic".
+func Path() string { return cur.name }
+
+// InitError reports why the path asked for with FLOWGRAD_KERNEL could not
+// be used (unknown name, or a path this CPU or build lacks); the generic
+// path is then in use. It is nil when FLOWGRAD_KERNEL is unset or honoured.
+func InitError() error { return initErr }
+
+// Available names the paths this CPU and build can run, best first; the
+// last is always "generic".
+func Available() []string {
+	var names []string
+	for _, s := range sets {
+		if s.supported {
+			names = append(names, s.name)
+		}
+	}
+	return names
+}
+
+// ForcePath makes Sgemm use the named path until restore is called, for
+// tests and benchmarks. It returns an error, and changes nothing, if the
+// path is unknown or unavailable. It must not run concurrently with Sgemm
+// or another ForcePath.
+func ForcePath(name string) (restore func(), err error) {
+	s, err := lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: %v", err)
+	}
+	prev := cur
+	cur = s
+	return func() { cur = prev }, nil
+}

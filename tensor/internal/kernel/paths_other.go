@@ -1,0 +1,7 @@
+//go:build purego || !amd64
+
+package kernel
+
+// archSets lists the assembly paths of this build: none, with the purego
+// tag or off amd64.
+func archSets() []*kset { return nil }

@@ -1,0 +1,292 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// Blocking parameters. kcMax bounds the K-block (and the work of one
+// micro-kernel call, which is not preemptible); ncMax bounds the columns of
+// one B-block, so that a kcMax×ncMax block of B stays in L2.
+const (
+	kcMax = 256
+	ncMax = 512
+)
+
+// Threading: a product is split over workers only when it has at least
+// parMin multiply-adds, and into no more parts than leave each parMinPart.
+var (
+	parMin     = 1 << 20
+	parMinPart = 1 << 19
+)
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as
+// tA and tB say (blas.ConjTrans means Trans), op(A) is m×k, op(B) k×n and C
+// m×n, all row-major with leading dimensions lda, ldb and ldc. When beta is
+// 0, C is not read, so NaNs in C do not propagate; when alpha is 0 or k is
+// 0, A and B are not read. It panics, with a message starting "kernel:", on
+// a bad transpose flag, a negative size, a leading dimension that is too
+// small, or a slice that is too short.
+//
+// Results do not depend on GOMAXPROCS: every element of C is summed by one
+// goroutine in the same order.
+func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	transA, transB := checkTrans(tA), checkTrans(tB)
+	if m < 0 {
+		panic("kernel: Sgemm: m < 0")
+	}
+	if n < 0 {
+		panic("kernel: Sgemm: n < 0")
+	}
+	if k < 0 {
+		panic("kernel: Sgemm: k < 0")
+	}
+	rowsA, colsA := m, k
+	if transA {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if transB {
+		rowsB, colsB = n, k
+	}
+	if lda < max(1, colsA) {
+		panic("kernel: Sgemm: bad lda")
+	}
+	if ldb < max(1, colsB) {
+		panic("kernel: Sgemm: bad ldb")
+	}
+	if ldc < max(1, n) {
+		panic("kernel: Sgemm: bad ldc")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if len(a) < lda*(rowsA-1)+colsA {
+		panic("kernel: Sgemm: A is too short")
+	}
+	if len(b) < ldb*(rowsB-1)+colsB {
+		panic("kernel: Sgemm: B is too short")
+	}
+	if len(c) < ldc*(m-1)+n {
+		panic("kernel: Sgemm: C is too short")
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	sgemm(cur, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func checkTrans(t blas.Transpose) bool {
+	switch t {
+	case blas.NoTrans:
+		return false
+	case blas.Trans, blas.ConjTrans:
+		return true
+	}
+	panic("kernel: Sgemm: bad transpose flag")
+}
+
+// scaleC sets C = beta·C, without reading C when beta is 0.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// gemm is one Sgemm call: its arguments and how it is split into parts.
+// Each part computes a block of C (rows or columns) on its own.
+type gemm struct {
+	ks             *kset
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	rows           int // panel height
+	parts          int
+	splitM         bool // parts own rows; else columns
+	wg             sync.WaitGroup
+}
+
+var gemmPool = sync.Pool{New: func() any { return new(gemm) }}
+
+func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	g := gemmPool.Get().(*gemm)
+	g.ks, g.transA, g.transB = ks, transA, transB
+	g.m, g.n, g.k = m, n, k
+	g.alpha, g.beta = alpha, beta
+	g.a, g.b, g.c = a, b, c
+	g.lda, g.ldb, g.ldc = lda, ldb, ldc
+	g.rows = ks.rowsWide
+	if n <= ks.w {
+		g.rows = ks.rowsNarrow
+	}
+	g.plan(runtime.GOMAXPROCS(0))
+	if g.parts == 1 {
+		g.part(0)
+	} else {
+		runParts(g)
+	}
+	g.a, g.b, g.c, g.ks = nil, nil, nil, nil
+	gemmPool.Put(g)
+}
+
+// plan decides how many parts the product is split into, and along which
+// dimension. It may depend on procs; nothing that changes the arithmetic of
+// an element of C may.
+func (g *gemm) plan(procs int) {
+	g.parts, g.splitM = 1, true
+	work := g.m * g.n * g.k
+	if procs < 2 || work < parMin {
+		return
+	}
+	parts := min(procs, work/parMinPart)
+	switch {
+	case g.m >= 2*parts*g.rows || g.m >= g.n:
+		parts = min(parts, ceilDiv(g.m, g.rows))
+	default:
+		g.splitM = false
+		parts = min(parts, ceilDiv(g.n, 2*g.ks.w))
+	}
+	g.parts = max(parts, 1)
+}
+
+// part computes part p of C.
+func (g *gemm) part(p int) {
+	r0, r1, c0, c1 := 0, g.m, 0, g.n
+	if g.splitM {
+		r0, r1 = span(g.m, g.rows, g.parts, p)
+	} else {
+		c0, c1 = span(g.n, 2*g.ks.w, g.parts, p)
+	}
+	if r0 >= r1 || c0 >= c1 {
+		return
+	}
+	var ws *workspace
+	if g.transB {
+		ws = wsPool.Get().(*workspace)
+		defer wsPool.Put(ws)
+	}
+	g.block(r0, r1, c0, c1, ws)
+}
+
+// span returns part p of [0, n) split into parts in units of unit.
+func span(n, unit, parts, p int) (lo, hi int) {
+	units := ceilDiv(n, unit)
+	lo = min(n, units*p/parts*unit)
+	hi = min(n, units*(p+1)/parts*unit)
+	return lo, hi
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// workspace holds a part's packed panel of op(B).
+type workspace struct {
+	buf []float32
+	bp  []float32 // 64-byte aligned view of buf
+}
+
+var wsPool = sync.Pool{New: func() any { return new(workspace) }}
+
+// panel returns an aligned buffer of at least n floats.
+func (ws *workspace) panel(n int) []float32 {
+	if len(ws.bp) < n {
+		ws.buf = make([]float32, n+16)
+		off := 0
+		for uintptr(unsafe.Pointer(&ws.buf[off]))%64 != 0 {
+			off++
+		}
+		ws.bp = ws.buf[off : off+n]
+	}
+	return ws.bp[:n]
+}
+
+// block computes rows [r0, r1) and columns [c0, c1) of C: loops over
+// column blocks (nc), K-blocks (kc), row panels and column tiles, in that
+// order; the micro-kernel does the rest.
+func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
+	ks := g.ks
+	w := ks.w
+	ncols := c1 - c0
+	njb := ceilDiv(ncols, ncMax)
+	nkb := ceilDiv(g.k, kcMax)
+	rows := r1 - r0
+	npanels := ceilDiv(rows, g.rows)
+	for jb := 0; jb < njb; jb++ {
+		jc0, jc1 := span(ncols, w, njb, jb)
+		jc0, jc1 = jc0+c0, jc1+c0
+		nc := jc1 - jc0
+		for kb := 0; kb < nkb; kb++ {
+			pc := g.k * kb / nkb
+			kc := g.k*(kb+1)/nkb - pc
+			load, beta := 1, float32(1)
+			if kb == 0 {
+				beta = g.beta
+				if beta == 0 {
+					load = 0
+				}
+			}
+			var bsrc []float32
+			ldbs := g.ldb
+			if g.transB {
+				ldbs = ceilDiv(nc, 16) * 16
+				if ldbs%256 == 0 {
+					ldbs += 16
+				}
+				bsrc = ws.panel(kc * ldbs)
+				packBT(bsrc, ldbs, g.b, g.ldb, jc0, nc, pc, kc)
+			} else {
+				bsrc = g.b[pc*g.ldb+jc0:]
+			}
+			rsa, csa := g.lda, 1
+			if g.transA {
+				rsa, csa = 1, g.lda
+			}
+			for pi := 0; pi < npanels; pi++ {
+				i0 := r0 + rows*pi/npanels
+				mr := r0 + rows*(pi+1)/npanels - i0
+				var aptr *float32
+				if g.transA {
+					aptr = &g.a[pc*g.lda+i0]
+				} else {
+					aptr = &g.a[i0*g.lda+pc]
+				}
+				nvm := ks.nvMax(mr)
+				ntiles := ceilDiv(nc, nvm*w)
+				for ti := 0; ti < ntiles; ti++ {
+					j0, j1 := span(nc, w, ntiles, ti)
+					nr := j1 - j0
+					nv := ceilDiv(nr, w)
+					kern := ks.outer(mr, nv, nr%w != 0)
+					kern(kc, aptr, rsa, csa, &bsrc[j0], ldbs, &g.c[i0*g.ldc+jc0+j0], g.ldc, nr, g.alpha, beta, load)
+				}
+			}
+		}
+	}
+}
+
+// packBT copies op(B)[pc:pc+kc, j0:j0+nc], where op(B) = Bᵀ, into dst as a
+// row-major kc×nc matrix with leading dimension ldd.
+func packBT(dst []float32, ldd int, b []float32, ldb, j0, nc, pc, kc int) {
+	for j := 0; j < nc; j++ {
+		src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kc]
+		d := dst[j:]
+		for p, v := range src {
+			d[p*ldd] = v
+		}
+	}
+}

@@ -1,0 +1,227 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+func fmtCase(tA, tB blas.Transpose, m, n, k int, alpha, beta float32, lda, ldb, ldc int) string {
+	return fmt.Sprintf("Sgemm(%c,%c, m=%d n=%d k=%d, alpha=%v beta=%v, lda=%d ldb=%d ldc=%d)",
+		tA, tB, m, n, k, alpha, beta, lda, ldb, ldc)
+}
+
+var transes = []blas.Transpose{blas.NoTrans, blas.Trans}
+
+var scalars = []float32{0, 1, -0.7}
+
+// TestSgemmConformance runs the shared suite on every path: all four
+// transpose cases, sizes 1…70 with primes, alpha and beta in {0, 1, -0.7},
+// padded leading dimensions and guard cells around C.
+func TestSgemmConformance(t *testing.T) {
+	sizes := []int{1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 32, 33, 47, 64, 70}
+	if testing.Short() {
+		sizes = []int{1, 2, 7, 16, 17, 33, 70}
+	}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		idx := 0
+		for _, tA := range transes {
+			for _, tB := range transes {
+				for _, m := range sizes {
+					for _, n := range sizes {
+						for _, k := range sizes {
+							idx++
+							alpha := scalars[idx%3]
+							beta := scalars[(idx/3)%3]
+							g := newCase(rng, tA, tB, m, n, k, alpha, beta, idx%3*5)
+							g.run()
+							g.check(t)
+							if t.Failed() {
+								return
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmScalars covers every alpha, beta pair on shapes with edges.
+func TestSgemmScalars(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, sh := range [][3]int{{1, 1, 1}, {1, 10, 256}, {29, 10, 19}, {15, 35, 9}, {6, 16, 3}} {
+			for _, tA := range transes {
+				for _, tB := range transes {
+					for _, alpha := range scalars {
+						for _, beta := range scalars {
+							g := newCase(rng, tA, tB, sh[0], sh[1], sh[2], alpha, beta, 3)
+							g.run()
+							g.check(t)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmLarge covers K-blocks, column blocks, the packed transposed B and
+// the threaded split.
+func TestSgemmLarge(t *testing.T) {
+	shapes := [][3]int{{1, 784, 600}, {130, 530, 300}, {300, 40, 520}, {20, 256, 784}, {260, 10, 256}, {3, 1030, 70}}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for i, sh := range shapes {
+			for _, tA := range transes {
+				for _, tB := range transes {
+					g := newCase(rng, tA, tB, sh[0], sh[1], sh[2], scalars[(i+1)%3], scalars[i%3], i%2*3)
+					g.run()
+					g.check(t)
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmBetaZeroNaN checks that beta = 0 ignores C, NaNs included, and
+// that alpha = 0 ignores A and B.
+func TestSgemmBetaZeroNaN(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		nan := float32(math.NaN())
+		for _, sh := range [][3]int{{1, 10, 5}, {33, 70, 300}, {100, 256, 784}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			a := make([]float32, m*k)
+			b := make([]float32, k*n)
+			c := make([]float32, m*n)
+			for i := range a {
+				a[i] = 1
+			}
+			for i := range b {
+				b[i] = 2
+			}
+			for i := range c {
+				c[i] = nan
+			}
+			Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 0.5, a, k, b, n, 0, c, n)
+			for i, v := range c {
+				if v != float32(k) {
+					t.Fatalf("%v: c[%d] = %v, want %v", sh, i, v, k)
+				}
+			}
+			for i := range a {
+				a[i] = nan
+			}
+			Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 0, a, k, b, n, 2, c, n)
+			for i, v := range c {
+				if v != float32(2*k) {
+					t.Fatalf("alpha=0 %v: c[%d] = %v, want %v", sh, i, v, 2*k)
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmDeterministic checks results are bitwise identical for every
+// GOMAXPROCS, on every path, for shapes that are split over workers.
+func TestSgemmDeterministic(t *testing.T) {
+	shapes := [][3]int{{1000, 256, 784}, {20, 256, 784}, {784, 256, 20}, {100, 784, 256}, {1000, 10, 256}, {40, 1000, 300}}
+	if testing.Short() {
+		shapes = shapes[1:3]
+	}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+		for _, sh := range shapes {
+			for _, tA := range transes {
+				for _, tB := range transes {
+					g := newCase(rng, tA, tB, sh[0], sh[1], sh[2], 1.5, 0.5, 1)
+					var want []float32
+					for _, procs := range []int{1, 2, 3, 4, 7} {
+						runtime.GOMAXPROCS(procs)
+						copy(g.c, g.c0)
+						g.run()
+						if want == nil {
+							want = append([]float32(nil), g.c...)
+							continue
+						}
+						for i := range want {
+							if math.Float32bits(want[i]) != math.Float32bits(g.c[i]) {
+								t.Fatalf("%s: GOMAXPROCS=%d: c[%d] = %v, GOMAXPROCS=1 gave %v", g, procs, i, g.c[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmPanics checks misuse panics with a "kernel:" message.
+func TestSgemmPanics(t *testing.T) {
+	s := make([]float32, 100)
+	cases := map[string]func(){
+		"trans": func() { Implementation{}.Sgemm('x', blas.NoTrans, 2, 2, 2, 1, s, 2, s, 2, 0, s, 2) },
+		"m":     func() { Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, -1, 2, 2, 1, s, 2, s, 2, 0, s, 2) },
+		"lda":   func() { Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, 2, 2, 3, 1, s, 2, s, 2, 0, s, 2) },
+		"ldbT":  func() { Implementation{}.Sgemm(blas.NoTrans, blas.Trans, 2, 2, 3, 1, s, 3, s, 2, 0, s, 2) },
+		"ldc":   func() { Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, 2, 3, 2, 1, s, 2, s, 3, 0, s, 2) },
+		"shortA": func() {
+			Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, 20, 2, 10, 1, s, 10, s, 2, 0, s, 2)
+		},
+		"shortC": func() {
+			Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, 60, 2, 1, 1, s, 1, s, 2, 0, s, 2)
+		},
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				msg, ok := r.(string)
+				if !ok || !strings.HasPrefix(msg, "kernel:") {
+					t.Errorf("panic %v, want a kernel: message", r)
+				}
+			}()
+			f()
+		})
+	}
+}
+
+// TestChoose checks FLOWGRAD_KERNEL handling: honoured when possible, else
+// the generic path and an error, never a crash or a silent fallback.
+func TestChoose(t *testing.T) {
+	s, err := choose("")
+	if err != nil || s.name != Available()[0] {
+		t.Errorf(`choose("") = %v, %v; want %s`, s.name, err, Available()[0])
+	}
+	for _, name := range Available() {
+		if s, err := choose(name); err != nil || s.name != name {
+			t.Errorf("choose(%q) = %v, %v", name, s.name, err)
+		}
+	}
+	for _, name := range []string{"avx1024", "AVX2x"} {
+		s, err := choose(name)
+		if err == nil || s.name != "generic" || !strings.HasPrefix(err.Error(), "kernel: "+EnvVar) {
+			t.Errorf("choose(%q) = %v, %v; want generic and an error", name, s.name, err)
+		}
+	}
+	for _, s := range sets {
+		if !s.supported {
+			got, err := choose(s.name)
+			if err == nil || got.name != "generic" {
+				t.Errorf("choose(%q) on a CPU without it = %v, %v", s.name, got.name, err)
+			}
+		}
+	}
+	if InitError() != nil {
+		t.Logf("InitError: %v", InitError())
+	}
+	t.Logf("path %s, available %v", Path(), Available())
+}
