@@ -220,20 +220,22 @@ func (b *Batcher) permute() {
 }
 
 // BatcherState is a Batcher's position: the examples it has served of epoch
-// Epoch (0-based) and the seed that fixes every epoch's order. N, the
+// Epoch (0-based) and the seed that fixes every epoch's order (Shuffle is
+// false, and Seed 0, for a Batcher that serves in dataset order). N, the
 // dataset's size, guards against restoring onto another dataset. Saved in a
 // checkpoint, it resumes the run exactly (see [Batcher.Restore]).
 type BatcherState struct {
-	Seed   uint64
-	Epoch  int
-	Offset int // examples of epoch Epoch served, 0..N
-	N      int
+	Seed    uint64
+	Shuffle bool
+	Epoch   int
+	Offset  int // examples of epoch Epoch served, 0..N
+	N       int
 }
 
 // State returns the Batcher's position. After the last batch of an epoch it
 // reports the start of the next one (Offset 0).
 func (b *Batcher) State() BatcherState {
-	s := BatcherState{Seed: b.seed, Epoch: b.epoch, Offset: b.offset, N: b.ds.Len()}
+	s := BatcherState{Seed: b.seed, Shuffle: b.shuffle, Epoch: b.epoch, Offset: b.offset, N: b.ds.Len()}
 	if b.ended() {
 		s.Epoch++
 		s.Offset = 0
@@ -249,18 +251,19 @@ func (b *Batcher) State() BatcherState {
 // PCG and IntN).
 //
 // Restore returns an error, leaving the Batcher unchanged, if s does not fit:
-// a different N, Epoch < 0 or Offset outside 0..N.
+// a different N, a shuffled state for an unshuffled Batcher or the reverse,
+// Epoch < 0 or Offset outside 0..N.
 func (b *Batcher) Restore(s BatcherState) error {
 	n := b.ds.Len()
 	switch {
 	case s.N != n:
 		return fmt.Errorf("data: Restore: the state is for a dataset of %d examples, this one has %d", s.N, n)
+	case s.Shuffle != b.shuffle:
+		return fmt.Errorf("data: Restore: the state is for a Batcher with shuffling %v, this one has %v (a nil rng means no shuffling)", s.Shuffle, b.shuffle)
 	case s.Epoch < 0 || s.Offset < 0 || s.Offset > n:
 		return fmt.Errorf("data: Restore: bad position epoch %d, offset %d (want epoch ≥ 0, offset 0..%d)", s.Epoch, s.Offset, n)
 	}
-	if b.shuffle {
-		b.seed = s.Seed
-	}
+	b.seed = s.Seed
 	b.epoch, b.offset = s.Epoch, s.Offset
 	b.permEpoch = -1
 	return nil

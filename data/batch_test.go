@@ -87,7 +87,7 @@ func TestBatcherEpochs(t *testing.T) {
 						t.Errorf("epoch %d batch %d: %d examples, want %d", e, i, s, want)
 					}
 				}
-				if err := b.Restore(BatcherState{Seed: b.State().Seed, Epoch: e, N: c.n}); err != nil {
+				if err := b.Restore(BatcherState{Seed: b.State().Seed, Shuffle: true, Epoch: e, N: c.n}); err != nil {
 					t.Fatal(err)
 				}
 				order := epochOrder(t, b)
@@ -268,7 +268,7 @@ func TestBatcherErrors(t *testing.T) {
 	}
 	b, _ := NewBatcher(ds, 3, nil)
 	for _, s := range []BatcherState{
-		{N: 11}, {N: 10, Offset: 11}, {N: 10, Offset: -1}, {N: 10, Epoch: -1},
+		{N: 11}, {N: 10, Offset: 11}, {N: 10, Offset: -1}, {N: 10, Epoch: -1}, {N: 10, Shuffle: true},
 	} {
 		before := b.State()
 		if err := b.Restore(s); err == nil {
