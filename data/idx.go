@@ -101,7 +101,7 @@ func ReadImages(r io.Reader, name string) (*Images, error) {
 		return nil, fmt.Errorf("data: %s: %w: the header says %d images of %d×%d pixels, more than the %d-byte limit (MaxIDXBytes)",
 			name, ErrTooLarge, n, rows, cols, MaxIDXBytes)
 	}
-	what := fmt.Sprintf("%d images of %d×%d", n, rows, cols)
+	what := fmt.Sprintf("%s of %d×%d", plural(n, "image"), rows, cols)
 	pix, err := readPayload(r, int(n*per), name, what)
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func ReadLabels(r io.Reader, name string, classes int) ([]uint8, error) {
 		return nil, fmt.Errorf("data: %s: %w: the header says %d labels, more than the %d-byte limit (MaxIDXBytes)",
 			name, ErrTooLarge, n, MaxIDXBytes)
 	}
-	labels, err := readPayload(r, int(n), name, fmt.Sprintf("%d labels", n))
+	labels, err := readPayload(r, int(n), name, plural(n, "label"))
 	if err != nil {
 		return nil, err
 	}
@@ -210,9 +210,9 @@ func checkMagic(got, want uint32, name string) error {
 	if got == want {
 		return nil
 	}
-	kind := "images"
+	kind := "images: unsigned bytes, 3 dimensions"
 	if want == labelMagic {
-		kind = "labels"
+		kind = "labels: unsigned bytes, 1 dimension"
 	}
 	hint := ""
 	switch {
@@ -222,6 +222,8 @@ func checkMagic(got, want uint32, name string) error {
 		hint = ": this is an IDX label file"
 	case got>>16 != 0:
 		hint = ": this is not an IDX file"
+	default:
+		hint = fmt.Sprintf(": IDX data of type 0x%02x, %d dimensions", got>>8&0xff, got&0xff)
 	}
 	return fmt.Errorf("data: %s: %w 0x%08x%s (want 0x%08x, IDX %s)", name, ErrBadMagic, got, hint, want, kind)
 }
@@ -260,4 +262,12 @@ func readPayload(r io.Reader, size int, name, what string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("data: %s: %w: after the %d bytes of %s: %w", name, ErrCorrupt, size, what, err)
 	}
+}
+
+// plural returns "1 image", "2 images".
+func plural(n uint64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

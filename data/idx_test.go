@@ -12,7 +12,8 @@ import (
 func TestReadImages(t *testing.T) {
 	pix := ramp(3*4*5, 7)
 	file := idxImages(3, 4, 5, pix)
-	for name, in := range map[string][]byte{"raw": file, "gzip": gz(file)} {
+	twoMembers := append(gz(file[:10]), gz(file[10:])...)
+	for name, in := range map[string][]byte{"raw": file, "gzip": gz(file), "gzip 2 members": twoMembers} {
 		for rname, wrap := range map[string]func(io.Reader) io.Reader{
 			"whole": func(r io.Reader) io.Reader { return r },
 			"1byte": iotest.OneByteReader,
@@ -98,7 +99,7 @@ func imageCases() []badCase {
 		{"short header", good[:10], ErrTruncated, []string{"10 of the 16 header bytes"}},
 		{"label magic", idxLabels(2, []byte{1, 2}), ErrBadMagic, []string{"0x00000801", "IDX label file", "want 0x00000803"}},
 		{"zip file", []byte("PK\x03\x04 0123456789abcdef"), ErrBadMagic, []string{"not an IDX file"}},
-		{"float magic", append([]byte{0, 0, 0x0d, 3}, good[4:]...), ErrBadMagic, []string{"0x00000d03"}},
+		{"float magic", append([]byte{0, 0, 0x0d, 3}, good[4:]...), ErrBadMagic, []string{"0x00000d03", "type 0x0d, 3 dimensions"}},
 		{"zero images", idxImages(0, 28, 28, nil), ErrEmpty, []string{"0 images"}},
 		{"zero rows", idxImages(5, 0, 28, nil), ErrBadDims, []string{"0×28"}},
 		{"huge dims", idxImages(0xffffffff, 0xffffffff, 0xffffffff, nil), ErrTooLarge, []string{"4294967295 images", "MaxIDXBytes"}},
@@ -106,7 +107,7 @@ func imageCases() []badCase {
 		{"truncated data", good[:len(good)-1], ErrTruncated, []string{"17 of 18 data bytes", "2 images of 3×3"}},
 		{"header only", good[:16], ErrTruncated, []string{"0 of 18"}},
 		{"trailing data", append(bytes.Clone(good), 0), ErrBadDims, []string{"more data follows", "2 images of 3×3"}},
-		{"more images than header", idxImages(1, 3, 3, ramp(18, 5)), ErrBadDims, []string{"1 images of 3×3"}},
+		{"more images than header", idxImages(1, 3, 3, ramp(18, 5)), ErrBadDims, []string{"the 9 bytes of 1 image of 3×3"}},
 		{"gzip magic only", gzGood[:2], ErrTruncated, []string{"gzip header"}},
 		{"gzip half", gzGood[:len(gzGood)/2], ErrTruncated, nil},
 		{"gzip no trailer", gzGood[:len(gzGood)-8], ErrTruncated, []string{"gzip stream ends early"}},
