@@ -1,0 +1,218 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// paths runs f once per implementation this CPU has: the generic loops and,
+// when available, the assembly.
+func paths(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	restore := SetGeneric(true)
+	t.Run("generic", f)
+	restore()
+	if hasAsm {
+		restore := SetGeneric(false)
+		t.Run("avx2", f)
+		restore()
+	}
+}
+
+const guard = 7 // guard cells after every output; must stay untouched
+
+var guardValue = float32(math.Float32frombits(0x7fc0dead))
+
+// randSlice returns n random values in [-1, 1) followed by guard cells,
+// sliced to length n; some entries are exact zeros.
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n+guard)
+	for i := range s {
+		if i >= n {
+			s[i] = guardValue
+			continue
+		}
+		if rng.IntN(8) > 0 {
+			s[i] = 2*rng.Float32() - 1
+		}
+	}
+	return s[:n]
+}
+
+func checkGuards(t *testing.T, name string, s []float32) {
+	t.Helper()
+	for _, v := range s[len(s) : len(s)+guard] {
+		if math.Float32bits(v) != math.Float32bits(guardValue) {
+			t.Fatalf("%s: guard cell after element %d overwritten", name, len(s))
+		}
+	}
+}
+
+// clone copies s and its guard cells.
+func clone(s []float32) []float32 { return append([]float32(nil), s[:len(s)+guard]...)[:len(s)] }
+
+func near(a, b float32, tol float64) bool {
+	return math.Abs(float64(a)-float64(b)) <= tol*(1+math.Abs(float64(b)))
+}
+
+var lengths = []int{0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100, 257}
+
+func TestMomentumAndPlainStep(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, n := range lengths {
+			theta, grad, buf := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+			wantTheta, wantBuf := clone(theta), clone(buf)
+			a, b, c, d, wd := float32(0.9), float32(0.1), float32(0.05), float32(0.02), float32(1e-3)
+			for i := range wantTheta { // the definition, in float64
+				g := float64(grad[i]) + float64(wd)*float64(wantTheta[i])
+				v := float64(a)*float64(wantBuf[i]) + float64(b)*g
+				wantBuf[i] = float32(v)
+				wantTheta[i] = float32(float64(wantTheta[i]) - float64(c)*v - float64(d)*g)
+			}
+			MomentumStep(theta, grad, buf, a, b, c, d, wd)
+			for i := range theta {
+				if !near(theta[i], wantTheta[i], 1e-6) || !near(buf[i], wantBuf[i], 1e-6) {
+					t.Fatalf("n=%d i=%d: θ %g buf %g, want %g %g", n, i, theta[i], buf[i], wantTheta[i], wantBuf[i])
+				}
+			}
+			checkGuards(t, "MomentumStep θ", theta)
+			checkGuards(t, "MomentumStep buf", buf)
+
+			want := clone(theta)
+			for i := range want {
+				want[i] = float32(float64(want[i]) - 0.05*(float64(grad[i])+1e-3*float64(want[i])))
+			}
+			PlainStep(theta, grad, 0.05, 1e-3)
+			for i := range theta {
+				if !near(theta[i], want[i], 1e-6) {
+					t.Fatalf("PlainStep n=%d i=%d: %g, want %g", n, i, theta[i], want[i])
+				}
+			}
+			checkGuards(t, "PlainStep", theta)
+		}
+	})
+}
+
+func TestBiasReLUAndBackward(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, n := range lengths[1:] {
+			for _, rows := range []int{1, 3} {
+				x, b := randSlice(rng, rows*n), randSlice(rng, n)
+				x[0] = float32(math.NaN())
+				add, relu := clone(x), clone(x)
+				BiasAdd(add, b)
+				BiasReLU(relu, b)
+				for i := range x {
+					s := x[i] + b[i%n]
+					r := s
+					if r < 0 {
+						r = 0
+					}
+					if !same(add[i], s) || !same(relu[i], r) {
+						t.Fatalf("n=%d i=%d: BiasAdd %g BiasReLU %g, want %g %g", n, i, add[i], relu[i], s, r)
+					}
+				}
+				checkGuards(t, "BiasReLU", relu)
+
+				dy, db := randSlice(rng, rows*n), randSlice(rng, n)
+				dz, wantDB := make([]float32, rows*n, rows*n+guard), clone(db)
+				for i := range dz[:cap(dz)] {
+					if i >= len(dz) {
+						dz[:cap(dz)][i] = guardValue
+					}
+				}
+				for i := range relu {
+					if relu[i] > 0 {
+						wantDB[i%n] += dy[i]
+					}
+				}
+				ReLUBackward(dz, dy, relu, db)
+				for i := range dz {
+					want := float32(0)
+					if relu[i] > 0 {
+						want = dy[i]
+					}
+					if dz[i] != want {
+						t.Fatalf("n=%d i=%d: dz %g, want %g", n, i, dz[i], want)
+					}
+				}
+				for j := range db {
+					if !near(db[j], wantDB[j], 1e-6) {
+						t.Fatalf("n=%d j=%d: db %g, want %g", n, j, db[j], wantDB[j])
+					}
+				}
+				checkGuards(t, "ReLUBackward dz", dz)
+				checkGuards(t, "ReLUBackward db", db)
+			}
+		}
+	})
+}
+
+func same(a, b float32) bool { return a == b || a != a && b != b }
+
+func TestBytesToFloatsIsCorrectlyRoundedDivision(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		for _, n := range append(lengths, 256, 1000) {
+			src := make([]uint8, n)
+			for i := range src {
+				src[i] = uint8(i * 7)
+			}
+			dst := make([]float32, n, n+guard)
+			for i := n; i < n+guard; i++ {
+				dst[:cap(dst)][i] = guardValue
+			}
+			BytesToFloats(dst, src)
+			for i, v := range src {
+				if dst[i] != float32(v)/255 {
+					t.Fatalf("n=%d: %d ↦ %g, want %g", n, v, dst[i], float32(v)/255)
+				}
+			}
+			checkGuards(t, "BytesToFloats", dst)
+		}
+	})
+}
+
+func TestShortSlicesPanic(t *testing.T) {
+	defer func() {
+		if r := recover(); r != "vec: MomentumStep: slice of length 2, want at least 3" {
+			t.Fatalf("panic %v", r)
+		}
+	}()
+	MomentumStep(make([]float32, 3), make([]float32, 3), make([]float32, 2), 0, 0, 0, 0, 0)
+}
+
+func BenchmarkMomentumStep(b *testing.B) {
+	const n = 784*256 + 256*256 + 256*10 // MLP 784-256-256-10 weights
+	theta, grad, buf := make([]float32, n), make([]float32, n), make([]float32, n)
+	for _, p := range []string{"generic", "avx2"} {
+		if p == "avx2" && !hasAsm {
+			continue
+		}
+		b.Run(p, func(b *testing.B) {
+			defer SetGeneric(p == "generic")()
+			b.SetBytes(5 * 4 * n)
+			for b.Loop() {
+				MomentumStep(theta, grad, buf, 0.9, 1, 0.05, 0, 0)
+			}
+		})
+	}
+}
+
+func BenchmarkBytesToFloats(b *testing.B) {
+	src, dst := make([]uint8, 100*784), make([]float32, 100*784)
+	for _, p := range []string{"generic", "avx2"} {
+		if p == "avx2" && !hasAsm {
+			continue
+		}
+		b.Run(p, func(b *testing.B) {
+			defer SetGeneric(p == "generic")()
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				BytesToFloats(dst, src)
+			}
+		})
+	}
+}
