@@ -32,6 +32,8 @@ const (
 	opSum
 	opMean
 	opSoftmaxCrossEntropy
+	opLinear     // fused x·W + b
+	opLinearReLU // fused max(x·W + b, 0)
 	numOps
 )
 
@@ -40,6 +42,7 @@ var opNames = [numOps]string{
 	opSquare: "Square", opPow: "Pow", opSin: "Sin", opCos: "Cos", opExp: "Exp",
 	opLog: "Log", opTanh: "Tanh", opSigmoid: "Sigmoid", opReLU: "ReLU", opSum: "Sum",
 	opMean: "Mean", opSoftmaxCrossEntropy: "SoftmaxCrossEntropy",
+	opLinear: "Linear", opLinearReLU: "LinearReLU",
 }
 
 func (k opKind) String() string {
@@ -68,6 +71,8 @@ func backward[T tensor.Float](t *Tape[T], v *Value[T], e uint64) {
 		reduceBackward(t, v, e)
 	case opSoftmaxCrossEntropy:
 		softmaxCrossEntropyBackward(t, v, e)
+	case opLinear, opLinearReLU:
+		affineBackward(t, v, e)
 	default:
 		panic(fmt.Sprintf("autograd: Backward: no derivative rule for %v", v.op))
 	}
@@ -134,7 +139,7 @@ func Add[T tensor.Float](a, b *Value[T]) *Value[T] {
 func addBackward[T tensor.Float](t *Tape[T], v *Value[T], e uint64) {
 	dy := v.grad.Data()
 	for _, in := range v.in {
-		if in.needsGrad {
+		if in != nil && in.needsGrad {
 			t.accumulate(in, dy, v.Shape().Cols, e)
 		}
 	}

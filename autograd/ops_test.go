@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -98,4 +99,60 @@ func TestGradCheckEveryOp(t *testing.T) {
 func TestParamOnlyOpPanics(t *testing.T) {
 	p := NewParam("p", tensor.New[float64](2, 2))
 	expectPanic(t, "no operand is on a tape", func() { Square(p) })
+}
+
+func TestGradCheckFusedLinear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range shapes {
+		for _, n := range []int{1, 5, 33} {
+			x, w, b := randMatrix(rng, s[0], s[1], -1, 1), randMatrix(rng, s[1], n, -1, 1), randMatrix(rng, 1, n, -1, 1)
+			checkOp(t, "Linear", rng, func(ps []*Value[float64]) *Value[float64] { return Linear(ps[0], ps[1], ps[2]) }, x, w, b)
+			checkOp(t, "LinearReLU", rng, func(ps []*Value[float64]) *Value[float64] { return LinearReLU(ps[0], ps[1], ps[2]) }, x, w, b)
+		}
+	}
+}
+
+// The fused float32 ops (assembly kernels, parallel passes) agree with the
+// composition of the primitive ops they replace, forward and backward.
+func TestFusedLinearMatchesComposition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, c := range [][3]int{{1, 7, 5}, {3, 20, 17}, {300, 64, 200}} { // the last is split across cores
+		B, K, N := c[0], c[1], c[2]
+		mk := func(r, c int) *tensor.Dense[float32] {
+			m := tensor.New[float32](r, c)
+			for i := range m.Data() {
+				m.Data()[i] = float32(rng.NormFloat64())
+			}
+			return m
+		}
+		xd, wd, bd, rd := mk(B, K), mk(K, N), mk(1, N), mk(B, N)
+		for _, relu := range []bool{false, true} {
+			grads := func(fused bool) [][]float32 {
+				w, b := NewParam("w", wd.Clone()), NewParam("b", bd.Clone())
+				tape := NewTape[float32]()
+				x := tape.Var(xd)
+				var y *Value[float32]
+				switch {
+				case fused && relu:
+					y = LinearReLU(x, w, b)
+				case fused:
+					y = Linear(x, w, b)
+				case relu:
+					y = ReLU(Add(MatMul(x, w), b))
+				default:
+					y = Add(MatMul(x, w), b)
+				}
+				tape.Backward(Sum(Mul(y, tape.Input(rd))))
+				return [][]float32{y.Data().Data(), x.Grad().Data(), w.Grad().Data(), b.Grad().Data()}
+			}
+			got, want := grads(true), grads(false)
+			for k, name := range []string{"y", "dx", "dW", "db"} {
+				for i := range want[k] {
+					if d := math.Abs(float64(got[k][i] - want[k][i])); d > 1e-4*(1+math.Abs(float64(want[k][i]))) {
+						t.Fatalf("B,K,N=%v relu=%v: %s[%d] = %g, composed %g", c, relu, name, i, got[k][i], want[k][i])
+					}
+				}
+			}
+		}
+	}
 }

@@ -19,6 +19,8 @@ type Tape[T tensor.Float] struct {
 	used  int
 	bufs  map[tensor.Shape]*slab[T]
 
+	ew     ewJob[T]   // the fused ops' elementwise pass, reused
+
 	stack  []frame[T] // Backward's scratch, kept to avoid reallocation
 	order  []*Value[T]
 	visits int
@@ -86,7 +88,7 @@ func (t *Tape[T]) record(op opKind, a, b *Value[T]) *Value[T] {
 	}
 	v := t.nodes[t.used]
 	t.used++
-	*v = Value[T]{tape: t, gen: t.gen, op: op, in: [2]*Value[T]{a, b}}
+	*v = Value[T]{tape: t, gen: t.gen, op: op, in: [3]*Value[T]{a, b, nil}}
 	v.needsGrad = a != nil && a.needsGrad || b != nil && b.needsGrad
 	return v
 }

@@ -21,7 +21,7 @@ type Value[T tensor.Float] struct {
 	mark      uint64 // depth-first search marker: the epoch that reached it
 
 	op        opKind
-	in        [2]*Value[T]
+	in        [3]*Value[T] // operands: at most three (Linear's x, W, b)
 	needsGrad bool
 	k         float64          // the operation's constant (Pow's exponent)
 	aux       *tensor.Dense[T] // saved for backward (softmax probabilities)

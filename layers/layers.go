@@ -46,9 +46,12 @@ func (i Init) String() string {
 }
 
 // Linear is the affine map x·W + b for x of shape B×In: W is In×Out and b a
-// 1×Out row added to every example.
+// 1×Out row added to every example. With ReLU set it computes
+// max(x·W + b, 0) in one fused operation (autograd.LinearReLU), which is
+// faster than a separate ReLU layer.
 type Linear[T tensor.Float] struct {
 	W, B *autograd.Value[T]
+	ReLU bool
 }
 
 // NewLinear returns a Linear layer from in to out features whose
@@ -79,9 +82,13 @@ func NewLinear[T tensor.Float](rng *rand.Rand, name string, in, out int, init In
 	}
 }
 
-// Forward returns x·W + b. It panics if x's columns differ from W's rows.
+// Forward returns x·W + b, or max(x·W + b, 0) with ReLU set. It panics if
+// x's columns differ from W's rows.
 func (l *Linear[T]) Forward(x *autograd.Value[T]) *autograd.Value[T] {
-	return autograd.Add(autograd.MatMul(x, l.W), l.B)
+	if l.ReLU {
+		return autograd.LinearReLU(x, l.W, l.B)
+	}
+	return autograd.Linear(x, l.W, l.B)
 }
 
 // Params returns W and b.
@@ -136,20 +143,20 @@ func (s *Sequential[T]) Params() []*autograd.Value[T] {
 }
 
 // MLP returns a multilayer perceptron with the given layer sizes, input
-// first: Linear layers named fc1, fc2, … with ReLU between them and none
-// after the last (its outputs are logits). Weights use He initialisation
-// drawn from rng. For example MLP[float32](rng, 784, 256, 256, 10). It
-// panics with fewer than two sizes or a size < 1.
+// first: Linear layers named fc1, fc2, … with ReLU between them (fused into
+// the layers) and none after the last (its outputs are logits). Weights use
+// He initialisation drawn from rng. For example
+// MLP[float32](rng, 784, 256, 256, 10). It panics with fewer than two sizes
+// or a size < 1.
 func MLP[T tensor.Float](rng *rand.Rand, sizes ...int) *Sequential[T] {
 	if len(sizes) < 2 {
 		panic(fmt.Sprintf("layers: MLP needs at least an input and an output size, got %v", sizes))
 	}
 	var ls []Layer[T]
 	for i := 1; i < len(sizes); i++ {
-		ls = append(ls, NewLinear[T](rng, fmt.Sprintf("fc%d", i), sizes[i-1], sizes[i], He))
-		if i < len(sizes)-1 {
-			ls = append(ls, ReLU[T]())
-		}
+		l := NewLinear[T](rng, fmt.Sprintf("fc%d", i), sizes[i-1], sizes[i], He)
+		l.ReLU = i < len(sizes)-1
+		ls = append(ls, l)
 	}
 	return NewSequential(ls...)
 }
