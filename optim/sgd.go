@@ -35,6 +35,7 @@ type SGD[T tensor.Float] struct {
 	m, wd    T // momentum and weight decay in T, for the update function
 	update   updateFunc[T]
 	k        int
+	job      stepJob[T]
 }
 
 // Option configures NewSGD.
@@ -120,6 +121,10 @@ func NewSGD[T tensor.Float](params []*autograd.Value[T], rate Schedule, opts ...
 			s.bufs[i] = make([]T, p.Data().Len())
 		}
 	}
+	s.job.s = s
+	for _, p := range params {
+		s.job.total += p.Data().Len()
+	}
 	return s, nil
 }
 
@@ -131,19 +136,23 @@ func NewSGD[T tensor.Float](params []*autograd.Value[T], rate Schedule, opts ...
 // parameter has no gradient matrix (a tape value passed as a parameter
 // before any Backward reached it) or if the schedule returns a rate that is
 // negative or not finite.
+//
+// For float32 parameters the update runs in the assembly kernels of
+// internal/vec (one pass per parameter, every form as vec.MomentumStep with
+// its coefficients), split into equal element ranges across cores when the
+// model has more than 32k parameters; the float64 path runs the form's
+// plain Go update function.
 func (s *SGD[T]) Step() {
 	rate := s.Rate()
 	if !(rate >= 0) || math.IsInf(rate, 1) {
 		panic(fmt.Sprintf("optim: Step: schedule %v gave rate %v at step %d", s.schedule, rate, s.k))
 	}
-	r := T(rate)
-	for i, p := range s.params {
-		g := p.Grad()
-		if g == nil {
+	for _, p := range s.params {
+		if p.Grad() == nil {
 			panic(fmt.Sprintf("optim: Step: parameter %q has no gradient", p.Name()))
 		}
-		s.update(p.Data().Data(), g.Data(), s.bufs[i], r, s.m, s.wd)
 	}
+	s.job.run(T(rate))
 	s.k++
 }
 
