@@ -16,7 +16,7 @@
 //     (online SGD) to B = N (batch gradient descent), in a new random order
 //     each epoch. Each [Batch] holds a B×Features float32 matrix of pixel/255
 //     values in [0, 1] and B labels, converted into buffers that the Batcher
-//     reuses: after the first epoch iteration allocates nothing.
+//     allocates once and reuses: serving batches allocates nothing.
 //   - A [Stream] is endless: batches of examples drawn with replacement from a
 //     dataset, or made by a generator function.
 //
@@ -31,6 +31,18 @@
 // input makes a reader panic. Misuse in code (an index out of range, a
 // generator that returns a bad label) panics with a message that starts with
 // "data: ".
+//
+// # Usage
+//
+//	train, test, err := data.LoadMNIST("") // "" = find the files
+//	...
+//	batches, err := data.NewBatcher(train, 100, rng)
+//	...
+//	for range 10 { // epochs
+//		for b := range batches.Epoch() {
+//			// b.X: 100×784 float32, b.Labels: 100 ints in 0..9
+//		}
+//	}
 //
 // # Randomness
 //
