@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"github.com/flowgrad/flowgrad/internal/vec"
 	"iter"
 	"math/rand/v2"
 
@@ -277,18 +278,7 @@ func gather(dst []float32, pixels []uint8, features int, idx []int) {
 	}
 }
 
-// scale[v] is float32(v)/255, correctly rounded, with scale[255] = 1.
-var scale = func() (t [256]float32) {
-	for v := range t {
-		t[v] = float32(v) / 255
-	}
-	return t
-}()
-
-// convert sets dst[i] = src[i]/255 for all i; len(dst) must be ≥ len(src).
-func convert(dst []float32, src []uint8) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = scale[v]
-	}
-}
+// convert sets dst[i] = src[i]/255 for all i, correctly rounded (so 255 ↦
+// 1); len(dst) must be ≥ len(src). It runs vec's AVX2 kernel where the CPU
+// has one.
+func convert(dst []float32, src []uint8) { vec.BytesToFloats(dst, src) }
