@@ -1,0 +1,58 @@
+package checkpoint
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/flowgrad/flowgrad/optim"
+	"github.com/flowgrad/flowgrad/tensor"
+)
+
+// FuzzRead checks that no input makes Read panic or allocate beyond its
+// size, and that whatever Read accepts is a canonical checkpoint: writing
+// the state back gives exactly the bytes read. Each input is also tried
+// with its checksum recomputed, so that mutations reach the payload parser
+// rather than stopping at the checksum. Plain `go test` runs the seeds;
+// `go test -fuzz FuzzRead ./checkpoint` explores.
+func FuzzRead(f *testing.F) {
+	for _, form := range []optim.MomentumForm{optim.None, optim.HeavyBall} {
+		_, file := trained(f, form)
+		f.Add(file)
+	}
+	var small bytes.Buffer
+	Write(&small, State[float32]{Params: []Param[float32]{{"w", tensor.FromSlice(1, 2, []float32{1, -2})}},
+		Meta: map[string]string{"a": "1", "b": "2"}})
+	f.Add(small.Bytes())
+	f.Add(small.Bytes()[:30])
+	f.Add(withHeader(small.Bytes(), 1, 1<<40, 0))
+	f.Add([]byte(Magic))
+	f.Add([]byte{})
+	var f64 bytes.Buffer
+	Write(&f64, State[float64]{Params: []Param[float64]{{"w", tensor.FromSlice(1, 1, []float64{3})}}})
+	f.Add(f64.Bytes())
+
+	f.Fuzz(func(t *testing.T, in []byte) {
+		check[float32](t, in)
+		check[float64](t, in)
+		fixed := resum(in)
+		check[float32](t, fixed)
+		check[float64](t, fixed)
+	})
+}
+
+func check[T tensor.Float](t *testing.T, in []byte) {
+	st, err := Read[T](bytes.NewReader(in))
+	if err != nil {
+		if st.Params != nil || st.Meta != nil {
+			t.Fatal("an error and a state")
+		}
+		return
+	}
+	var out bytes.Buffer
+	if err := Write(&out, st); err != nil {
+		t.Fatalf("Read accepted a state Write refuses: %v", err)
+	}
+	if !bytes.HasPrefix(in, out.Bytes()) {
+		t.Fatalf("the state read does not write back to the input")
+	}
+}
