@@ -200,13 +200,16 @@ func (s *SGD[T]) State() State[T] {
 // parameters with the same names and sizes), copying the buffers. It
 // returns an error, and changes nothing, if st.Step is negative, st.Form
 // differs from the optimiser's form, or the buffers do not match the
-// parameters by name and length.
+// parameters by name and length (for form None: if there are any).
 func (s *SGD[T]) SetState(st State[T]) error {
 	if st.Step < 0 {
 		return fmt.Errorf("optim: SetState: step %d is negative", st.Step)
 	}
 	if st.Form != s.form {
 		return fmt.Errorf("optim: SetState: state of form %v, optimiser of form %v", st.Form, s.form)
+	}
+	if s.form == None && len(st.Buffers) != 0 {
+		return fmt.Errorf("optim: SetState: %d buffers for form none (want none)", len(st.Buffers))
 	}
 	if s.form != None {
 		if len(st.Buffers) != len(s.params) {

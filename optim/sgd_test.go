@@ -457,6 +457,11 @@ func TestSetStateErrors(t *testing.T) {
 			t.Fatalf("a failed SetState changed the step count to %d", opt.StepCount())
 		}
 	}
+	plain, _ := NewSGD([]*autograd.Value[float64]{p}, Must(Constant(0.1)))
+	err := plain.SetState(State[float64]{Step: 3, Buffers: map[string][]float64{"theta": {0, 0}}})
+	if err == nil || !strings.Contains(err.Error(), "1 buffers for form none") {
+		t.Errorf("SetState of buffers into form none: error %v", err)
+	}
 }
 
 // TestStepAllocatesNothing checks every form, with weight decay and a
