@@ -53,6 +53,9 @@ type kset struct {
 	rowsNarrow int                                   // panel height when C has at most w columns
 	nvMax      func(mr int) int                      // widest kernel for mr rows, in vectors
 	outer      func(mr, nv int, masked bool) outerFn // masked: nr is not a multiple of w
+	dotRows    int                                   // panel height of the dot kernels; 0: none
+	dotNRMax   func(mr int) int                      // widest dot kernel for mr rows
+	dot        func(mr, nr int) dotFn                // Sgemm(NoTrans, Trans) kernels for small m
 	supported  bool                                  // this CPU can run it
 	lacks      string                                // the CPU features it needs, for errors
 }

@@ -436,6 +436,207 @@ var avx512Outer = [28][17][2]outerFn{
 	27: {1: {outer27x1AVX512, outer27x1AVX512}},
 }
 
+// dot1x1AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 1.
+//
+//go:noescape
+func dot1x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x2AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 2.
+//
+//go:noescape
+func dot1x2AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x3AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 3.
+//
+//go:noescape
+func dot1x3AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x4AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 4.
+//
+//go:noescape
+func dot1x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x5AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 5.
+//
+//go:noescape
+func dot1x5AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x6AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 6.
+//
+//go:noescape
+func dot1x6AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x7AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 7.
+//
+//go:noescape
+func dot1x7AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x8AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 8.
+//
+//go:noescape
+func dot1x8AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x9AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 9.
+//
+//go:noescape
+func dot1x9AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x10AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 10.
+//
+//go:noescape
+func dot1x10AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x11AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 11.
+//
+//go:noescape
+func dot1x11AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x12AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 12.
+//
+//go:noescape
+func dot1x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x1AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 1.
+//
+//go:noescape
+func dot2x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x2AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 2.
+//
+//go:noescape
+func dot2x2AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x3AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 3.
+//
+//go:noescape
+func dot2x3AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x4AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 4.
+//
+//go:noescape
+func dot2x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x5AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 5.
+//
+//go:noescape
+func dot2x5AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x6AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 6.
+//
+//go:noescape
+func dot2x6AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x7AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 7.
+//
+//go:noescape
+func dot2x7AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x8AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 8.
+//
+//go:noescape
+func dot2x8AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x9AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 9.
+//
+//go:noescape
+func dot2x9AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x10AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 10.
+//
+//go:noescape
+func dot2x10AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x11AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 11.
+//
+//go:noescape
+func dot2x11AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x12AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 12.
+//
+//go:noescape
+func dot2x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x1AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 1.
+//
+//go:noescape
+func dot3x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x2AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 2.
+//
+//go:noescape
+func dot3x2AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x3AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 3.
+//
+//go:noescape
+func dot3x3AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x4AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 4.
+//
+//go:noescape
+func dot3x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x5AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 5.
+//
+//go:noescape
+func dot3x5AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x6AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 6.
+//
+//go:noescape
+func dot3x6AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x7AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 7.
+//
+//go:noescape
+func dot3x7AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x8AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 8.
+//
+//go:noescape
+func dot3x8AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x1AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 1.
+//
+//go:noescape
+func dot4x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x2AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 2.
+//
+//go:noescape
+func dot4x2AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x3AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 3.
+//
+//go:noescape
+func dot4x3AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x4AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 4.
+//
+//go:noescape
+func dot4x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x5AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 5.
+//
+//go:noescape
+func dot4x5AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x6AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 6.
+//
+//go:noescape
+func dot4x6AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// avx512Dot[mr][nr] is the AVX512 dot kernel for mr rows of A and nr rows of B.
+var avx512Dot = [5][13]dotFn{
+	1: {1: dot1x1AVX512, 2: dot1x2AVX512, 3: dot1x3AVX512, 4: dot1x4AVX512, 5: dot1x5AVX512, 6: dot1x6AVX512, 7: dot1x7AVX512, 8: dot1x8AVX512, 9: dot1x9AVX512, 10: dot1x10AVX512, 11: dot1x11AVX512, 12: dot1x12AVX512},
+	2: {1: dot2x1AVX512, 2: dot2x2AVX512, 3: dot2x3AVX512, 4: dot2x4AVX512, 5: dot2x5AVX512, 6: dot2x6AVX512, 7: dot2x7AVX512, 8: dot2x8AVX512, 9: dot2x9AVX512, 10: dot2x10AVX512, 11: dot2x11AVX512, 12: dot2x12AVX512},
+	3: {1: dot3x1AVX512, 2: dot3x2AVX512, 3: dot3x3AVX512, 4: dot3x4AVX512, 5: dot3x5AVX512, 6: dot3x6AVX512, 7: dot3x7AVX512, 8: dot3x8AVX512},
+	4: {1: dot4x1AVX512, 2: dot4x2AVX512, 3: dot4x3AVX512, 4: dot4x4AVX512, 5: dot4x5AVX512, 6: dot4x6AVX512},
+}
+
+// avx512DotNRMax[mr] is the widest AVX512 dot kernel for mr rows.
+var avx512DotNRMax = [5]int{0, 12, 12, 8, 6}
+
 // avx512NVMax[mr] is the widest AVX512 kernel, in vectors, for mr rows.
 var avx512NVMax = [28]int{0, 16, 10, 7, 6, 5, 4, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 
@@ -765,6 +966,96 @@ var avx2Outer = [13][13][2]outerFn{
 	11: {1: {outer11x1AVX2, outer11x1AVX2M}},
 	12: {1: {outer12x1AVX2, outer12x1AVX2M}},
 }
+
+// dot1x1AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 1.
+//
+//go:noescape
+func dot1x1AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x2AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 2.
+//
+//go:noescape
+func dot1x2AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x3AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 3.
+//
+//go:noescape
+func dot1x3AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x4AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 4.
+//
+//go:noescape
+func dot1x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x5AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 5.
+//
+//go:noescape
+func dot1x5AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x6AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 6.
+//
+//go:noescape
+func dot1x6AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x7AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 7.
+//
+//go:noescape
+func dot1x7AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x8AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 8.
+//
+//go:noescape
+func dot1x8AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x1AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 1.
+//
+//go:noescape
+func dot2x1AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x2AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 2.
+//
+//go:noescape
+func dot2x2AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x3AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 3.
+//
+//go:noescape
+func dot2x3AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x4AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 4.
+//
+//go:noescape
+func dot2x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x5AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 5.
+//
+//go:noescape
+func dot2x5AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x1AVX2 is dotGo for an mr×nr tile, mr = 3, nr = 1.
+//
+//go:noescape
+func dot3x1AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x2AVX2 is dotGo for an mr×nr tile, mr = 3, nr = 2.
+//
+//go:noescape
+func dot3x2AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x3AVX2 is dotGo for an mr×nr tile, mr = 3, nr = 3.
+//
+//go:noescape
+func dot3x3AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// avx2Dot[mr][nr] is the AVX2 dot kernel for mr rows of A and nr rows of B.
+var avx2Dot = [4][9]dotFn{
+	1: {1: dot1x1AVX2, 2: dot1x2AVX2, 3: dot1x3AVX2, 4: dot1x4AVX2, 5: dot1x5AVX2, 6: dot1x6AVX2, 7: dot1x7AVX2, 8: dot1x8AVX2},
+	2: {1: dot2x1AVX2, 2: dot2x2AVX2, 3: dot2x3AVX2, 4: dot2x4AVX2, 5: dot2x5AVX2},
+	3: {1: dot3x1AVX2, 2: dot3x2AVX2, 3: dot3x3AVX2},
+}
+
+// avx2DotNRMax[mr] is the widest AVX2 dot kernel for mr rows.
+var avx2DotNRMax = [4]int{0, 8, 5, 3}
 
 // avx2NVMax[mr] is the widest AVX2 kernel, in vectors, for mr rows.
 var avx2NVMax = [13]int{0, 12, 4, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1}

@@ -17,6 +17,9 @@ func archSets() []*kset {
 			rowsNarrow: 27,
 			nvMax:      func(mr int) int { return avx512NVMax[mr] },
 			outer:      func(mr, nv int, masked bool) outerFn { return avx512Outer[mr][nv][0] },
+			dotRows:    4,
+			dotNRMax:   func(mr int) int { return avx512DotNRMax[mr] },
+			dot:        func(mr, nr int) dotFn { return avx512Dot[mr][nr] },
 			supported:  hasAVX512,
 			lacks:      "AVX-512 F/DQ/BW/VL",
 		},
@@ -32,6 +35,9 @@ func archSets() []*kset {
 				}
 				return avx2Outer[mr][nv][0]
 			},
+			dotRows:   3,
+			dotNRMax:  func(mr int) int { return avx2DotNRMax[mr] },
+			dot:       func(mr, nr int) dotFn { return avx2Dot[mr][nr] },
 			supported: hasAVX2,
 			lacks:     "AVX2 and FMA3",
 		},

@@ -16,6 +16,15 @@ const (
 	ncMax = 512
 )
 
+// The dot kernels serve Sgemm(NoTrans, Trans) when m ≤ dotMaxM and either
+// k ≥ dotMinK or m ≤ 4 (below that, the lane reduction costs more than
+// packing Bᵀ); they take K in blocks of at most kdMax. Measured on Zen 4.
+const (
+	dotMaxM = 128
+	kdMax   = 2048
+	dotMinK = 64
+)
+
 // Threading: a product is split over workers only when it has at least
 // parMin multiply-adds, and into no more parts than leave each parMinPart.
 var (
@@ -116,7 +125,10 @@ type gemm struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	rows           int // panel height
+	rows           int  // panel height
+	dot            bool // use the dot kernels
+	rowUnit        int  // parts own multiples of rowUnit rows…
+	colUnit        int  // …or of colUnit columns
 	parts          int
 	splitM         bool // parts own rows; else columns
 	wg             sync.WaitGroup
@@ -134,6 +146,13 @@ func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float3
 	g.rows = ks.rowsWide
 	if n <= ks.w {
 		g.rows = ks.rowsNarrow
+	}
+	g.rowUnit, g.colUnit = g.rows, 2*ks.w
+	// The choice of kernels depends on the shape only, never on GOMAXPROCS.
+	g.dot = ks.dotRows > 0 && !transA && transB && m <= dotMaxM && (k >= dotMinK || m <= 4)
+	if g.dot {
+		g.rowUnit = ks.dotRows
+		g.colUnit = ks.dotNRMax(min(m, ks.dotRows))
 	}
 	g.plan(runtime.GOMAXPROCS(0))
 	if g.parts == 1 {
@@ -156,11 +175,11 @@ func (g *gemm) plan(procs int) {
 	}
 	parts := min(procs, work/parMinPart)
 	switch {
-	case g.m >= 2*parts*g.rows || g.m >= g.n:
-		parts = min(parts, ceilDiv(g.m, g.rows))
+	case g.m >= 2*parts*g.rowUnit || g.m >= g.n:
+		parts = min(parts, ceilDiv(g.m, g.rowUnit))
 	default:
 		g.splitM = false
-		parts = min(parts, ceilDiv(g.n, 2*g.ks.w))
+		parts = min(parts, ceilDiv(g.n, g.colUnit))
 	}
 	g.parts = max(parts, 1)
 }
@@ -169,11 +188,15 @@ func (g *gemm) plan(procs int) {
 func (g *gemm) part(p int) {
 	r0, r1, c0, c1 := 0, g.m, 0, g.n
 	if g.splitM {
-		r0, r1 = span(g.m, g.rows, g.parts, p)
+		r0, r1 = span(g.m, g.rowUnit, g.parts, p)
 	} else {
-		c0, c1 = span(g.n, 2*g.ks.w, g.parts, p)
+		c0, c1 = span(g.n, g.colUnit, g.parts, p)
 	}
 	if r0 >= r1 || c0 >= c1 {
+		return
+	}
+	if g.dot {
+		g.dotBlock(r0, r1, c0, c1)
 		return
 	}
 	var ws *workspace
@@ -287,6 +310,39 @@ func packBT(dst []float32, ldd int, b []float32, ldb, j0, nc, pc, kc int) {
 		d := dst[j:]
 		for p, v := range src {
 			d[p*ldd] = v
+		}
+	}
+}
+
+// dotBlock computes rows [r0, r1) and columns [c0, c1) of C = A·Bᵀ with the
+// dot kernels: loops over K-blocks, tiles of nr rows of B (kept in L1) and
+// panels of mr rows of A.
+func (g *gemm) dotBlock(r0, r1, c0, c1 int) {
+	ks := g.ks
+	rows, ncols := r1-r0, c1-c0
+	npanels := ceilDiv(rows, ks.dotRows)
+	nt := ks.dotNRMax(ceilDiv(rows, npanels))
+	ntiles := ceilDiv(ncols, nt)
+	nkb := ceilDiv(g.k, kdMax)
+	for kb := 0; kb < nkb; kb++ {
+		pc := g.k * kb / nkb
+		kc := g.k*(kb+1)/nkb - pc
+		load, beta := 1, float32(1)
+		if kb == 0 {
+			beta = g.beta
+			if beta == 0 {
+				load = 0
+			}
+		}
+		for ti := 0; ti < ntiles; ti++ {
+			j0 := c0 + ncols*ti/ntiles
+			nr := c0 + ncols*(ti+1)/ntiles - j0
+			bptr := &g.b[j0*g.ldb+pc]
+			for pi := 0; pi < npanels; pi++ {
+				i0 := r0 + rows*pi/npanels
+				mr := r0 + rows*(pi+1)/npanels - i0
+				ks.dot(mr, nr)(kc, &g.a[i0*g.lda+pc], g.lda, bptr, g.ldb, &g.c[i0*g.ldc+j0], g.ldc, g.alpha, beta, load)
+			}
 		}
 	}
 }

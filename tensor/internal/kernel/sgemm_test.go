@@ -76,7 +76,7 @@ func TestSgemmScalars(t *testing.T) {
 // TestSgemmLarge covers K-blocks, column blocks, the packed transposed B and
 // the threaded split.
 func TestSgemmLarge(t *testing.T) {
-	shapes := [][3]int{{1, 784, 600}, {130, 530, 300}, {300, 40, 520}, {20, 256, 784}, {260, 10, 256}, {3, 1030, 70}}
+	shapes := [][3]int{{1, 784, 600}, {130, 530, 300}, {300, 40, 520}, {20, 256, 784}, {260, 10, 256}, {3, 1030, 70}, {3, 20, 5000}}
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		for i, sh := range shapes {

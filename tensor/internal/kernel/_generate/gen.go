@@ -342,6 +342,29 @@ func main() {
 			fmt.Fprintf(&g, "\t%d: {%d: {%s, %s}},\n", e.mr, e.nv, e.names[0], e.names[1])
 		}
 		g.WriteString("}\n\n")
+		// Dot kernels.
+		dotRows := avx512DotRows
+		if !is.avx512 {
+			dotRows = avx2DotRows
+		}
+		var dots []string
+		for mr := 1; mr <= dotRows; mr++ {
+			for nr := 1; nr <= dotNRMax(is, mr); nr++ {
+				genDot(&s, is, mr, nr)
+				n := dotName(is, mr, nr)
+				fmt.Fprintf(&g, "// %s is dotGo for an mr×nr tile, mr = %d, nr = %d.\n//\n//go:noescape\n", n, mr, nr)
+				fmt.Fprintf(&g, "func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)\n\n", n)
+				dots = append(dots, fmt.Sprintf("\t%d: {%d: %s},", mr, nr, n))
+			}
+		}
+		fmt.Fprintf(&g, "// %sDot[mr][nr] is the %s dot kernel for mr rows of A and nr rows of B.\n", lower, is.name)
+		fmt.Fprintf(&g, "var %sDot = [%d][%d]dotFn{\n%s\n}\n\n", lower, dotRows+1, dotNRMax(is, 1)+1, strings.Join(dots, "\n"))
+		fmt.Fprintf(&g, "// %sDotNRMax[mr] is the widest %s dot kernel for mr rows.\n", lower, is.name)
+		fmt.Fprintf(&g, "var %sDotNRMax = [%d]int{0", lower, dotRows+1)
+		for mr := 1; mr <= dotRows; mr++ {
+			fmt.Fprintf(&g, ", %d", dotNRMax(is, mr))
+		}
+		g.WriteString("}\n\n")
 		fmt.Fprintf(&g, "// %sNVMax[mr] is the widest %s kernel, in vectors, for mr rows.\n", lower, is.name)
 		fmt.Fprintf(&g, "var %sNVMax = [%d]int{", lower, maxRows+1)
 		for mr := 0; mr <= maxRows; mr++ {
@@ -374,8 +397,8 @@ func mergeTables(src string) string {
 	var out []string
 	prevKey := ""
 	for _, ln := range lines {
-		if strings.HasPrefix(ln, "\t") && strings.HasSuffix(ln, "}},") && strings.Contains(ln, ": {") {
-			k, rest, _ := strings.Cut(strings.TrimPrefix(ln, "\t"), ": {")
+		k, rest, ok := strings.Cut(strings.TrimPrefix(ln, "\t"), ": {")
+		if ok && strings.HasPrefix(ln, "\t") && strings.HasSuffix(ln, "},") && strings.Trim(k, "0123456789") == "" {
 			inner := strings.TrimSuffix(rest, "},")
 			if k == prevKey {
 				last := out[len(out)-1]

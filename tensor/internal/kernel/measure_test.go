@@ -1,0 +1,101 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// bestOf returns the fastest time per call of f over many short batches:
+// on a shared machine the minimum estimates the uncontended speed.
+func bestOf(f func(), budget time.Duration) time.Duration {
+	f()
+	reps := 1
+	for {
+		t0 := time.Now()
+		for i := 0; i < reps; i++ {
+			f()
+		}
+		if time.Since(t0) > 200*time.Microsecond {
+			break
+		}
+		reps *= 2
+	}
+	best := time.Duration(1 << 62)
+	deadline := time.Now().Add(budget)
+	for time.Now().Before(deadline) {
+		t0 := time.Now()
+		for i := 0; i < reps; i++ {
+			f()
+		}
+		best = min(best, time.Since(t0)/time.Duration(reps))
+	}
+	return best
+}
+
+// TestMeasure prints best-of GFLOP/s for the MLP shapes (set
+// FLOWGRAD_MEASURE=1; FLOWGRAD_MEASURE_FILTER selects shapes). A tuning
+// aid for noisy machines, not a benchmark.
+func TestMeasure(t *testing.T) {
+	if os.Getenv("FLOWGRAD_MEASURE") == "" {
+		t.Skip("set FLOWGRAD_MEASURE=1")
+	}
+	filter := os.Getenv("FLOWGRAD_MEASURE_FILTER")
+	impls := append(Available(), "gonum")
+	if s := os.Getenv("FLOWGRAD_MEASURE_IMPLS"); s != "" {
+		impls = strings.Split(s, ",")
+	}
+	for _, l := range mlpLayers {
+		in, out := l[0], l[1]
+		for _, op := range []string{"XW", "XtdY", "dYWt"} {
+			for _, bs := range benchBatches {
+				name := fmt.Sprintf("%s_%dx%d/B=%d", op, in, out, bs)
+				if filter != "" && !strings.Contains(name, filter) {
+					continue
+				}
+				line := fmt.Sprintf("%-22s P=%d", name, runtime.GOMAXPROCS(0))
+				for _, impl := range impls {
+					f := mlpOp(impl, op, bs, in, out)
+					var restore func()
+					if impl != "gonum" {
+						restore, _ = ForcePath(impl)
+					}
+					d := bestOf(f, 300*time.Millisecond)
+					if restore != nil {
+						restore()
+					}
+					line += fmt.Sprintf("  %s %6.1f", impl, 2*float64(bs*in*out)/d.Seconds()/1e9)
+				}
+				fmt.Println(line)
+			}
+		}
+	}
+}
+
+func mlpOp(impl, op string, bs, in, out int) func() {
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := randSlice(rng, bs*in)
+	w := randSlice(rng, in*out)
+	dy := randSlice(rng, bs*out)
+	sgemm := Implementation{}.Sgemm
+	if impl == "gonum" {
+		sgemm = gonum.Implementation{}.Sgemm
+	}
+	switch op {
+	case "XW":
+		c := make([]float32, bs*out)
+		return func() { sgemm(blas.NoTrans, blas.NoTrans, bs, out, in, 1, x, in, w, out, 0, c, out) }
+	case "XtdY":
+		c := make([]float32, in*out)
+		return func() { sgemm(blas.Trans, blas.NoTrans, in, out, bs, 1, x, in, dy, out, 0, c, out) }
+	}
+	c := make([]float32, bs*in)
+	return func() { sgemm(blas.NoTrans, blas.Trans, bs, in, out, 1, dy, out, w, out, 0, c, in) }
+}
