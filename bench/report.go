@@ -1,0 +1,461 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flowgrad/flowgrad/optim"
+)
+
+// writeReport writes the CSV files, the plots and report.md into c.out.
+func writeReport(c *config, m machine, res *results) error {
+	m.Commit = buildCommit()
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	p("# flowgrad batch-size benchmark report\n\n")
+	p("How the minibatch size B trades hardware efficiency against convergence on flowgrad's standard workload ")
+	p("(MLP 784-256-256-10, ReLU, float32, softmax cross-entropy, real MNIST; see DESIGN.md), against the claims of the tutorial ")
+	p("*Introduction to Gradient-Based Learning*: one matrix×matrix product beats B vector×matrix products by 2–10×, and there is an optimal B.\n\n")
+	p("| | |\n|---|---|\n")
+	p("| command | `%s` (mode %s) |\n", m.Command, c.mode)
+	p("| generated | %s, %s in all |\n", m.Start.Format("2006-01-02 15:04 UTC"), res.total.Round(time.Second))
+	p("| CPU | %s; %s |\n", m.CPU, m.Features)
+	p("| cores | %s |\n", m.Cores)
+	if m.MemGiB > 0 {
+		p("| memory | %.0f GiB |\n", m.MemGiB)
+	}
+	p("| Go | %s %s |\n", m.GoVersion, m.OSArch)
+	p("| kernel path | %s (the default Sgemm path of this CPU; section 1 forces each path) |\n", m.Kernel)
+	if m.Commit != "" {
+		p("| flowgrad commit | %s |\n", m.Commit)
+	}
+	var secs []string
+	for _, s := range allSections {
+		if d, ok := res.sectionDur[s]; ok {
+			secs = append(secs, fmt.Sprintf("%s %s", s, d.Round(time.Second)))
+		}
+	}
+	p("| section times | %s |\n\n", strings.Join(secs, ", "))
+	p("The machine is shared and noisy: speeds are compared as ratios within this one run, timed sections are medians where repeated, and wall times in section 3 carry the noise of the moment.\n\n")
+
+	if sum := summary(res); sum != "" {
+		p("## Summary\n\n%s\n", sum)
+	}
+
+	if c.has(secGemm) {
+		if err := reportGemm(&b, c, m, res); err != nil {
+			return err
+		}
+	}
+	if c.has(secThroughput) {
+		if err := reportThroughput(&b, c, m, res); err != nil {
+			return err
+		}
+	}
+	if c.has(secConvergence) && res.conv != nil {
+		if err := reportConvergence(&b, c, m, res); err != nil {
+			return err
+		}
+	}
+	if c.has(secGorgonia) && res.gorg != nil {
+		if err := reportGorgonia(&b, c, m, res); err != nil {
+			return err
+		}
+	}
+	p("## Files\n\n")
+	entries, _ := os.ReadDir(c.out)
+	for _, e := range entries {
+		if n := e.Name(); strings.HasSuffix(n, ".csv") || strings.HasSuffix(n, ".png") {
+			p("- [%s](%s)\n", n, n)
+		}
+	}
+	return os.WriteFile(filepath.Join(c.out, "report.md"), []byte(b.String()), 0o644)
+}
+
+// buildCommit returns the VCS revision the binary was built from, if the go
+// command recorded it.
+func buildCommit() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" && modified == "true" {
+		rev += " (with uncommitted changes in the tree)"
+	}
+	return rev
+}
+
+// summary gives the headline numbers of every section that ran.
+func summary(res *results) string {
+	var b strings.Builder
+	if g := gemmHeadline(res.gemm); g != "" {
+		fmt.Fprintf(&b, "- **Matrix×matrix vs B vector×matrix:** %s\n", g)
+	}
+	if len(res.tp) > 0 {
+		for _, th := range uniqueThreads(res.tp) {
+			best := tpResult{}
+			for _, r := range res.tp {
+				if r.Threads == th && (best.Examples == 0 || r.ExamplesPerSecond() > best.ExamplesPerSecond()) {
+					best = r
+				}
+			}
+			fmt.Fprintf(&b, "- **Throughput, %d thread(s):** highest at B = %d, %s examples/s", th, best.Batch, cell(best.ExamplesPerSecond()))
+			for _, r := range res.tp {
+				if r.Threads == th && r.Batch == 1 {
+					fmt.Fprintf(&b, " (%.0f× B = 1's %s)", best.ExamplesPerSecond()/r.ExamplesPerSecond(), cell(r.ExamplesPerSecond()))
+				}
+			}
+			b.WriteString(".\n")
+		}
+	}
+	if res.conv != nil {
+		curves := res.conv.winners()
+		for _, tg := range []float64{0.97, 0.98} {
+			if r, ok := soonest(curves, tg); ok {
+				fmt.Fprintf(&b, "- **Soonest to %g %% test accuracy (wall time):** B = %d (%s, rate %.3g) after %.1f s of training, %.2f epochs.\n",
+					tg*100, r.Spec.Batch, r.Spec.group(), r.Spec.Rate, r.Seconds, float64(r.Examples)/float64(res.trainN))
+			} else {
+				fmt.Fprintf(&b, "- **%g %% test accuracy:** not reached by any run within its budget.\n", tg*100)
+			}
+		}
+	}
+	if res.gorg != nil {
+		if res.gorg.Failure != "" {
+			b.WriteString("- **Gorgonia:** not measured — see section 4.\n")
+		} else {
+			for _, g := range res.gorg.Results {
+				for _, r := range res.tp {
+					if r.Batch == g.Batch && r.Threads == g.Threads && g.Batch == 100 {
+						fmt.Fprintf(&b, "- **Gorgonia v0.9.18 at B = 100, %d threads:** %s examples/s; flowgrad is %.1f× faster.\n",
+							g.Threads, cell(g.ExamplesPerS), r.ExamplesPerSecond()/g.ExamplesPerS)
+					}
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+func uniqueThreads(tp []tpResult) []int {
+	var out []int
+	for _, r := range tp {
+		if !slices.Contains(out, r.Threads) {
+			out = append(out, r.Threads)
+		}
+	}
+	return out
+}
+
+// gemmHeadline summarises section 1: the speedup range for B ≥ 10 per
+// path on the fewest threads measured.
+func gemmHeadline(rs []gemmResult) string {
+	var parts []string
+	var paths []string
+	for _, r := range rs {
+		if r.Unavailable == "" && !slices.Contains(paths, r.Path) {
+			paths = append(paths, r.Path)
+		}
+	}
+	th := 0
+	for _, r := range rs {
+		if r.Unavailable == "" && (th == 0 || r.Threads < th) {
+			th = r.Threads
+		}
+	}
+	for _, path := range paths {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		var at100 float64
+		for _, r := range rs {
+			if r.Path != path || r.Unavailable != "" {
+				continue
+			}
+			if r.Threads != th || r.Batch < 10 {
+				continue
+			}
+			lo, hi = math.Min(lo, r.Speedup()), math.Max(hi, r.Speedup())
+			if r.Batch == 100 {
+				at100 = r.Speedup()
+			}
+		}
+		if math.IsInf(lo, 0) {
+			continue
+		}
+		s := fmt.Sprintf("%s %.1f–%.1f×", path, lo, hi)
+		if at100 > 0 {
+			s += fmt.Sprintf(" (%.1f× at B = 100)", at100)
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("for B ≥ 10 on %d thread(s), one product is ", th) + strings.Join(parts, "; ") + " faster than B separate ones (the tutorial: 2–10×)."
+}
+
+func reportGemm(b *strings.Builder, c *config, m machine, res *results) error {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## 1. One matrix×matrix product against B vector×matrix products\n\n")
+	p("One (B×784)·(784×256) product (`tensor.Gemm`) against B separate (1×784)·(784×256) products — the first layer of the MLP, ")
+	p("B = %s — for every kernel path this CPU and build can run. ", joinInts(c.gemmBatches))
+	p("flowgrad chooses its Sgemm path once at start-up and exposes no switch in its public API, so the bench re-executes itself once per path with `FLOWGRAD_KERNEL=<path>` and checks `tensor.KernelPath()`; ")
+	p("`gonum` is gonum v0.17's native Sgemm called directly (the baseline the kernels replace). ")
+	p("Times are medians of %d interleaved repetitions (matrix, vectors, matrix, …), each at least %s; speedup = time of the B vector products ÷ time of the one matrix product; GFLOP/s counts 2·B·784·256 flop. ", c.gemmReps, c.gemmMinTime)
+	p("`max_rel_diff` checks the two give the same C.\n\n")
+	var unavailable []string
+	for _, r := range res.gemm {
+		if r.Unavailable != "" {
+			unavailable = append(unavailable, fmt.Sprintf("`%s` (%s)", r.Path, r.Unavailable))
+		}
+	}
+	if len(unavailable) > 0 {
+		p("Paths not available here: %s.\n\n", strings.Join(unavailable, "; "))
+	}
+	t := gemmTable(res.gemm)
+	if err := t.saveCSV(c.out, "gemm.csv"); err != nil {
+		return err
+	}
+	// A compact pivot: one row per path and thread count, one column per B.
+	head := []string{"path", "threads"}
+	for _, bb := range c.gemmBatches {
+		head = append(head, fmt.Sprintf("B=%d", bb))
+	}
+	pv := newTable(head...)
+	type key struct {
+		path string
+		th   int
+	}
+	var keys []key
+	for _, r := range res.gemm {
+		if r.Unavailable == "" && !slices.Contains(keys, key{r.Path, r.Threads}) {
+			keys = append(keys, key{r.Path, r.Threads})
+		}
+	}
+	for _, k := range keys {
+		row := []any{k.path, k.th}
+		for _, bb := range c.gemmBatches {
+			v := "—"
+			for _, r := range res.gemm {
+				if r.Path == k.path && r.Threads == k.th && r.Batch == bb {
+					v = fmt.Sprintf("%.2f× (%.0f / %.0f µs)", r.Speedup(), r.VectorsSec*1e6, r.MatrixSec*1e6)
+				}
+			}
+			row = append(row, v)
+		}
+		pv.add(row...)
+	}
+	p("Speedup (B vector products µs / one matrix product µs):\n\n%s\n", pv.markdown())
+	if err := plotGemm(c.out, res.gemm, m.caption("as in the legend")); err != nil {
+		return err
+	}
+	if fileExists(filepath.Join(c.out, "gemm_speedup.png")) {
+		p("![speedup and GFLOP/s against B](gemm_speedup.png)\n\n")
+	}
+	p("Full table: [gemm.csv](gemm.csv).\n\n")
+	return nil
+}
+
+func reportThroughput(b *strings.Builder, c *config, m machine, res *results) error {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## 2. Training throughput against B\n\n")
+	p("The standard workload: heavy-ball momentum 0.9, rate 0.05; examples/s over one full pass of the 60 000 training examples ")
+	p("(B = 1: the first 10 000), timing `train.Trainer.Step` (forward, backward, update) only — batch conversion is not timed — ")
+	p("after %d warm-up steps (fewer for large B) from a separate Batcher. ", c.tpWarmup)
+	if c.tpFraction < 1 {
+		p("**Quick mode: only the first %.0f %% of each pass is timed.** ", c.tpFraction*100)
+	}
+	p("Threads = GOMAXPROCS (the kernel's worker pool follows it); the two thread counts alternate per B. ")
+	p("`allocs/step` is runtime.MemStats' Mallocs over the timed pass ÷ steps (it includes the Batcher and the one-off buffers of a last, smaller batch); ")
+	p("`Step allocs` is testing.AllocsPerRun of one warm Trainer.Step (B ≤ 1000; the larger of the thread counts). Kernel path: %s.\n\n", m.Kernel)
+	t := throughputTable(res.tp)
+	if err := t.saveCSV(c.out, "throughput.csv"); err != nil {
+		return err
+	}
+	ths := uniqueThreads(res.tp)
+	head := []string{"B"}
+	for _, th := range ths {
+		head = append(head, fmt.Sprintf("examples/s, %d thr", th))
+	}
+	for _, th := range ths {
+		head = append(head, fmt.Sprintf("allocs/step, %d thr", th))
+	}
+	head = append(head, "Step allocs")
+	pv := newTable(head...)
+	for _, bb := range c.tpBatches {
+		row := []any{bb}
+		var allocs []any
+		step, stepFound := 0.0, false
+		found := false
+		for _, th := range ths {
+			v, a := "—", "—"
+			for _, r := range res.tp {
+				if r.Batch == bb && r.Threads == th {
+					v, a, found = cell(r.ExamplesPerSecond()), cell(r.PassAllocs), true
+					if !math.IsNaN(r.StepAllocs) {
+						step, stepFound = math.Max(step, r.StepAllocs), true
+					}
+				}
+			}
+			row = append(row, v)
+			allocs = append(allocs, a)
+		}
+		if !found {
+			continue
+		}
+		row = append(row, allocs...)
+		if stepFound {
+			row = append(row, step)
+		} else {
+			row = append(row, "—")
+		}
+		pv.add(row...)
+	}
+	p("%s\n", pv.markdown())
+	if err := plotThroughput(c.out, res.tp, res.gorg, m.caption(m.Kernel)); err != nil {
+		return err
+	}
+	if fileExists(filepath.Join(c.out, "throughput.png")) {
+		p("![examples/s against B](throughput.png)\n\n")
+	}
+	p("Full table: [throughput.csv](throughput.csv).\n\n")
+	return nil
+}
+
+func reportConvergence(b *strings.Builder, c *config, m machine, res *results) error {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	conv := res.conv
+	n := res.trainN
+	curves := conv.winners()
+	p("## 3. Convergence against B: the optimal trade-off\n\n")
+	p("For B = %s, momentum forms %s (momentum 0.9) and schedules %s ", joinInts(c.convBatches), formsList(c.convForms), strings.Join(c.convSchedules, ", "))
+	p("(`invtime` is the tutorial's 1/k schedule, `optim.InverseTime(ε0, τ)` with τ = %g epoch(s) of steps, i.e. 60 000·%g/B: the rate halves after %g epoch(s)), ", c.convTauEpochs, c.convTauEpochs, c.convTauEpochs)
+	p("each run starts from the same weights (seed %d) and trains on the 60 000 training examples with the Batcher's shuffling; test accuracy on the 10 000 test examples is measured every %d examples (%.2f epoch). Training uses GOMAXPROCS %d and kernel %s.\n\n",
+		c.seed, c.convEvalEvery, float64(c.convEvalEvery)/float64(n), defaultProcs(), m.Kernel)
+	p("**Rate grid and tuning.** Rates are set as plain-SGD-equivalent rates η (EMA momentum α at rate ε equals heavy ball μ = α at rate ε(1−α), whose steady-state step is ε/(1−μ)): ")
+	p("the grid for B is η(B)·{%s} with η(B) = 0.5·√(B/100) (η = 0.5 at B = 100 is the standard workload's heavy-ball rate 0.05); ", floatList(c.convRateMults))
+	p("optim gets ε = η for `none` and `ema`, ε = η·(1−0.9) for `heavyball` and `nesterov`. ")
+	p("Each grid rate trains %d examples; the rate with the lowest mean training loss over the second half of them wins (the test set plays no part in the choice; a diverged run loses). ", c.convTuneEx)
+	p("The winner's run continues (its curve starts at example 0) until test accuracy ≥ %g %%, %g epochs, or %s of training wall time. ", c.convStop*100, c.convMaxEpochs, c.convMaxTime)
+	p("Wall time counts fetching batches and Trainer.Step, not the evaluations; a target's time is that of the first evaluation at or above it, so it is quantised to the evaluation interval.\n\n")
+
+	// Soonest per group and overall.
+	keys, byKey := groupCurves(curves)
+	st := newTable("form/schedule", "soonest to 97 %", "seconds", "epochs", "soonest to 98 %", "seconds", "epochs")
+	for _, k := range keys {
+		row := []any{k}
+		for _, tg := range []float64{0.97, 0.98} {
+			if r, ok := soonest(byKey[k], tg); ok {
+				row = append(row, fmt.Sprintf("B = %d", r.Spec.Batch), r.Seconds, float64(r.Examples)/float64(n))
+			} else {
+				row = append(row, "not reached", "—", "—")
+			}
+		}
+		st.add(row...)
+	}
+	row := []any{"**any**"}
+	for _, tg := range []float64{0.97, 0.98} {
+		if r, ok := soonest(curves, tg); ok {
+			row = append(row, fmt.Sprintf("**B = %d** (%s)", r.Spec.Batch, r.Spec.group()), r.Seconds, float64(r.Examples)/float64(n))
+		} else {
+			row = append(row, "not reached", "—", "—")
+		}
+	}
+	st.add(row...)
+	p("Which B reaches the target first in training wall time:\n\n%s\n", st.markdown())
+
+	targets := []float64{0.97, 0.98}
+	tt := targetsTable(curves, targets, n)
+	if err := tt.saveCSV(c.out, "targets.csv"); err != nil {
+		return err
+	}
+	p("Every tuned curve (`s_to_97` = training seconds to 97 %%, `epochs_to_97` = epochs to 97 %%, …):\n\n%s\n", tt.markdown())
+	if err := convergenceTable(conv, n).saveCSV(c.out, "convergence.csv"); err != nil {
+		return err
+	}
+	if err := tuningTable(conv).saveCSV(c.out, "tuning.csv"); err != nil {
+		return err
+	}
+	caption := m.caption(m.Kernel)
+	if err := plotTargets(c.out, curves, caption); err != nil {
+		return err
+	}
+	if fileExists(filepath.Join(c.out, "time_to_target.png")) {
+		p("![training seconds to 97 %% and 98 %% against B](time_to_target.png)\n\n")
+	}
+	for _, k := range keys {
+		if err := plotConvergence(c.out, k, byKey[k], conv.Initial, n, caption); err != nil {
+			return err
+		}
+		p("![%s](%s)\n\n", k, convPlotName(k))
+	}
+	p("All evaluations: [convergence.csv](convergence.csv); the grid and its scores: [tuning.csv](tuning.csv); targets: [targets.csv](targets.csv).\n\n")
+	return nil
+}
+
+func reportGorgonia(b *strings.Builder, c *config, m machine, res *results) error {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	g := res.gorg
+	p("## 4. The same MLP in Gorgonia v0.9.18\n\n")
+	p("The standard workload written with gorgonia.org/gorgonia v0.9.18 (TapeMachine, `Momentum` solver c ← 0.9c − 0.05g, w ← w + c, i.e. heavy ball at a constant rate; He-normal weights; LogSoftMax cross-entropy averaged over the batch), ")
+	p("in the separate module `bench/gorgonia` (its own go.mod, with go4.org/unsafe/assume-no-moving-gc pinned to v0.0.0-20231121144256-b99613f794b6 so it starts on Go 1.26), built and run by this command. ")
+	p("It times TapeMachine.RunAll + Solver.Step + Reset over shuffled batches, after 5 warm-up steps; allocations from runtime.MemStats. ")
+	p("Gorgonia's matrix products go through gonum's native BLAS. ")
+	p("Examples timed: %d at B = 1, %d at larger B", c.gorgOnlineEx, c.gorgMaxEx)
+	if c.gorgOnlineEx < 10000 || c.gorgMaxEx < 60000 {
+		p(" (fewer than the standard pass, to keep the run short; `-full` times the standard 10 000 / 60 000)")
+	}
+	p(". flowgrad's figures are section 2's at the same B and thread count.\n\n")
+	if g.Failure != "" {
+		p("**Gorgonia could not be measured:** %s\n\n", g.Failure)
+	}
+	if len(g.Results) > 0 {
+		t := gorgoniaTable(g, res.tp)
+		if err := t.saveCSV(c.out, "gorgonia.csv"); err != nil {
+			return err
+		}
+		p("%s\n", t.markdown())
+		if g.BuildTime > 0 {
+			p("Building the Gorgonia program took %s of this run.\n\n", g.BuildTime.Round(time.Second))
+		}
+	}
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func formsList(fs []optim.MomentumForm) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = f.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+func floatList(xs []float64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = cell(x)
+	}
+	return strings.Join(s, ", ")
+}
