@@ -8,6 +8,9 @@
 //
 //	go run ./cmd/mnistdemo [flags]
 //
+// With -checkpoint FILE the run is saved after every epoch and on Ctrl-C;
+// -resume FILE continues it exactly (see checkpoint.go).
+//
 // Exit status: 0 on success, 1 when training or the data fails, 2 for bad
 // flags.
 package main
@@ -57,6 +60,9 @@ type config struct {
 	dataDir            string
 	target             float64
 	progress           string
+	checkpoint, resume string // see checkpoint.go
+
+	lrt lrFlags // -lr auto, -find-lr: see lrtools.go
 }
 
 // usageError is a bad flag: exit status 2.
@@ -70,7 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs.IntVar(&c.batch, "batch", 100, "minibatch size B: 1 is online SGD, 60000 is batch gradient descent")
 	fs.IntVar(&c.epochs, "epochs", 15, "maximum number of passes over the training set")
-	fs.Float64Var(&c.lr, "lr", 0.05, "learning rate ε0")
+	c.lrt.register(fs, &c.lr) // -lr (a rate or auto) and the rate tools' flags
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum (α for ema, μ for heavyball and nesterov)")
 	form := fs.String("momentum-form", "heavyball", "momentum form: ema | heavyball | nesterov | none")
 	fs.StringVar(&c.schedule, "schedule", "constant", "learning-rate schedule: constant | invtime | step | exponential | cosine")
@@ -83,6 +89,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.dataDir, "data", "", "folder with the MNIST IDX files (default: find them; see $"+data.EnvMNIST+")")
 	fs.Float64Var(&c.target, "target", 0.98, "stop once test accuracy reaches this fraction (0: run all epochs)")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (when stdout is a terminal) | on | off")
+	fs.StringVar(&c.checkpoint, "checkpoint", "", "save the run to this file after every epoch and on Ctrl-C (atomically; never a diverged state)")
+	fs.StringVar(&c.resume, "resume", "", "continue exactly from this checkpoint (give the same training flags; -epochs counts from the start)")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -110,6 +118,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{fmt.Sprintf("-target %v: must be a fraction in [0, 1]", c.target)}
 	case c.progress != "auto" && c.progress != "on" && c.progress != "off":
 		return nil, usageError{fmt.Sprintf("-progress %q: want auto, on or off", c.progress)}
+	}
+	if err := checkCheckpointPath(c.checkpoint); err != nil {
+		return nil, usageError{err.Error()}
 	}
 	// Check the schedule and optimizer hyperparameters now, before the data
 	// is loaded (the cosine schedule's length is set once it is).
@@ -190,7 +201,13 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		return 2, fmt.Errorf("-schedule: %w", err)
 	}
 	sizes := append(append([]int{trainSet.Features()}, c.hidden...), trainSet.Classes())
+	if code, err := checkData(trainSet, testSet, sizes, c.batch); err != nil {
+		return code, err
+	}
 	model := layers.MLP[float32](rng, sizes...)
+	if sched, err = c.lrt.apply(c, model, trainSet, batches.BatchesPerEpoch(), stdout); err != nil {
+		return lrExit(err)
+	}
 	opt, err := optim.NewSGD(model.Params(), sched, c.optimOptions()...)
 	if err != nil {
 		return 2, err
@@ -199,10 +216,15 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	ck, code, err := newCheckpointer(c, sizes, model.Params(), opt, batches)
+	if err != nil {
+		return code, err
+	}
 
 	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %v momentum %g, schedule %v, seed %d\n",
 		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.form, c.momentum, sched, c.seed)
 	fmt.Fprintf(stdout, "data: %d training, %d test examples\n", trainSet.Len(), testSet.Len())
+	ck.report(stdout)
 	fmt.Fprintf(stdout, "%5s  %10s  %9s  %8s  %10s  %8s\n", "epoch", "train loss", "test loss", "test acc", "examples/s", "elapsed")
 
 	var bar *progressbar.ProgressBar
@@ -212,7 +234,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond))
 	}
 	cfg := train.Config{
-		Epochs: c.epochs,
+		Epochs: ck.epochs(c.epochs),
 		Target: c.target,
 		OnEpoch: func(r train.EpochResult) error {
 			if bar != nil {
@@ -227,8 +249,9 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	if bar != nil {
 		cfg.OnBatch = func(_ float64, index, _ int) { bar.Set(index + 1) }
 	}
-	results, err := train.Run(ctx, train.NewTrainer(model, opt), batches, eval, cfg)
-	if err != nil {
+	runCtx, cfg := ck.wrap(ctx, cfg)
+	results, err := train.Run(runCtx, train.NewTrainer(model, opt), batches, eval, cfg)
+	if err = ck.finish(err, stdout); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return 1, errors.New("interrupted")
 		}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/flowgrad/flowgrad/autograd"
+	"github.com/flowgrad/flowgrad/checkpoint"
+	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/optim"
+	"github.com/flowgrad/flowgrad/train"
+)
+
+// The -checkpoint and -resume flags.
+//
+// With -checkpoint FILE the run is saved to FILE after every epoch and when
+// it is interrupted (Ctrl-C, SIGTERM), always at a step boundary; each save
+// replaces FILE atomically. A diverged run is never saved, so FILE keeps the
+// last good state. With -resume FILE the run continues from FILE exactly:
+// same weights, momentum buffers, step (hence rate) and position in the
+// shuffled data, so that stopping and resuming gives the bits of an
+// uninterrupted run. The other training flags must be the ones FILE was
+// made with; -epochs counts from the start of the first run.
+
+// explodeFactor: a minibatch loss above explodeFactor·ln(classes), that
+// many times the loss of a uniform guess, counts as divergence even when
+// finite. Training from any sensible start stays within a few ln(classes);
+// at a rate far above the stability bound the loss reaches 1e20 or more
+// within a few steps, then often settles at a finite plateau of dead ReLUs
+// that NaN detection alone never catches.
+const explodeFactor = 100
+
+// testHookStep, if set, is called after every completed step (tests use
+// it to interrupt a run at an exact step, or to spoil the weights).
+var testHookStep func(*checkpointer)
+
+// maxModelBytes bounds the memory the model may take (see checkModelSize).
+const maxModelBytes = 8 << 30
+
+// checkData returns an error and exit status 1 if the test set does not fit
+// the training set (another image size), and 2 if the model the flags ask
+// for is too large (see checkModelSize).
+func checkData(trainSet, testSet *data.Dataset, sizes []int, batch int) (int, error) {
+	tr, tc := trainSet.ImageShape()
+	er, ec := testSet.ImageShape()
+	if trainSet.Features() != testSet.Features() {
+		return 1, fmt.Errorf("data: the training images are %d×%d, the test images %d×%d: they must have the same size", tr, tc, er, ec)
+	}
+	if err := checkModelSize(sizes, batch); err != nil {
+		return 2, err
+	}
+	return 0, nil
+}
+
+// checkModelSize returns an error if an MLP with these layer sizes trained
+// at batch size batch would need more than maxModelBytes: parameters,
+// gradients and momentum (three copies of the parameters) and about four
+// batch×width activation buffers per layer. It turns an absurd -hidden into
+// a message instead of an out-of-memory crash.
+func checkModelSize(sizes []int, batch int) error {
+	var params, width float64
+	for i := 1; i < len(sizes); i++ {
+		params += float64(sizes[i-1])*float64(sizes[i]) + float64(sizes[i])
+		width += float64(sizes[i])
+	}
+	need := 4 * (3*params + 4*float64(max(batch, 1000))*width)
+	if need > maxModelBytes {
+		return fmt.Errorf("-hidden %s with -batch %d: the MLP %s has %.3g parameters and would need about %.0f GB; this demo allows %d GB",
+			joinInts(sizes[1:len(sizes)-1], ","), batch, joinInts(sizes, "-"), params, need/1e9, maxModelBytes>>30)
+	}
+	return nil
+}
+
+// checkCheckpointPath checks, before any training, that a checkpoint can be
+// written at path: its folder exists and accepts a new file, and path is
+// not a folder.
+func checkCheckpointPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("-checkpoint %s: is a folder (want a file name)", path)
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("-checkpoint %s: folder %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("-checkpoint %s: %v", path, err)
+	case !fi.IsDir():
+		return fmt.Errorf("-checkpoint %s: %s is not a folder", path, dir)
+	}
+	f, err := os.CreateTemp(dir, ".mnistdemo-probe-*")
+	if err != nil {
+		return fmt.Errorf("-checkpoint %s: cannot write in folder %s: %v", path, dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// checkpointer saves and resumes one run.
+type checkpointer struct {
+	path    string // -checkpoint, "" for none
+	params  []*autograd.Value[float32]
+	opt     *optim.SGD[float32]
+	batches *data.Batcher
+	meta    map[string]string
+	classes int
+
+	resumed string            // the -resume file, if any
+	start   data.BatcherState // the position Run starts from
+	last    data.BatcherState // the position after the last completed step
+	saved   int               // epochs completed at the last save, 0 for none
+	stop    context.CancelCauseFunc
+	cause   error // why training was stopped from inside (divergence)
+}
+
+// newCheckpointer returns the run's checkpointer and, with -resume, restores
+// the checkpoint into params, opt and batches. Its errors come with an exit
+// status: 1 for a file that cannot be read, 2 for a checkpoint that does
+// not fit this run's flags.
+func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], opt *optim.SGD[float32], batches *data.Batcher) (*checkpointer, int, error) {
+	k := &checkpointer{
+		path: c.checkpoint, params: params, opt: opt, batches: batches,
+		classes: sizes[len(sizes)-1],
+		meta: map[string]string{
+			"program":   "mnistdemo",
+			"model":     "MLP " + joinInts(sizes, "-"),
+			"batch":     strconv.Itoa(c.batch),
+			"optimizer": opt.String(),
+		},
+	}
+	if c.resume != "" {
+		st, err := checkpoint.Load[float32](c.resume)
+		if err != nil {
+			return nil, 1, fmt.Errorf("-resume: %w", err)
+		}
+		for _, f := range []struct{ key, flags string }{
+			{"model", "-hidden"},
+			{"batch", "-batch"},
+			{"optimizer", "-lr, -momentum, -momentum-form, -schedule and its parameters, -weight-decay (and -epochs with -schedule cosine)"},
+		} {
+			if got, ok := st.Meta[f.key]; ok && got != k.meta[f.key] {
+				return nil, 2, fmt.Errorf("-resume %s: the checkpoint's %s is %s, this run's is %s: give the same %s to continue the run",
+					c.resume, f.key, got, k.meta[f.key], f.flags)
+			}
+		}
+		if err := st.Restore(params, opt, batches); err != nil {
+			return nil, 2, fmt.Errorf("-resume %s: %w", c.resume, err)
+		}
+		if done := batches.State().Epoch; done >= c.epochs {
+			return nil, 2, fmt.Errorf("-resume %s: the checkpoint has completed %d epochs, and -epochs is %d: nothing to train (raise -epochs)", c.resume, done, c.epochs)
+		}
+		k.resumed = c.resume
+	}
+	k.start = batches.State()
+	k.last = k.start
+	return k, 0, nil
+}
+
+// epochs returns the number of epochs Run is to train for a total of total:
+// those that remain after the resumed position, the current one included.
+func (k *checkpointer) epochs(total int) int { return total - k.start.Epoch }
+
+// report prints where the run starts and where it saves.
+func (k *checkpointer) report(w io.Writer) {
+	if k.resumed != "" {
+		fmt.Fprintf(w, "resumed from %s: epoch %d, %d of %d examples done, step %d, rate %g\n",
+			k.resumed, k.start.Epoch+1, k.start.Offset, k.start.N, k.opt.StepCount(), k.opt.Rate())
+	}
+	if k.path != "" {
+		fmt.Fprintf(w, "checkpoint: %s, after every epoch and on interrupt\n", k.path)
+	}
+}
+
+// wrap returns the context and config for train.Run: after every step it
+// records the position and stops on an exploding loss; after every epoch
+// (following cfg.OnEpoch) it saves the checkpoint.
+func (k *checkpointer) wrap(ctx context.Context, cfg train.Config) (context.Context, train.Config) {
+	ctx, k.stop = context.WithCancelCause(ctx)
+	onBatch, onEpoch := cfg.OnBatch, cfg.OnEpoch
+	limit := explodeFactor * math.Log(float64(k.classes))
+	cfg.OnBatch = func(loss float64, index, batches int) {
+		if k.cause != nil {
+			return
+		}
+		if loss > limit {
+			step := k.opt.StepCount()
+			k.cause = fmt.Errorf("train: step %d: loss %.4g is over %d× the loss of a uniform guess (ln %d = %.3g) at learning rate %g: %w; "+
+				"the rate is probably above the stability bound — lower it (e.g. by 10×)",
+				step, loss, explodeFactor, k.classes, math.Log(float64(k.classes)), k.opt.Schedule().Rate(step-1), train.ErrDiverged)
+			k.stop(k.cause)
+			return
+		}
+		k.last = k.batches.State()
+		if testHookStep != nil {
+			testHookStep(k)
+		}
+		if onBatch != nil {
+			onBatch(loss, index, batches)
+		}
+	}
+	cfg.OnEpoch = func(r train.EpochResult) error {
+		if k.cause != nil {
+			return k.cause // the epoch's last step diverged: do not save it
+		}
+		if onEpoch != nil {
+			if err := onEpoch(r); err != nil {
+				return err
+			}
+		}
+		if k.path == "" {
+			return nil
+		}
+		if err := k.save(k.batches.State()); err != nil {
+			return err
+		}
+		k.saved = r.Epoch
+		return nil
+	}
+	return ctx, cfg
+}
+
+func (k *checkpointer) save(pos data.BatcherState) error {
+	st := checkpoint.Capture(k.params, k.opt, k.batches)
+	st.Batcher = pos
+	st.Meta = k.meta
+	return checkpoint.Save(k.path, st)
+}
+
+// finish handles train.Run's error: on interruption it saves the state after
+// the last completed step; on divergence it saves nothing and says which
+// checkpoint was kept. It returns the error for the caller to report
+// (context.Canceled for a saved interruption).
+func (k *checkpointer) finish(err error, stdout io.Writer) error {
+	if errors.Is(err, context.Canceled) && k.cause != nil {
+		err = k.cause
+	}
+	switch {
+	case err == nil || k.path == "":
+		return err
+	case errors.Is(err, train.ErrDiverged):
+		kept := "was not written"
+		if k.saved > 0 {
+			kept = fmt.Sprintf("keeps epoch %d", k.saved)
+		} else if k.resumed == k.path {
+			kept = "keeps the state resumed from"
+		}
+		return fmt.Errorf("%w (checkpoint %s %s)", err, k.path, kept)
+	case errors.Is(err, context.Canceled):
+		if serr := k.save(k.last); serr != nil {
+			return fmt.Errorf("interrupted, and saving failed: %w", serr)
+		}
+		fmt.Fprintf(stdout, "\ninterrupted: saved %s at epoch %d, %d of %d examples, step %d; continue with -resume %s\n",
+			k.path, k.last.Epoch+1, k.last.Offset, k.last.N, k.opt.StepCount(), k.path)
+	}
+	return err
+}
