@@ -129,6 +129,8 @@ func encode[T tensor.Float](st State[T]) ([]byte, error) {
 			return nil, fmt.Errorf("two parameters named %q", p.Name)
 		case p.Data == nil:
 			return nil, fmt.Errorf("parameter %q has no matrix", p.Name)
+		case uint64(p.Data.Rows()) > math.MaxUint32 || uint64(p.Data.Cols()) > math.MaxUint32:
+			return nil, fmt.Errorf("parameter %q of shape %v: the format stores at most 2³²−1 rows and columns", p.Name, p.Data.Shape())
 		}
 		seen[p.Name] = true
 		if err := finite(p.Name, "", p.Data.Data()); err != nil {

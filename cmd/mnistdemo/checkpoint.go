@@ -143,8 +143,12 @@ func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], 
 		if err != nil {
 			return nil, 1, fmt.Errorf("-resume: %w", err)
 		}
+		if got, ok := st.Meta["model"]; ok && got != k.meta["model"] {
+			err := st.Match(params) // names the first parameter that differs
+			return nil, 2, fmt.Errorf("-resume %s: the checkpoint's model is %s, this run's is %s (give the same -hidden): %v",
+				c.resume, got, k.meta["model"], err)
+		}
 		for _, f := range []struct{ key, flags string }{
-			{"model", "-hidden"},
 			{"batch", "-batch"},
 			{"optimizer", "-lr, -momentum, -momentum-form, -schedule and its parameters, -weight-decay (and -epochs with -schedule cosine)"},
 		} {

@@ -190,8 +190,8 @@ func TestResumeErrors(t *testing.T) {
 		want string
 	}{
 		{"other -hidden", []string{"-resume", ck, "-hidden", "32"}, 2,
-			"the checkpoint's model is MLP 784-16-10, this run's is MLP 784-32-10: give the same -hidden to continue the run"},
-		{"deeper -hidden", []string{"-resume", ck, "-hidden", "16,16"}, 2, "the checkpoint's model is MLP 784-16-10, this run's is MLP 784-16-16-10"},
+			`the checkpoint's model is MLP 784-16-10, this run's is MLP 784-32-10 (give the same -hidden): checkpoint: the model does not match: parameter "fc1.W" is 784×16 in the checkpoint but 784×32 in the model (and 2 more differences)`},
+		{"deeper -hidden", []string{"-resume", ck, "-hidden", "16,16"}, 2, `this run's is MLP 784-16-16-10 (give the same -hidden): checkpoint: the model does not match: parameter "fc2.W" is 16×10 in the checkpoint but 16×16 in the model`},
 		{"other -lr", []string{"-resume", ck, "-lr", "0.2"}, 2,
 			"the checkpoint's optimizer is SGD(rate=Constant(0.1), momentum=heavyball 0.9, weight decay=0), this run's is SGD(rate=Constant(0.2), "},
 		{"other -momentum-form", []string{"-resume", ck, "-momentum-form", "ema"}, 2, "momentum=ema 0.9"},
