@@ -14,7 +14,8 @@ import (
 // in the same folder, syncs it to disk, renames it over path and syncs the
 // folder. A crash or error at any point leaves either the previous file at
 // path or the new one, never a mixture, and on error no temporary file
-// remains. The file gets mode 0644.
+// remains (only a crash of the process itself can leave a stale
+// ".NAME.tmp…" file, which nothing reads). The file gets mode 0644.
 //
 // Its errors are Write's (nothing is written then) and the file system's,
 // e.g. for a folder that does not exist or cannot be written.
