@@ -22,6 +22,11 @@ const (
 
 var allSections = []string{secGemm, secThroughput, secConvergence, secGorgonia}
 
+// runOrder is the order the sections run in: Gorgonia right after
+// flowgrad's throughput, so the two are compared at nearly the same time
+// on a shared machine.
+var runOrder = []string{secGemm, secThroughput, secGorgonia, secConvergence}
+
 // Mode names.
 const (
 	modeQuick   = "quick"
@@ -197,10 +202,10 @@ func (c *config) setMode() {
 	c.convBatches = []int{10, 50, 100, 500}
 	c.convForms = []optim.MomentumForm{optim.None, optim.EMA, optim.HeavyBall, optim.Nesterov}
 	c.convSchedules = []string{"constant", "invtime"}
-	c.convRateMults = []float64{0.5, 1, 2}
+	c.convRateMults = []float64{0.25, 0.5, 1, 2}
 	c.convTuneEx = 15000
 	c.convMaxEpochs = 6
-	c.convMaxTime = 6 * time.Second
+	c.convMaxTime = 8 * time.Second
 	c.convEvalEvery = 12000
 	c.convStop = 0.98
 	c.convTauEpochs = 1
@@ -208,7 +213,7 @@ func (c *config) setMode() {
 	c.gorgBatches = []int{1, 10, 100, 1000}
 	c.gorgThreads = []int{2}
 	c.gorgOnlineEx = 2000
-	c.gorgMaxEx = 20000
+	c.gorgMaxEx = 10000
 	c.gorgTimeLimit = 4 * time.Minute
 
 	switch c.mode {
@@ -235,7 +240,7 @@ func (c *config) setMode() {
 		c.gemmReps = 9
 		c.gemmMinTime = 50 * time.Millisecond
 		c.convBatches = []int{10, 20, 50, 100, 200, 500, 1000}
-		c.convRateMults = []float64{0.25, 0.5, 1, 2, 4}
+		c.convRateMults = []float64{0.125, 0.25, 0.5, 1, 2, 4}
 		c.convTuneEx = 30000
 		c.convMaxEpochs = 20
 		c.convMaxTime = 40 * time.Second

@@ -106,7 +106,7 @@ func measureAll(ctx context.Context, c *config, args []string, stdout, stderr io
 	}
 	fmt.Fprintf(stderr, "bench: %s mode, sections %v, kernel %s, %s, %s\n", c.mode, c.sections, m.Kernel, m.CPU, m.GoVersion)
 
-	for _, sec := range allSections {
+	for _, sec := range runOrder {
 		if !c.has(sec) {
 			continue
 		}

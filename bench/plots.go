@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -17,6 +18,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/flowgrad/flowgrad/optim"
 )
 
 // Plots: small PNGs, each with a caption naming the machine, the Go
@@ -30,7 +33,13 @@ const (
 
 // savePNG draws plots side by side above a caption and writes the PNG.
 func savePNG(path string, plots []*plot.Plot, caption string) error {
-	w := panelW * vg.Length(len(plots))
+	return saveGridPNG(path, [][]*plot.Plot{plots}, caption)
+}
+
+// saveGridPNG draws rows of plots (all rows the same length) above a
+// caption and writes the PNG.
+func saveGridPNG(path string, rows [][]*plot.Plot, caption string) error {
+	w := panelW * vg.Length(len(rows[0]))
 	capStyle := draw.TextStyle{
 		Color:   color.Gray{Y: 60},
 		Font:    font.From(plot.DefaultFont, 7),
@@ -42,15 +51,17 @@ func savePNG(path string, plots []*plot.Plot, caption string) error {
 	lines := wrapText(caption, w-2*margin, capStyle)
 	lineH := capStyle.Height("Ag") * 1.15
 	capH := lineH*vg.Length(len(lines)) + 2*vg.Millimeter
-	h := panelH + capH
+	h := panelH*vg.Length(len(rows)) + capH
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(plotDPI), vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(img)
 	area := draw.Crop(dc, 0, 0, capH, 0)
-	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: 6 * vg.Millimeter, PadTop: 2 * vg.Millimeter,
-		PadLeft: 2 * vg.Millimeter, PadRight: 4 * vg.Millimeter}
-	canvases := plot.Align([][]*plot.Plot{plots}, tiles, area)
-	for i, p := range plots {
-		p.Draw(canvases[0][i])
+	tiles := draw.Tiles{Rows: len(rows), Cols: len(rows[0]), PadX: 6 * vg.Millimeter, PadY: 6 * vg.Millimeter,
+		PadTop: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 4 * vg.Millimeter}
+	canvases := plot.Align(rows, tiles, area)
+	for i, row := range rows {
+		for j, p := range row {
+			p.Draw(canvases[i][j])
+		}
 	}
 	y := dc.Min.Y + capH - vg.Millimeter
 	for _, l := range lines {
@@ -103,7 +114,7 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 
 func logX(p *plot.Plot) {
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker = ticks125{}
 }
 
 func logY(p *plot.Plot) {
@@ -319,33 +330,57 @@ func plotConvergence(dir, group string, curves []*convRun, initial convPoint, n 
 }
 
 // plotTargets draws the training wall time each tuned curve needed to reach
-// 97 % and 98 % test accuracy, against B, one line per form/schedule.
+// 97 % and 98 % test accuracy against B: one row of panels per target, one
+// column per schedule, one line per momentum form.
 func plotTargets(dir string, curves []*convRun, caption string) error {
-	var plots []*plot.Plot
-	keys, byKey := groupCurves(curves)
+	var scheds []string
+	var forms []optim.MomentumForm
+	for _, r := range curves {
+		if !slices.Contains(scheds, r.Spec.Schedule) {
+			scheds = append(scheds, r.Spec.Schedule)
+		}
+		if !slices.Contains(forms, r.Spec.Form) {
+			forms = append(forms, r.Spec.Form)
+		}
+	}
+	var rows [][]*plot.Plot
 	for _, tg := range []float64{0.97, 0.98} {
 		if _, ok := soonest(curves, tg); !ok {
 			continue // no curve reached tg: an empty log-scale panel cannot be drawn
 		}
-		p := newPlot(fmt.Sprintf("Training seconds to %g %% test accuracy", tg*100), "B (batch size)", "seconds (missing: not reached)")
-		logX(p)
-		for i, k := range keys {
-			var xys plotter.XYs
-			for _, r := range byKey[k] {
-				if q, ok := firstReach(r.Points, tg); ok {
-					xys = append(xys, plotter.XY{X: float64(r.Spec.Batch), Y: q.TrainSec})
+		var row []*plot.Plot
+		for _, sc := range scheds {
+			p := newPlot(fmt.Sprintf("Seconds to %g%% test accuracy, %s schedule", tg*100, sc), "B (batch size)", "training seconds")
+			logX(p)
+			minB, maxB := math.Inf(1), math.Inf(-1)
+			for i, f := range forms {
+				var xys plotter.XYs
+				for _, r := range curves {
+					minB, maxB = math.Min(minB, float64(r.Spec.Batch)), math.Max(maxB, float64(r.Spec.Batch))
+					if r.Spec.Schedule != sc || r.Spec.Form != f {
+						continue
+					}
+					if q, ok := firstReach(r.Points, tg); ok {
+						xys = append(xys, plotter.XY{X: float64(r.Spec.Batch), Y: q.TrainSec})
+					}
+				}
+				slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
+				if err := addLine(p, i, f.String(), xys); err != nil {
+					return err
 				}
 			}
-			slices.SortFunc(xys, func(a, b plotter.XY) int { return int(a.X - b.X) })
-			if err := addLine(p, i, k, xys); err != nil {
-				return err
+			p.X.Min, p.X.Max = minB/1.2, maxB*1.2
+			p.Y.Min = 0
+			p.Y.Max *= 1.4 // room for the legend
+			if math.IsInf(p.Y.Max, 0) {
+				p.Y.Max = 1 // no form reached tg with this schedule
 			}
+			row = append(row, p)
 		}
-		p.Y.Min = 0
-		plots = append(plots, p)
+		rows = append(rows, row)
 	}
-	if len(plots) == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
-	return savePNG(filepath.Join(dir, "time_to_target.png"), plots, caption)
+	return saveGridPNG(filepath.Join(dir, "time_to_target.png"), rows, caption+" — a missing point: the run did not reach the target within its budget")
 }

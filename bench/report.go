@@ -219,7 +219,7 @@ func reportGemm(b *strings.Builder, c *config, m machine, res *results) error {
 	p("flowgrad chooses its Sgemm path once at start-up and exposes no switch in its public API, so the bench re-executes itself once per path with `FLOWGRAD_KERNEL=<path>` and checks `tensor.KernelPath()`; ")
 	p("`gonum` is gonum v0.17's native Sgemm called directly (the baseline the kernels replace). ")
 	p("Times are medians of %d interleaved repetitions (matrix, vectors, matrix, …), each at least %s; speedup = time of the B vector products ÷ time of the one matrix product; GFLOP/s counts 2·B·784·256 flop. ", c.gemmReps, c.gemmMinTime)
-	p("`max_rel_diff` checks the two give the same C.\n\n")
+	p("`max_rel_diff` checks the two give the same C. At B = 1 both sides are the same single product, so its ratio only shows the timing noise.\n\n")
 	var unavailable []string
 	for _, r := range res.gemm {
 		if r.Unavailable != "" {
