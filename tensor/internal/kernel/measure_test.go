@@ -99,3 +99,23 @@ func mlpOp(impl, op string, bs, in, out int) func() {
 	c := make([]float32, bs*in)
 	return func() { sgemm(blas.NoTrans, blas.Trans, bs, in, out, 1, dy, out, w, out, 0, c, in) }
 }
+
+// TestMeasureThreshold prints best-of times of products near the parallel
+// threshold, serial and split (set FLOWGRAD_MEASURE=1).
+func TestMeasureThreshold(t *testing.T) {
+	if os.Getenv("FLOWGRAD_MEASURE") == "" {
+		t.Skip("set FLOWGRAD_MEASURE=1")
+	}
+	defer func(a, b int) { parMin, chunkMin = a, b }(parMin, chunkMin)
+	for _, op := range []string{"XW", "XtdY", "dYWt"} {
+		for _, bs := range []int{2, 4, 8, 16, 32, 64} {
+			f := mlpOp("", op, bs, 256, 256)
+			parMin = 1 << 40
+			serial := bestOf(f, 200*time.Millisecond)
+			parMin, chunkMin = 1, 1<<16
+			split := bestOf(f, 200*time.Millisecond)
+			fmt.Printf("%-5s 256x256 B=%-3d MACs=%8d serial %7.2fµs split %7.2fµs ratio %.2f\n", op, bs, bs*256*256,
+				serial.Seconds()*1e6, split.Seconds()*1e6, serial.Seconds()/split.Seconds())
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -15,18 +16,20 @@ var pool struct {
 }
 
 type job struct {
-	g    *gemm
-	part int
+	g   *gemm
+	gen uint32
 }
 
 func init() {
 	pool.jobs = make(chan job, 256)
 }
 
-// runParts runs g's parts 1… on the pool and part 0 on the caller, and
-// returns when all are done.
-func runParts(g *gemm) {
-	need := int32(g.parts - 1)
+// runShared computes g's chunks on the caller and up to g.helpers pool
+// workers, and returns when all are done. Chunks are taken first come,
+// first served, so a worker the OS has descheduled delays the call by at
+// most the chunk it holds.
+func runShared(g *gemm) {
+	need := int32(g.helpers)
 	if pool.started.Load() < need {
 		pool.mu.Lock()
 		for pool.started.Load() < need {
@@ -35,17 +38,45 @@ func runParts(g *gemm) {
 		}
 		pool.mu.Unlock()
 	}
-	g.wg.Add(g.parts - 1)
-	for p := 1; p < g.parts; p++ {
-		pool.jobs <- job{g, p}
+	g.gen++
+	g.done.Store(0)
+	g.state.Store(uint64(g.gen)<<32 | uint64(g.chunks)<<16)
+	for h := 0; h < g.helpers; h++ {
+		select {
+		case pool.jobs <- job{g, g.gen}:
+		default: // pool busy with other calls: the caller does more itself
+		}
 	}
-	g.part(0)
-	g.wg.Wait()
+	g.work(g.gen)
+	// Wait by polling rather than parking: a parked caller is woken onto
+	// the finishing worker's P, where it can sit behind the worker's spin.
+	for i := 1; int(g.done.Load()) != g.chunks; i++ {
+		if i%64 == 0 {
+			runtime.Gosched()
+		}
+	}
 }
 
+// spinPolls is how many times an idle worker polls for a job before it
+// blocks (tens of microseconds). Waking a blocked goroutine on another P can
+// take longer than a whole mid-sized product, and training calls Sgemm back
+// to back, so workers stay hot between calls.
+const spinPolls = 20000
+
 func worker() {
-	for j := range pool.jobs {
-		j.g.part(j.part)
-		j.g.wg.Done()
+	for {
+		var j job
+		got := false
+		for i := 0; i < spinPolls && !got; i++ {
+			select {
+			case j = <-pool.jobs:
+				got = true
+			default:
+			}
+		}
+		if !got {
+			j = <-pool.jobs
+		}
+		j.g.work(j.gen)
 	}
 }

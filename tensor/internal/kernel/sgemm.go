@@ -3,6 +3,7 @@ package kernel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -25,12 +26,16 @@ const (
 	dotMinK = 64
 )
 
-// Threading: a product is split over workers only when it has at least
-// parMin multiply-adds, and into no more parts than leave each parMinPart.
+// Threading: a product is shared with pool workers only when it has at
+// least parMin multiply-adds; it is cut into chunks of about chunkMin
+// multiply-adds or more, at least one per processor.
 var (
-	parMin     = 1 << 20
-	parMinPart = 1 << 19
+	parMin   = 1 << 20
+	chunkMin = 1 << 18
 )
+
+// maxChunks bounds the chunks of one call (and must stay below 1<<16).
+const maxChunks = 32
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as
 // tA and tB say (blas.ConjTrans means Trans), op(A) is m×k, op(B) k×n and C
@@ -116,8 +121,10 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemm is one Sgemm call: its arguments and how it is split into parts.
-// Each part computes a block of C (rows or columns) on its own.
+// gemm is one Sgemm call: its arguments and how C is cut into chunks
+// (blocks of rows or of columns) that the caller and pool workers take in
+// turn. Any goroutine may compute any chunk: the arithmetic of an element
+// of C does not depend on who computes it, or on how C is cut.
 type gemm struct {
 	ks             *kset
 	transA, transB bool
@@ -127,11 +134,17 @@ type gemm struct {
 	lda, ldb, ldc  int
 	rows           int  // panel height
 	dot            bool // use the dot kernels
-	rowUnit        int  // parts own multiples of rowUnit rows…
+	rowUnit        int  // chunks are multiples of rowUnit rows…
 	colUnit        int  // …or of colUnit columns
-	parts          int
-	splitM         bool // parts own rows; else columns
-	wg             sync.WaitGroup
+	splitM         bool // chunks are blocks of rows; else of columns
+	chunks         int
+	helpers        int // pool workers asked to help
+
+	// state is gen<<32 | chunks<<16 | next chunk, so that a late helper
+	// from an earlier call (an older gen) takes nothing.
+	state atomic.Uint64
+	done  atomic.Int32 // chunks finished
+	gen   uint32
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemm) }}
@@ -155,42 +168,39 @@ func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float3
 		g.colUnit = ks.dotNRMax(min(m, ks.dotRows))
 	}
 	g.plan(runtime.GOMAXPROCS(0))
-	if g.parts == 1 {
-		g.part(0)
+	if g.helpers == 0 {
+		g.chunk(0)
 	} else {
-		runParts(g)
+		runShared(g)
 	}
 	g.a, g.b, g.c, g.ks = nil, nil, nil, nil
 	gemmPool.Put(g)
 }
 
-// plan decides how many parts the product is split into, and along which
-// dimension. It may depend on procs; nothing that changes the arithmetic of
-// an element of C may.
+// plan decides how C is cut and how many workers help. It may depend on
+// procs; nothing that changes the arithmetic of an element of C may.
 func (g *gemm) plan(procs int) {
-	g.parts, g.splitM = 1, true
+	g.chunks, g.helpers, g.splitM = 1, 0, true
 	work := g.m * g.n * g.k
 	if procs < 2 || work < parMin {
 		return
 	}
-	parts := min(procs, work/parMinPart)
-	switch {
-	case g.m >= 2*parts*g.rowUnit || g.m >= g.n:
-		parts = min(parts, ceilDiv(g.m, g.rowUnit))
-	default:
+	units := ceilDiv(g.m, g.rowUnit)
+	if g.m < 2*procs*g.rowUnit && g.m < g.n {
 		g.splitM = false
-		parts = min(parts, ceilDiv(g.n, g.colUnit))
+		units = ceilDiv(g.n, g.colUnit)
 	}
-	g.parts = max(parts, 1)
+	g.chunks = min(units, maxChunks, max(procs, work/chunkMin))
+	g.helpers = min(procs, g.chunks) - 1
 }
 
-// part computes part p of C.
-func (g *gemm) part(p int) {
+// chunk computes chunk i of C.
+func (g *gemm) chunk(i int) {
 	r0, r1, c0, c1 := 0, g.m, 0, g.n
 	if g.splitM {
-		r0, r1 = span(g.m, g.rowUnit, g.parts, p)
+		r0, r1 = span(g.m, g.rowUnit, g.chunks, i)
 	} else {
-		c0, c1 = span(g.n, g.colUnit, g.parts, p)
+		c0, c1 = span(g.n, g.colUnit, g.chunks, i)
 	}
 	if r0 >= r1 || c0 >= c1 {
 		return
@@ -205,6 +215,21 @@ func (g *gemm) part(p int) {
 		defer wsPool.Put(ws)
 	}
 	g.block(r0, r1, c0, c1, ws)
+}
+
+// work takes and computes chunks of call gen until none is left.
+func (g *gemm) work(gen uint32) {
+	for {
+		v := g.state.Load()
+		next, chunks := int(v&0xffff), int(v>>16&0xffff)
+		if uint32(v>>32) != gen || next >= chunks {
+			return
+		}
+		if g.state.CompareAndSwap(v, v+1) {
+			g.chunk(next)
+			g.done.Add(1)
+		}
+	}
 }
 
 // span returns part p of [0, n) split into parts in units of unit.
