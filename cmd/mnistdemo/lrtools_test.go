@@ -20,7 +20,7 @@ func TestLRAuto(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	m := regexp.MustCompile(`schedule Constant\(([^)]+)\)`).FindStringSubmatch(out) // the rate in full
-	if m == nil || !strings.Contains(out, "training at 0.25 × bound = ") || !strings.Contains(out, "-lr auto: λmax ≈ ") || !strings.Contains(out, "stability bound for heavyball momentum 0.9: ε < ") {
+	if m == nil || !strings.Contains(out, "training at 0.1 × bound = ") || !strings.Contains(out, "-lr auto: λmax ≈ ") || !strings.Contains(out, "stability bound for heavyball momentum 0.9: ε < ") {
 		t.Fatalf("output lacks the estimate, the bound or the rate:\n%s", out)
 	}
 	code, out2, stderr := runDemo(t, append([]string{"-lr", m[1]}, common...)...)
