@@ -235,11 +235,12 @@ func plotRange(res train.RangeResult, title, file string) error {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	raw, smooth := make(plotter.XYs, len(res.Points)), make(plotter.XYs, len(res.Points))
-	top := 0.0
+	// The y axis ends a little above the starting loss: the blow-up at the
+	// end would otherwise flatten the curve.
+	top := 1.3 * res.Points[0].Smoothed
 	for i, pt := range res.Points {
-		raw[i] = plotter.XY{X: pt.Rate, Y: pt.Loss}
-		smooth[i] = plotter.XY{X: pt.Rate, Y: pt.Smoothed}
-		top = math.Max(top, pt.Smoothed)
+		raw[i] = plotter.XY{X: pt.Rate, Y: math.Min(pt.Loss, top)}
+		smooth[i] = plotter.XY{X: pt.Rate, Y: math.Min(pt.Smoothed, top)}
 	}
 	lr, err := plotter.NewLine(raw)
 	if err != nil {
@@ -272,7 +273,7 @@ func plotRange(res train.RangeResult, title, file string) error {
 		p.Add(v)
 		p.Legend.Add(fmt.Sprintf("%s %.3g", m.name, m.x), v)
 	}
-	p.Y.Min = 0
-	p.Legend.Top = true
+	p.Y.Min, p.Y.Max = 0, top
+	p.Legend.Top, p.Legend.Left = false, true
 	return p.Save(6*vg.Inch, 4*vg.Inch, file)
 }
