@@ -35,44 +35,59 @@ type Optimizer interface {
 	Step()
 	// Rate is the learning rate the next Step will use.
 	Rate() float64
+	// StepCount is the number of Steps taken, including those before a
+	// checkpoint was restored.
+	StepCount() int
 }
 
 // ErrDiverged is wrapped by the error a step returns when the loss is NaN
-// or infinite.
+// or infinite, or above the Trainer's MaxLoss.
 var ErrDiverged = errors.New("loss diverged")
 
 // Trainer performs training steps of one model with one optimizer on one
 // reused tape, so that a warm step allocates nothing.
 type Trainer struct {
+	// MaxLoss, if positive, makes a finite minibatch loss above it count
+	// as divergence too: a rate far above the stability bound can blow the
+	// loss up to a huge finite value and then leave the network dead (all
+	// ReLUs off) at a finite plateau, never producing a NaN. A sensible
+	// run of softmax cross-entropy over C classes stays within a few
+	// ln C (the loss of a uniform guess); 100·ln C is a safe alarm.
+	MaxLoss float64
+
 	model Model
 	opt   Optimizer
 	tape  *autograd.Tape[float32]
-	steps int
 }
 
-// NewTrainer returns a Trainer for model and opt.
+// NewTrainer returns a Trainer for model and opt, with no MaxLoss.
 func NewTrainer(model Model, opt Optimizer) *Trainer {
 	return &Trainer{model: model, opt: opt, tape: autograd.NewTape[float32]()}
 }
 
-// Steps returns the number of successful steps taken.
-func (t *Trainer) Steps() int { return t.steps }
+// Steps returns the optimizer's step count: the steps taken, including
+// those before a restored checkpoint.
+func (t *Trainer) Steps() int { return t.opt.StepCount() }
 
 // Step trains on one minibatch: forward, softmax cross-entropy, backward,
 // optimizer update. It returns the batch's mean loss. If the loss is NaN or
-// infinite it returns an error wrapping ErrDiverged that names the step, the
-// loss and the learning rate, and leaves the parameters as they were.
+// infinite, or above MaxLoss, it returns an error wrapping ErrDiverged that
+// names the step, the loss and the learning rate, and leaves the parameters
+// as they were.
 func (t *Trainer) Step(b data.Batch) (float64, error) {
 	t.tape.Reset()
 	loss := autograd.SoftmaxCrossEntropy(t.model.Forward(t.tape.Input(b.X)), b.Labels)
 	l := float64(loss.Scalar())
-	if math.IsNaN(l) || math.IsInf(l, 0) {
-		return l, fmt.Errorf("train: step %d: loss is %v at learning rate %g: %w; "+
-			"the rate is probably above the stability bound — lower it (e.g. by 10×)", t.steps+1, l, t.opt.Rate(), ErrDiverged)
+	if math.IsNaN(l) || math.IsInf(l, 0) || t.MaxLoss > 0 && l > t.MaxLoss {
+		what := fmt.Sprintf("is %v", l)
+		if t.MaxLoss > 0 && l > t.MaxLoss && !math.IsInf(l, 0) {
+			what = fmt.Sprintf("%.4g is above the limit %.4g", l, t.MaxLoss)
+		}
+		return l, fmt.Errorf("train: step %d: loss %s at learning rate %g: %w; "+
+			"the rate is probably above the stability bound — lower it (e.g. by 10×)", t.opt.StepCount()+1, what, t.opt.Rate(), ErrDiverged)
 	}
 	t.tape.Backward(loss)
 	t.opt.Step()
-	t.steps++
 	return l, nil
 }
 
@@ -143,7 +158,7 @@ type EpochResult struct {
 	// Elapsed is the wall time since Run started, evaluation included.
 	Elapsed time.Duration
 	Rate    float64 // the learning rate at the end of the epoch
-	Steps   int     // the trainer's total steps so far
+	Steps   int     // the optimizer's total steps so far
 }
 
 // ExamplesPerSecond is the training throughput of the epoch.
@@ -171,10 +186,12 @@ type Config struct {
 // starts where batches stands, so a Batcher restored mid-epoch finishes
 // that epoch first.
 //
-// It stops early, returning ctx.Err(), when ctx is cancelled (between
-// steps); with an error wrapping ErrDiverged when the loss becomes NaN or
-// infinite; with OnEpoch's error; or, without error, when cfg.Target is
-// reached.
+// It stops early, returning ctx.Err(), when ctx is cancelled: it checks
+// before taking each batch from batches, so after a cancelled Run the
+// Batcher stands right after the last batch trained (a checkpoint taken
+// then resumes exactly). It also stops with an error wrapping ErrDiverged
+// when a step's loss diverges (see Trainer.Step); with OnEpoch's error; or,
+// without error, when cfg.Target is reached.
 func Run(ctx context.Context, tr *Trainer, batches *data.Batcher, eval *Evaluator, cfg Config) ([]EpochResult, error) {
 	epochs := cfg.Epochs
 	if epochs == 0 {
@@ -188,9 +205,18 @@ func Run(ctx context.Context, tr *Trainer, batches *data.Batcher, eval *Evaluato
 		var trainTime time.Duration
 		perEpoch := batches.BatchesPerEpoch()
 		stepStart := time.Now()
-		for b := range batches.Epoch() {
+		for first := true; ; first = false {
 			if err := ctx.Err(); err != nil {
 				return results, err
+			}
+			b, ok := batches.Next()
+			if !ok && first {
+				// The Batcher stood at the end of an epoch; Next has
+				// started the next one.
+				b, ok = batches.Next()
+			}
+			if !ok {
+				break
 			}
 			loss, err := tr.Step(b)
 			if err != nil {
@@ -206,16 +232,13 @@ func Run(ctx context.Context, tr *Trainer, batches *data.Batcher, eval *Evaluato
 			}
 		}
 		trainTime += time.Since(stepStart)
-		if n == 0 {
-			continue // the Batcher stood at the end of an epoch
-		}
 		r := EpochResult{
 			Epoch:     epoch,
 			TrainLoss: sum / float64(n),
 			Examples:  n,
 			TrainTime: trainTime,
 			Rate:      tr.opt.Rate(),
-			Steps:     tr.steps,
+			Steps:     tr.Steps(),
 		}
 		r.TestLoss, r.TestAccuracy = eval.Evaluate(tr.model)
 		r.Elapsed = time.Since(start)

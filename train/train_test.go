@@ -134,6 +134,26 @@ func TestRunHonoursCancellation(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || tr.Steps() != 5 {
 		t.Fatalf("err %v after %d steps; want context.Canceled after 5", err, tr.Steps())
 	}
+	// The Batcher stands right after the 5 batches trained, not one ahead.
+	if st := batches.State(); st.Epoch != 0 || st.Offset != 5*8 {
+		t.Fatalf("Batcher at epoch %d offset %d after 5 steps of 8; want 0, 40", st.Epoch, st.Offset)
+	}
+}
+
+func TestMaxLossStopsBeforeTheUpdate(t *testing.T) {
+	tr, batches, eval, _ := setup(t, 0.05, 32)
+	before := tr.model.Params()[0].Data().Clone()
+	tr.MaxLoss = 0.01 // below any untrained loss
+	_, err := Run(context.Background(), tr, batches, eval, Config{Epochs: 1})
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "train: step 1: loss ") ||
+		!strings.Contains(err.Error(), "is above the limit 0.01 at learning rate 0.05") {
+		t.Fatalf("err = %v", err)
+	}
+	for i, v := range tr.model.Params()[0].Data().Data() {
+		if v != before.Data()[i] {
+			t.Fatal("the parameters changed in the step that diverged")
+		}
+	}
 }
 
 func TestWarmStepAllocatesNothing(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,14 +112,10 @@ type checkpointer struct {
 	opt     *optim.SGD[float32]
 	batches *data.Batcher
 	meta    map[string]string
-	classes int
 
 	resumed string            // the -resume file, if any
 	start   data.BatcherState // the position Run starts from
-	last    data.BatcherState // the position after the last completed step
 	saved   int               // epochs completed at the last save, 0 for none
-	stop    context.CancelCauseFunc
-	cause   error // why training was stopped from inside (divergence)
 }
 
 // newCheckpointer returns the run's checkpointer and, with -resume, restores
@@ -130,7 +125,6 @@ type checkpointer struct {
 func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], opt *optim.SGD[float32], batches *data.Batcher) (*checkpointer, int, error) {
 	k := &checkpointer{
 		path: c.checkpoint, params: params, opt: opt, batches: batches,
-		classes: sizes[len(sizes)-1],
 		meta: map[string]string{
 			"program":   "mnistdemo",
 			"model":     "MLP " + joinInts(sizes, "-"),
@@ -166,7 +160,6 @@ func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], 
 		k.resumed = c.resume
 	}
 	k.start = batches.State()
-	k.last = k.start
 	return k, 0, nil
 }
 
@@ -185,26 +178,12 @@ func (k *checkpointer) report(w io.Writer) {
 	}
 }
 
-// wrap returns the context and config for train.Run: after every step it
-// records the position and stops on an exploding loss; after every epoch
-// (following cfg.OnEpoch) it saves the checkpoint.
-func (k *checkpointer) wrap(ctx context.Context, cfg train.Config) (context.Context, train.Config) {
-	ctx, k.stop = context.WithCancelCause(ctx)
+// wrap returns the config for train.Run: after every epoch (following
+// cfg.OnEpoch) it saves the checkpoint. (A diverged step ends Run before
+// OnEpoch, so a diverged state is never saved.)
+func (k *checkpointer) wrap(cfg train.Config) train.Config {
 	onBatch, onEpoch := cfg.OnBatch, cfg.OnEpoch
-	limit := explodeFactor * math.Log(float64(k.classes))
 	cfg.OnBatch = func(loss float64, index, batches int) {
-		if k.cause != nil {
-			return
-		}
-		if loss > limit {
-			step := k.opt.StepCount()
-			k.cause = fmt.Errorf("train: step %d: loss %.4g is over %d× the loss of a uniform guess (ln %d = %.3g) at learning rate %g: %w; "+
-				"the rate is probably above the stability bound — lower it (e.g. by 10×)",
-				step, loss, explodeFactor, k.classes, math.Log(float64(k.classes)), k.opt.Schedule().Rate(step-1), train.ErrDiverged)
-			k.stop(k.cause)
-			return
-		}
-		k.last = k.batches.State()
 		if testHookStep != nil {
 			testHookStep(k)
 		}
@@ -213,9 +192,6 @@ func (k *checkpointer) wrap(ctx context.Context, cfg train.Config) (context.Cont
 		}
 	}
 	cfg.OnEpoch = func(r train.EpochResult) error {
-		if k.cause != nil {
-			return k.cause // the epoch's last step diverged: do not save it
-		}
 		if onEpoch != nil {
 			if err := onEpoch(r); err != nil {
 				return err
@@ -224,30 +200,28 @@ func (k *checkpointer) wrap(ctx context.Context, cfg train.Config) (context.Cont
 		if k.path == "" {
 			return nil
 		}
-		if err := k.save(k.batches.State()); err != nil {
+		if err := k.save(); err != nil {
 			return err
 		}
 		k.saved = r.Epoch
 		return nil
 	}
-	return ctx, cfg
+	return cfg
 }
 
-func (k *checkpointer) save(pos data.BatcherState) error {
+// save writes the run's current state.
+func (k *checkpointer) save() error {
 	st := checkpoint.Capture(k.params, k.opt, k.batches)
-	st.Batcher = pos
 	st.Meta = k.meta
 	return checkpoint.Save(k.path, st)
 }
 
 // finish handles train.Run's error: on interruption it saves the state after
-// the last completed step; on divergence it saves nothing and says which
-// checkpoint was kept. It returns the error for the caller to report
-// (context.Canceled for a saved interruption).
+// the last completed step (train.Run leaves the Batcher there); on
+// divergence it saves nothing and says which checkpoint was kept. It returns
+// the error for the caller to report (context.Canceled for a saved
+// interruption).
 func (k *checkpointer) finish(err error, stdout io.Writer) error {
-	if errors.Is(err, context.Canceled) && k.cause != nil {
-		err = k.cause
-	}
 	switch {
 	case err == nil || k.path == "":
 		return err
@@ -260,11 +234,12 @@ func (k *checkpointer) finish(err error, stdout io.Writer) error {
 		}
 		return fmt.Errorf("%w (checkpoint %s %s)", err, k.path, kept)
 	case errors.Is(err, context.Canceled):
-		if serr := k.save(k.last); serr != nil {
+		if serr := k.save(); serr != nil {
 			return fmt.Errorf("interrupted, and saving failed: %w", serr)
 		}
+		pos := k.batches.State()
 		fmt.Fprintf(stdout, "\ninterrupted: saved %s at epoch %d, %d of %d examples, step %d; continue with -resume %s\n",
-			k.path, k.last.Epoch+1, k.last.Offset, k.last.N, k.opt.StepCount(), k.path)
+			k.path, pos.Epoch+1, pos.Offset, pos.N, k.opt.StepCount(), k.path)
 	}
 	return err
 }

@@ -249,8 +249,10 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	if bar != nil {
 		cfg.OnBatch = func(_ float64, index, _ int) { bar.Set(index + 1) }
 	}
-	runCtx, cfg := ck.wrap(ctx, cfg)
-	results, err := train.Run(runCtx, train.NewTrainer(model, opt), batches, eval, cfg)
+	cfg = ck.wrap(cfg)
+	tr := train.NewTrainer(model, opt)
+	tr.MaxLoss = explodeFactor * math.Log(float64(trainSet.Classes()))
+	results, err := train.Run(ctx, tr, batches, eval, cfg)
 	if err = ck.finish(err, stdout); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return 1, errors.New("interrupted")
