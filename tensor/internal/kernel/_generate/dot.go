@@ -141,15 +141,13 @@ func genDot(b *asmBuf, s isa, mr, nr int) {
 	b.l("JZ reduce")
 	body(true)
 	fmt.Fprintf(b, "reduce:\n")
+	if s.avx512 {
+		dotReduceAVX512(b, mr, nr, nacc)
+		return
+	}
 	t := tmp
 	for r := 0; r < nacc; r++ {
-		if s.avx512 {
-			b.l("VEXTRACTF64X4 $1, %s, %s", v(r), y(t))
-			b.l("VADDPS %s, %s, %s", y(t), y(r), y(r))
-			b.l("VEXTRACTF32X4 $1, %s, %s", y(r), x(t))
-		} else {
-			b.l("VEXTRACTF128 $1, %s, %s", y(r), x(t))
-		}
+		b.l("VEXTRACTF128 $1, %s, %s", y(r), x(t))
 		b.l("VADDPS %s, %s, %s", x(t), x(r), x(r))
 		b.l("VPERMILPS $0x4e, %s, %s", x(r), x(t))
 		b.l("VADDPS %s, %s, %s", x(t), x(r), x(r))
@@ -191,5 +189,124 @@ func genDot(b *asmBuf, s isa, mr, nr int) {
 	}
 	b.l("VZEROUPPER")
 	b.l("RET")
+	b.WriteString("\n")
+}
+
+// dotReduceAVX512 adds the 16 lanes of every accumulator with the same
+// pairwise tree as the scalar reduction (l + l+8, then + l+4, + l+2, + l+1),
+// but four accumulators at a time per shuffle: for each group of up to four
+// columns j, the rows' accumulators are merged so that 128-bit lane r of the
+// final register holds row r, columns j…j+3, ready for one 4-wide store.
+// Missing rows or columns are paired with themselves and not stored.
+// Registers Z29–Z31 are free in every dot kernel (at most 29 are used).
+func dotReduceAVX512(b *asmBuf, mr, nr, nacc int) {
+	z := func(i int) string { return fmt.Sprintf("Z%d", i) }
+	acc := func(i, j int) int { return i*nr + j }
+	t1, t2 := "Z29", "Z30"
+	l1 := func(p, q int) { // halves: [p, q]
+		b.l("VINSERTF64X4 $1, Y%d, %s, %s", q, z(p), t1)
+		b.l("VSHUFF64X2 $0xee, %s, %s, %s", z(q), z(p), t2)
+		b.l("VADDPS %s, %s, %s", t1, t2, z(p))
+	}
+	l2 := func(p, q int) { // 128-bit lanes: [p.h0, p.h1, q.h0, q.h1]
+		b.l("VSHUFF32X4 $0x88, %s, %s, %s", z(q), z(p), t1)
+		b.l("VSHUFF32X4 $0xdd, %s, %s, %s", z(q), z(p), t2)
+		b.l("VADDPS %s, %s, %s", t1, t2, z(p))
+	}
+	l3 := func(p, q int) {
+		b.l("VSHUFPS $0x44, %s, %s, %s", z(q), z(p), t1)
+		b.l("VSHUFPS $0xee, %s, %s, %s", z(q), z(p), t2)
+		b.l("VADDPS %s, %s, %s", t1, t2, z(p))
+	}
+	l4 := func(p, q int) {
+		b.l("VSHUFPS $0x88, %s, %s, %s", z(q), z(p), t1)
+		b.l("VSHUFPS $0xdd, %s, %s, %s", z(q), z(p), t2)
+		b.l("VADDPS %s, %s, %s", t1, t2, z(p))
+	}
+	row := func(i int) int { return min(i, mr-1) } // missing rows repeat the last
+	// col reduces column j's rows into acc(0, j): 128-bit lane r = row r.
+	col := func(j int) int {
+		r0, r1, r2, r3 := acc(row(0), j), acc(row(1), j), acc(row(2), j), acc(row(3), j)
+		if r1 != r0 {
+			l1(r0, r1)
+		} else {
+			l1(r0, r0)
+		}
+		if r2 != r0 {
+			if r3 != r2 {
+				l1(r2, r3)
+			} else {
+				l1(r2, r2)
+			}
+			l2(r0, r2)
+		} else {
+			l2(r0, r0)
+		}
+		return r0
+	}
+	var finals []int // register of each group of four columns
+	for j0 := 0; j0 < nr; j0 += 4 {
+		g := min(4, nr-j0)
+		c := make([]int, 4)
+		for k := 0; k < 4; k++ {
+			if k < g {
+				c[k] = col(j0 + k)
+			} else {
+				c[k] = c[(k-g)%g] // repeat columns; not stored
+			}
+		}
+		if g >= 2 {
+			l3(c[0], c[1])
+		} else {
+			l3(c[0], c[0])
+		}
+		if g >= 3 {
+			if g == 4 {
+				l3(c[2], c[3])
+			} else {
+				l3(c[2], c[2])
+			}
+			l4(c[0], c[2])
+		} else {
+			l4(c[0], c[0])
+		}
+		finals = append(finals, c[0])
+	}
+	b.l("MOVQ c+40(FP), AX")
+	b.l("MOVQ ldc+48(FP), BX")
+	b.l("SHLQ $2, BX")
+	b.l("VBROADCASTSS alpha+56(FP), X30")
+	b.l("VBROADCASTSS beta+60(FP), X31")
+	b.l("MOVQ load+64(FP), CX")
+	emit := func(load bool) {
+		for i := 0; i < mr; i++ {
+			for gi, f := range finals {
+				j0 := 4 * gi
+				g := min(4, nr-j0)
+				mask := ""
+				if g < 4 {
+					b.l("MOVL $%d, DX", 1<<g-1)
+					b.l("KMOVW DX, K2")
+					mask = "K2, "
+				}
+				b.l("VEXTRACTF32X4 $%d, %s, X29", i, z(f))
+				b.l("VMULPS X30, X29, X29")
+				if load {
+					b.l("VFMADD231PS %d(AX), X31, %sX29", 4*j0, mask)
+				}
+				b.l("VMOVUPS X29, %s%d(AX)", mask, 4*j0)
+			}
+			if i < mr-1 {
+				b.l("ADDQ BX, AX")
+			}
+		}
+		b.l("VZEROUPPER")
+		b.l("RET")
+	}
+	b.l("TESTQ CX, CX")
+	b.l("JZ noload")
+	emit(true)
+	fmt.Fprintf(b, "noload:\n")
+	emit(false)
 	b.WriteString("\n")
 }
