@@ -30,8 +30,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	mForm := *m // the sweep's momentum; the bounds listed use -momentum
 	if form == optim.None {
-		*m = 0
+		mForm = 0
 	}
 	trainSet, _, err := data.LoadMNIST("")
 	if err != nil {
@@ -62,9 +63,9 @@ func main() {
 	}
 	fmt.Printf("λmax after 300 steps at heavyball 0.9, rate 0.05 ≈ %.4g\n", e.Value)
 
-	bound := optim.MaxStableRate(form, *m, l0)
-	fmt.Printf("\nsweep: %v momentum %g, B=%d, %d steps per rate from the initial weights; predicted bound %.4g\n", form, *m, *batch, *steps, bound)
-	pts, err := tutorial.StabilitySweep(trainSet, *batch, *seed, form, *m, bound,
+	bound := optim.MaxStableRate(form, mForm, l0)
+	fmt.Printf("\nsweep: %v momentum %g, B=%d, %d steps per rate from the initial weights; predicted bound %.4g\n", form, mForm, *batch, *steps, bound)
+	pts, err := tutorial.StabilitySweep(trainSet, *batch, *seed, form, mForm, bound,
 		[]float64{0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4, 6, 8}, *steps)
 	if err != nil {
 		log.Fatal(err)
