@@ -186,7 +186,9 @@ func (g *gemm) plan(procs int) {
 		return
 	}
 	units := ceilDiv(g.m, g.rowUnit)
-	if g.m < 2*procs*g.rowUnit && g.m < g.n {
+	// Chunks of rows would each pack all of Bᵀ: cut a packed Bᵀ by columns.
+	packs := g.transB && !g.dot && g.n >= 2*g.colUnit
+	if packs || g.m < 2*procs*g.rowUnit && g.m < g.n {
 		g.splitM = false
 		units = ceilDiv(g.n, g.colUnit)
 	}
