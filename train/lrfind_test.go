@@ -193,3 +193,40 @@ func TestRangeTestErrors(t *testing.T) {
 		t.Errorf("no batches: error %v", err)
 	}
 }
+
+// The same model, batches and configuration give the same curve, bit for
+// bit; starting from an ongoing run's momentum changes it.
+func TestRangeTestDeterministicAndFrom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	ds := noisyBlobs(t, rng, 500)
+	model := layers.MLP[float32](rng, 12, 16, 3)
+	opts := []optim.Option{optim.WithMomentum(optim.EMA, 0.9)}
+	run := func(from *optim.SGD[float32]) RangeResult {
+		b, _ := data.NewBatcher(ds, 25, rand.New(rand.NewPCG(4, 4)))
+		res, err := RangeTest(model, b.Next, RangeTestConfig{Steps: 15, Options: opts, From: from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, b := run(nil), run(nil)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("two identical range tests differ")
+	}
+	from, _ := optim.NewSGD(model.Params(), optim.Must(optim.Constant(0.5)), opts...)
+	warm := NewTrainer(model, from)
+	wb, _ := data.NewBatcher(ds, 25, rand.New(rand.NewPCG(5, 5)))
+	start := snapshot(model)
+	for range 3 {
+		x, _ := wb.Next()
+		warm.Step(x)
+	}
+	for i, p := range model.Params() { // back to the same weights, momentum kept
+		copy(p.Data().Data(), start[i])
+	}
+	c := run(from)
+	if c.Points[0] != a.Points[0] || c.Points[1] == a.Points[1] {
+		t.Errorf("with From: first points %v, %v; without: %v, %v (want the same first loss, then a different one)",
+			c.Points[0], c.Points[1], a.Points[0], a.Points[1])
+	}
+}
