@@ -77,7 +77,7 @@ func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ts {
 		if ts[i].Label != "" {
-			ts[i].Label = fmt.Sprintf("%g", ts[i].Value)
+			ts[i].Label = fmt.Sprintf("%.6g", ts[i].Value)
 		}
 	}
 	return ts
@@ -147,6 +147,7 @@ func lossCurves() (*plot.Plot, error) {
 	}
 	line(p, 0, "training loss (500 images)", a)
 	line(p, 1, "held-out loss (1000 test images)", b)
+	p.Y.Min, p.Y.Max = 0, 1.1 // room for the legend above the curves
 	return p, nil
 }
 
