@@ -58,10 +58,11 @@ func runShared(g *gemm) {
 }
 
 // spinPolls is how many times an idle worker polls for a job before it
-// blocks (tens of microseconds). Waking a blocked goroutine on another P can
-// take longer than a whole mid-sized product, and training calls Sgemm back
-// to back, so workers stay hot between calls.
-const spinPolls = 20000
+// blocks (about 7 ns a poll, so ~20 µs). Waking a blocked goroutine on
+// another P can take as long as a mid-sized product, and training calls
+// Sgemm back to back; but on an oversubscribed machine spinning only
+// burns the time slice, so the spin is short.
+const spinPolls = 3000
 
 func worker() {
 	for {

@@ -330,13 +330,24 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 }
 
 // packBT copies op(B)[pc:pc+kc, j0:j0+nc], where op(B) = Bᵀ, into dst as a
-// row-major kc×nc matrix with leading dimension ldd.
+// row-major kc×nc matrix with leading dimension ldd. Four rows of B at a
+// time, so that each row of dst gets four adjacent values per pass.
 func packBT(dst []float32, ldd int, b []float32, ldb, j0, nc, pc, kc int) {
-	for j := 0; j < nc; j++ {
-		src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kc]
-		d := dst[j:]
+	j := 0
+	for ; j+4 <= nc; j += 4 {
+		s0 := b[(j0+j)*ldb+pc:][:kc]
+		s1 := b[(j0+j+1)*ldb+pc:][:kc]
+		s2 := b[(j0+j+2)*ldb+pc:][:kc]
+		s3 := b[(j0+j+3)*ldb+pc:][:kc]
+		for p := range s0 {
+			d := dst[p*ldd+j:][:4]
+			d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+		}
+	}
+	for ; j < nc; j++ {
+		src := b[(j0+j)*ldb+pc:][:kc]
 		for p, v := range src {
-			d[p*ldd] = v
+			dst[p*ldd+j] = v
 		}
 	}
 }
