@@ -72,11 +72,11 @@ const minParallel = 1 << 15
 // one part in one order: results do not depend on the number of cores.
 type ewJob[T tensor.Float] struct {
 	backward, relu bool
-	x []T // forward: x·W, updated in place; backward: dY, masked in place
-	b []T // forward: the bias row; backward: its gradient
-	y []T // backward: the forward output
-	n int // columns
-	g parallel.Group
+	x              []T // forward: x·W, updated in place; backward: dY, masked in place
+	b              []T // forward: the bias row; backward: its gradient
+	y              []T // backward: the forward output
+	n              int // columns
+	g              parallel.Group
 }
 
 func (j *ewJob[T]) run() {

@@ -14,8 +14,8 @@ type opKind uint8
 // operation) and, beside it, its backward rule; backward dispatches on this
 // list, so it is the one answer to "what is supported?".
 const (
-	opLeaf opKind = iota // parameters, inputs, variables, constants
-	opParam // a parameter recorded on a tape
+	opLeaf  opKind = iota // parameters, inputs, variables, constants
+	opParam               // a parameter recorded on a tape
 	opMatMul
 	opAdd
 	opMul

@@ -59,9 +59,9 @@ func TestGradCheckEveryOp(t *testing.T) {
 		lo, hi float64
 	}{
 		"Neg": {Neg[float64], -2, 2}, "Square": {Square[float64], -2, 2},
-		"Pow3": {func(a *Value[float64]) *Value[float64] { return Pow(a, 3) }, -2, 2},
+		"Pow3":    {func(a *Value[float64]) *Value[float64] { return Pow(a, 3) }, -2, 2},
 		"Pow-0.5": {func(a *Value[float64]) *Value[float64] { return Pow(a, -0.5) }, 0.5, 2},
-		"Sin": {Sin[float64], -3, 3}, "Cos": {Cos[float64], -3, 3}, "Exp": {Exp[float64], -2, 2},
+		"Sin":     {Sin[float64], -3, 3}, "Cos": {Cos[float64], -3, 3}, "Exp": {Exp[float64], -2, 2},
 		"Log": {Log[float64], 0.2, 3}, "Tanh": {Tanh[float64], -2, 2}, "Sigmoid": {Sigmoid[float64], -3, 3},
 		"ReLU": {ReLU[float64], -2, 2}, "Sum": {Sum[float64], -2, 2}, "Mean": {Mean[float64], -2, 2},
 	}

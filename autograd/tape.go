@@ -19,7 +19,7 @@ type Tape[T tensor.Float] struct {
 	used  int
 	bufs  map[tensor.Shape]*slab[T]
 
-	ew     ewJob[T]   // the fused ops' elementwise pass, reused
+	ew ewJob[T] // the fused ops' elementwise pass, reused
 
 	stack  []frame[T] // Backward's scratch, kept to avoid reallocation
 	order  []*Value[T]
