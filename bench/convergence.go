@@ -50,7 +50,10 @@ func (s convSpec) group() string { return s.Form.String() + "/" + s.Schedule }
 type convPoint struct {
 	Examples int
 	Steps    int
-	TrainSec float64 // training wall time so far
+	TrainSec float64 // training wall time so far, as measured
+	// Sec is the noise-robust training time so far: Steps × the run's
+	// median step time (see convRun.finish). The report's times use it.
+	Sec      float64
 	TestAcc  float64
 	TestLoss float64
 }
@@ -69,6 +72,7 @@ type convRun struct {
 	examples int
 	elapsed  time.Duration
 	nextEval int
+	stepSec  []float32 // duration of every step (batch fetch + Trainer.Step)
 	lossSum  float64
 	lossN    int
 }
@@ -119,7 +123,9 @@ func (r *convRun) advance(ctx context.Context, until int, maxTime time.Duration,
 			b, _ = r.batches.Next()
 		}
 		loss, err := r.tr.Step(b)
-		r.elapsed += time.Since(t0)
+		d := time.Since(t0)
+		r.elapsed += d
+		r.stepSec = append(r.stepSec, float32(d.Seconds()))
 		if errors.Is(err, train.ErrDiverged) {
 			r.Diverged = true
 			return true, nil
@@ -140,6 +146,29 @@ func (r *convRun) advance(ctx context.Context, until int, maxTime time.Duration,
 		}
 	}
 	return false, nil
+}
+
+// finish sets every point's Sec from the run's median step time and
+// releases the run's training state; only its points are kept.
+func (r *convRun) finish() {
+	med := medianStep(r.stepSec)
+	for i := range r.Points {
+		r.Points[i].Sec = float64(r.Points[i].Steps) * med
+	}
+	r.tr, r.mdl, r.batches, r.stepSec = nil, nil, nil, nil
+}
+
+// medianStep returns the median of the step durations, in seconds (0 for
+// none).
+func medianStep(ds []float32) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	xs := make([]float64, len(ds))
+	for i, d := range ds {
+		xs[i] = float64(d)
+	}
+	return median(xs)
 }
 
 func (r *convRun) evaluate(eval *train.Evaluator, model train.Model) convPoint {
@@ -212,9 +241,8 @@ func runConvergence(ctx context.Context, c *config, trainSet, testSet *data.Data
 				}
 				fmt.Fprintf(stderr, "bench: convergence %-19s B=%-4d rate %-8.4g %6d examples %5.1fs  test acc %.4f%s\n",
 					w.Spec.group(), b, w.Spec.Rate, w.examples, w.elapsed.Seconds(), acc, divergedNote(w))
-				// Free the losers' buffers: only their points are kept.
 				for _, r := range cands {
-					r.tr, r.mdl, r.batches = nil, nil, nil
+					r.finish()
 				}
 			}
 		}
@@ -263,13 +291,14 @@ func firstReach(ps []convPoint, target float64) (convPoint, bool) {
 type reach struct {
 	Spec     convSpec
 	OK       bool
-	Seconds  float64
+	Seconds  float64 // noise-robust (convPoint.Sec)
+	Measured float64 // as measured (convPoint.TrainSec)
 	Examples int
 }
 
 // soonest returns, among curves, the one that reaches target first in
-// training wall time (ties: fewer examples, then smaller B), and whether
-// any does.
+// training time (convPoint.Sec; ties: fewer examples, then smaller B), and
+// whether any does.
 func soonest(curves []*convRun, target float64) (reach, bool) {
 	var best reach
 	found := false
@@ -278,7 +307,7 @@ func soonest(curves []*convRun, target float64) (reach, bool) {
 		if !ok {
 			continue
 		}
-		cand := reach{Spec: r.Spec, OK: true, Seconds: p.TrainSec, Examples: p.Examples}
+		cand := reach{Spec: r.Spec, OK: true, Seconds: p.Sec, Measured: p.TrainSec, Examples: p.Examples}
 		if !found || cand.Seconds < best.Seconds ||
 			(cand.Seconds == best.Seconds && (cand.Examples < best.Examples ||
 				(cand.Examples == best.Examples && cand.Spec.Batch < best.Spec.Batch))) {
@@ -314,12 +343,12 @@ func groupCurves(curves []*convRun) (keys []string, byKey map[string][]*convRun)
 
 // convergenceTable lists every evaluation of every tuned curve.
 func convergenceTable(res *convResult, n int) *table {
-	t := newTable("form", "schedule", "B", "rate", "tau", "examples", "epochs", "steps", "train_s", "test_acc", "test_loss")
+	t := newTable("form", "schedule", "B", "rate", "tau", "examples", "epochs", "steps", "train_s", "measured_s", "test_acc", "test_loss")
 	for _, r := range res.winners() {
 		s := r.Spec
-		t.add(s.Form.String(), s.Schedule, s.Batch, s.Rate, s.Tau, 0, 0.0, 0, 0.0, res.Initial.TestAcc, res.Initial.TestLoss)
+		t.add(s.Form.String(), s.Schedule, s.Batch, s.Rate, s.Tau, 0, 0.0, 0, 0.0, 0.0, res.Initial.TestAcc, res.Initial.TestLoss)
 		for _, p := range r.Points {
-			t.add(s.Form.String(), s.Schedule, s.Batch, s.Rate, s.Tau, p.Examples, float64(p.Examples)/float64(n), p.Steps, p.TrainSec, p.TestAcc, p.TestLoss)
+			t.add(s.Form.String(), s.Schedule, s.Batch, s.Rate, s.Tau, p.Examples, float64(p.Examples)/float64(n), p.Steps, p.Sec, p.TrainSec, p.TestAcc, p.TestLoss)
 		}
 	}
 	return t
@@ -341,7 +370,7 @@ func tuningTable(res *convResult) *table {
 
 // targetsTable gives, per tuned curve, when it first reached each target.
 func targetsTable(curves []*convRun, targets []float64, n int) *table {
-	header := []string{"form", "schedule", "B", "rate", "examples_run", "train_s", "final_acc", "best_acc"}
+	header := []string{"form", "schedule", "B", "rate", "examples_run", "train_s", "measured_s", "final_acc", "best_acc"}
 	for _, tg := range targets {
 		header = append(header, fmt.Sprintf("s_to_%g", tg*100), fmt.Sprintf("epochs_to_%g", tg*100))
 	}
@@ -349,19 +378,19 @@ func targetsTable(curves []*convRun, targets []float64, n int) *table {
 	for _, r := range curves {
 		final, best := math.NaN(), math.NaN()
 		var ex int
-		var sec float64
+		var sec, measured float64
 		if len(r.Points) > 0 {
 			p := r.Points[len(r.Points)-1]
-			final, ex, sec = p.TestAcc, p.Examples, p.TrainSec
+			final, ex, sec, measured = p.TestAcc, p.Examples, p.Sec, p.TrainSec
 			best = 0
 			for _, q := range r.Points {
 				best = math.Max(best, q.TestAcc)
 			}
 		}
-		row := []any{r.Spec.Form.String(), r.Spec.Schedule, r.Spec.Batch, r.Spec.Rate, ex, sec, final, best}
+		row := []any{r.Spec.Form.String(), r.Spec.Schedule, r.Spec.Batch, r.Spec.Rate, ex, sec, measured, final, best}
 		for _, tg := range targets {
 			if p, ok := firstReach(r.Points, tg); ok {
-				row = append(row, p.TrainSec, float64(p.Examples)/float64(n))
+				row = append(row, p.Sec, float64(p.Examples)/float64(n))
 			} else {
 				row = append(row, "—", "—")
 			}

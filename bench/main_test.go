@@ -141,7 +141,7 @@ func TestTableCSVAndMarkdown(t *testing.T) {
 func curve(b int, form optim.MomentumForm, pts ...[3]float64) *convRun {
 	r := &convRun{Spec: convSpec{Batch: b, Form: form, Schedule: "constant"}, Winner: true}
 	for _, p := range pts {
-		r.Points = append(r.Points, convPoint{Examples: int(p[0]), TrainSec: p[1], TestAcc: p[2]})
+		r.Points = append(r.Points, convPoint{Examples: int(p[0]), Sec: p[1], TrainSec: 2 * p[1], TestAcc: p[2]})
 	}
 	return r
 }
@@ -159,7 +159,7 @@ func TestSoonest(t *testing.T) {
 		t.Fatalf("97 %%: %+v %v, want B = 50 at 3 s (tie with B = 100 broken by examples)", r, ok)
 	}
 	r, ok = soonest(curves, 0.98)
-	if !ok || r.Spec.Batch != 10 || r.Seconds != 9 {
+	if !ok || r.Spec.Batch != 10 || r.Seconds != 9 || r.Measured != 18 {
 		t.Fatalf("98 %%: %+v %v, want B = 10 at 9 s (the only one to get there)", r, ok)
 	}
 	if _, ok := soonest(curves, 0.99); ok {
@@ -179,7 +179,7 @@ func TestSoonest(t *testing.T) {
 		t.Fatalf("groups %v", keys)
 	}
 	tt := targetsTable(curves[:1], []float64{0.97, 0.98}, 60000)
-	if got := strings.Join(tt.rows[0], ","); got != "heavyball,constant,10,0,36000,9,0.981,0.981,6,0.4,9,0.6" {
+	if got := strings.Join(tt.rows[0], ","); got != "heavyball,constant,10,0,36000,9,18,0.981,0.981,6,0.4,9,0.6" {
 		t.Fatalf("targets row %q", got)
 	}
 }
@@ -233,5 +233,16 @@ func TestTicks125(t *testing.T) {
 	}
 	if !slices.Equal(labels, []string{"5", "10", "20", "50", "100", "200", "500"}) {
 		t.Fatalf("labels %v", labels)
+	}
+}
+
+func TestFinishUsesMedianStep(t *testing.T) {
+	r := &convRun{
+		Points:  []convPoint{{Steps: 2, TrainSec: 10}, {Steps: 4, TrainSec: 11}},
+		stepSec: []float32{0.5, 8, 0.5, 0.25}, // one step slowed by another job
+	}
+	r.finish()
+	if r.Points[0].Sec != 1 || r.Points[1].Sec != 2 || r.stepSec != nil {
+		t.Fatalf("points %+v", r.Points)
 	}
 }

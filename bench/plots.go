@@ -291,7 +291,7 @@ func convPlotName(group string) string {
 // against epochs and against training wall time, one line per B.
 func plotConvergence(dir, group string, curves []*convRun, initial convPoint, n int, caption string) error {
 	pe := newPlot("Test accuracy vs examples — "+group, "epochs (examples / 60 000)", "test accuracy")
-	pt := newPlot("Test accuracy vs training wall time — "+group, "seconds of training", "test accuracy")
+	pt := newPlot("Test accuracy vs training time — "+group, "seconds of training (steps × median step time)", "test accuracy")
 	curves = slices.Clone(curves)
 	slices.SortFunc(curves, func(a, b *convRun) int { return a.Spec.Batch - b.Spec.Batch })
 	maxE, maxT := 0.0, 0.0
@@ -300,8 +300,8 @@ func plotConvergence(dir, group string, curves []*convRun, initial convPoint, n 
 		xt := plotter.XYs{{X: 0, Y: initial.TestAcc}}
 		for _, q := range r.Points {
 			xe = append(xe, plotter.XY{X: float64(q.Examples) / float64(n), Y: q.TestAcc})
-			xt = append(xt, plotter.XY{X: q.TrainSec, Y: q.TestAcc})
-			maxE, maxT = math.Max(maxE, float64(q.Examples)/float64(n)), math.Max(maxT, q.TrainSec)
+			xt = append(xt, plotter.XY{X: q.Sec, Y: q.TestAcc})
+			maxE, maxT = math.Max(maxE, float64(q.Examples)/float64(n)), math.Max(maxT, q.Sec)
 		}
 		name := fmt.Sprintf("B=%d ε=%.3g%s", r.Spec.Batch, r.Spec.Rate, divergedNote(r))
 		if err := addLine(pe, i, name, xe); err != nil {
@@ -350,7 +350,7 @@ func plotTargets(dir string, curves []*convRun, caption string) error {
 		}
 		var row []*plot.Plot
 		for _, sc := range scheds {
-			p := newPlot(fmt.Sprintf("Seconds to %g%% test accuracy, %s schedule", tg*100, sc), "B (batch size)", "training seconds")
+			p := newPlot(fmt.Sprintf("Seconds to %g%% test accuracy, %s schedule", tg*100, sc), "B (batch size)", "seconds (steps × median step time)")
 			logX(p)
 			minB, maxB := math.Inf(1), math.Inf(-1)
 			for i, f := range forms {
@@ -361,7 +361,7 @@ func plotTargets(dir string, curves []*convRun, caption string) error {
 						continue
 					}
 					if q, ok := firstReach(r.Points, tg); ok {
-						xys = append(xys, plotter.XY{X: float64(r.Spec.Batch), Y: q.TrainSec})
+						xys = append(xys, plotter.XY{X: float64(r.Spec.Batch), Y: q.Sec})
 					}
 				}
 				slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })

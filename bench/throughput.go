@@ -48,6 +48,7 @@ type tpResult struct {
 	Examples       int
 	Steps          int
 	Seconds        float64 // in Trainer.Step only
+	MedianStepSec  float64 // the median Trainer.Step, in seconds
 	PassAllocs     float64 // runtime.MemStats mallocs per step over the pass (batching included)
 	PassBytes      float64 // bytes allocated per step over the pass
 	StepAllocs     float64 // testing.AllocsPerRun of Trainer.Step on one batch; NaN if not measured
@@ -55,6 +56,10 @@ type tpResult struct {
 }
 
 func (r tpResult) ExamplesPerSecond() float64 { return float64(r.Examples) / r.Seconds }
+
+// MedianExamplesPerSecond is B over the median step time: the throughput
+// without the bursts of other jobs on a shared machine.
+func (r tpResult) MedianExamplesPerSecond() float64 { return float64(r.Batch) / r.MedianStepSec }
 
 // runThroughput measures every B on every thread count; thread counts
 // alternate for each B so that drifts of a shared machine hit both alike.
@@ -115,10 +120,15 @@ func measureThroughput(c *config, trainSet *data.Dataset, b int) (tpResult, erro
 	runtime.ReadMemStats(&before)
 	r := tpResult{Batch: b}
 	var elapsed time.Duration
+	steps := make([]float64, 0, batches.BatchesPerEpoch())
 	for bt := range batches.Epoch() {
 		t0 := time.Now()
 		_, err := tr.Step(bt)
-		elapsed += time.Since(t0)
+		d := time.Since(t0)
+		elapsed += d
+		if bt.Size() == b {
+			steps = append(steps, d.Seconds())
+		}
 		if err != nil {
 			return r, err
 		}
@@ -130,6 +140,7 @@ func measureThroughput(c *config, trainSet *data.Dataset, b int) (tpResult, erro
 	}
 	runtime.ReadMemStats(&after)
 	r.Seconds = elapsed.Seconds()
+	r.MedianStepSec = median(steps)
 	r.PassAllocs = float64(after.Mallocs-before.Mallocs) / float64(r.Steps)
 	r.PassBytes = float64(after.TotalAlloc-before.TotalAlloc) / float64(r.Steps)
 	r.StepAllocs = math.NaN()
@@ -153,9 +164,9 @@ func measureThroughput(c *config, trainSet *data.Dataset, b int) (tpResult, erro
 
 // throughputTable is the CSV/markdown form of section 2.
 func throughputTable(rs []tpResult) *table {
-	t := newTable("B", "threads", "kernel", "examples", "steps", "seconds", "examples_per_s", "allocs_per_step", "bytes_per_step", "step_allocs")
+	t := newTable("B", "threads", "kernel", "examples", "steps", "seconds", "examples_per_s", "median_step_s", "median_examples_per_s", "allocs_per_step", "bytes_per_step", "step_allocs")
 	for _, r := range rs {
-		t.add(r.Batch, r.Threads, r.Kernel, r.Examples, r.Steps, r.Seconds, r.ExamplesPerSecond(), r.PassAllocs, r.PassBytes, r.StepAllocs)
+		t.add(r.Batch, r.Threads, r.Kernel, r.Examples, r.Steps, r.Seconds, r.ExamplesPerSecond(), r.MedianStepSec, r.MedianExamplesPerSecond(), r.PassAllocs, r.PassBytes, r.StepAllocs)
 	}
 	return t
 }
