@@ -190,8 +190,8 @@ func (c *config) setMode() {
 	c.gemmBatches = []int{1, 10, 20, 100, 1000}
 	c.gemmPaths = []string{"avx512", "avx2", "generic", "gonum"}
 	c.gemmThreads = []int{1, 2}
-	c.gemmMinTime = 25 * time.Millisecond
-	c.gemmReps = 5
+	c.gemmMinTime = 10 * time.Millisecond
+	c.gemmReps = 11
 
 	c.tpBatches = []int{1, 10, 20, 50, 100, 256, 1000, 60000}
 	c.tpThreads = []int{1, 2}
@@ -211,7 +211,7 @@ func (c *config) setMode() {
 	c.convTauEpochs = 1
 
 	c.gorgBatches = []int{1, 10, 100, 1000}
-	c.gorgThreads = []int{2}
+	c.gorgThreads = []int{1, 2}
 	c.gorgOnlineEx = 2000
 	c.gorgMaxEx = 10000
 	c.gorgTimeLimit = 4 * time.Minute
@@ -220,8 +220,8 @@ func (c *config) setMode() {
 	case modeQuick:
 		c.gemmBatches = []int{1, 10, 100, 1000}
 		c.gemmThreads = []int{2}
-		c.gemmMinTime = 10 * time.Millisecond
-		c.gemmReps = 3
+		c.gemmMinTime = 5 * time.Millisecond
+		c.gemmReps = 5
 		c.tpBatches = []int{1, 10, 100, 1000}
 		c.tpThreads = []int{1, 2}
 		c.tpFraction = 0.25
@@ -234,18 +234,18 @@ func (c *config) setMode() {
 		c.convMaxTime = 2 * time.Second
 		c.convEvalEvery = 6000
 		c.gorgBatches = []int{10, 100}
+		c.gorgThreads = []int{2}
 		c.gorgOnlineEx = 500
 		c.gorgMaxEx = 5000
 	case modeFull:
-		c.gemmReps = 9
-		c.gemmMinTime = 50 * time.Millisecond
+		c.gemmReps = 21
+		c.gemmMinTime = 20 * time.Millisecond
 		c.convBatches = []int{10, 20, 50, 100, 200, 500, 1000}
 		c.convRateMults = []float64{0.125, 0.25, 0.5, 1, 2, 4}
 		c.convTuneEx = 30000
 		c.convMaxEpochs = 20
 		c.convMaxTime = 40 * time.Second
 		c.convEvalEvery = 6000
-		c.gorgThreads = []int{1, 2}
 		c.gorgOnlineEx = 10000
 		c.gorgMaxEx = 60000
 		c.gorgTimeLimit = 15 * time.Minute

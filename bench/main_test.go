@@ -234,6 +234,15 @@ func TestTicks125(t *testing.T) {
 	if !slices.Equal(labels, []string{"5", "10", "20", "50", "100", "200", "500"}) {
 		t.Fatalf("labels %v", labels)
 	}
+	labels = labels[:0]
+	for _, tk := range (ticks125{}).Ticks(1, 60000) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if !slices.Equal(labels, []string{"1", "10", "100", "1000", "10k"}) {
+		t.Fatalf("wide labels %v", labels)
+	}
 }
 
 func TestFinishUsesMedianStep(t *testing.T) {
