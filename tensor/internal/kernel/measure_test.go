@@ -119,3 +119,38 @@ func TestMeasureThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasureSharing prints average and best-of GFLOP/s of products run
+// serially and shared with the pool, alternately (set FLOWGRAD_MEASURE=1).
+func TestMeasureSharing(t *testing.T) {
+	if os.Getenv("FLOWGRAD_MEASURE") == "" {
+		t.Skip("set FLOWGRAD_MEASURE=1")
+	}
+	defer func(a int) { parMin = a }(parMin)
+	for _, c := range []struct {
+		op          string
+		bs, in, out int
+	}{{"XW", 20, 784, 256}, {"XW", 100, 784, 256}, {"dYWt", 20, 784, 256}, {"dYWt", 100, 784, 256}, {"XW", 1000, 784, 256}} {
+		f := mlpOp("", c.op, c.bs, c.in, c.out)
+		fl := 2 * float64(c.bs*c.in*c.out)
+		line := fmt.Sprintf("%s B=%d", c.op, c.bs)
+		for i := 0; i < 4; i++ {
+			par := i%2 == 1
+			if par {
+				parMin = 1 << 20
+			} else {
+				parMin = 1 << 40
+			}
+			n := 0
+			t0 := time.Now()
+			for time.Since(t0) < 300*time.Millisecond {
+				f()
+				n++
+			}
+			avg := time.Since(t0) / time.Duration(n)
+			best := bestOf(f, 200*time.Millisecond)
+			line += fmt.Sprintf(" | par=%v avg %.0f best %.0f", par, fl/avg.Seconds()/1e9, fl/best.Seconds()/1e9)
+		}
+		fmt.Println(line)
+	}
+}

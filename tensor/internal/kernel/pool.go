@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The worker pool: persistent goroutines that run parts of Sgemm calls. It
@@ -47,13 +48,52 @@ func runShared(g *gemm) {
 		default: // pool busy with other calls: the caller does more itself
 		}
 	}
-	g.work(g.gen)
+	t0 := time.Now()
+	own := g.work(g.gen)
+	t1 := time.Now()
 	// Wait by polling rather than parking: a parked caller is woken onto
 	// the finishing worker's P, where it can sit behind the worker's spin.
 	for i := 1; int(g.done.Load()) != g.chunks; i++ {
 		if i%64 == 0 {
 			runtime.Gosched()
 		}
+	}
+	backoff.observe(own < g.chunks, time.Since(t1), t1.Sub(t0))
+}
+
+// backoff turns sharing off for a while when it does not pay. On a machine
+// whose cores are busy with other processes, a helper that takes a chunk
+// and is then descheduled makes the caller wait for a whole OS time slice;
+// shared calls were then measured slower on average than serial ones. So
+// when the caller waits for helpers longer than half its own compute time,
+// the next 2, 4, … 64 calls that would be shared run serially, and a
+// shared call that goes well resets the back-off. Results do not depend on
+// this: any cut of C gives the same bits.
+var backoff shareBackoff
+
+type shareBackoff struct {
+	skip  atomic.Int64 // shareable calls still to run serially
+	level atomic.Int32
+}
+
+// serialNext reports whether a shareable call should run serially now.
+func serialNext() bool {
+	if backoff.skip.Load() <= 0 {
+		return false
+	}
+	return backoff.skip.Add(-1) >= 0
+}
+
+// observe records one shared call: whether helpers computed any chunk, how
+// long the caller then waited for them, and its own compute time.
+func (b *shareBackoff) observe(helped bool, wait, own time.Duration) {
+	switch {
+	case helped && wait > own/2:
+		lvl := min(b.level.Load()+1, 6)
+		b.level.Store(lvl)
+		b.skip.Store(1 << lvl)
+	case helped:
+		b.level.Store(0)
 	}
 }
 

@@ -27,15 +27,13 @@ const (
 )
 
 // Threading: a product is shared with pool workers only when it has at
-// least parMin multiply-adds; it is cut into chunks of about chunkMin
-// multiply-adds or more, at least one per processor.
+// least parMin multiply-adds (below that, serial time is under ~20 µs, the
+// order of a cold hand-off to another core on a loaded machine); it is cut
+// into one or two chunks per processor, of at least chunkMin multiply-adds.
 var (
 	parMin   = 1 << 20
 	chunkMin = 1 << 18
 )
-
-// maxChunks bounds the chunks of one call (and must stay below 1<<16).
-const maxChunks = 32
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as
 // tA and tB say (blas.ConjTrans means Trans), op(A) is m×k, op(B) k×n and C
@@ -168,6 +166,9 @@ func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float3
 		g.colUnit = ks.dotNRMax(min(m, ks.dotRows))
 	}
 	g.plan(runtime.GOMAXPROCS(0))
+	if g.helpers > 0 && serialNext() {
+		g.chunks, g.helpers = 1, 0
+	}
 	if g.helpers == 0 {
 		g.chunk(0)
 	} else {
@@ -185,14 +186,21 @@ func (g *gemm) plan(procs int) {
 	if procs < 2 || work < parMin {
 		return
 	}
+	// Row chunks each stream all of op(B); column chunks all of op(A). The
+	// dot kernels and a packed Bᵀ (packed once per column chunk) want
+	// columns; otherwise rows when there are plenty.
+	byCols := g.m < 2*procs*g.rowUnit && g.m < g.n
+	if (g.dot || g.transB) && g.n >= 2*g.colUnit {
+		byCols = true
+	}
 	units := ceilDiv(g.m, g.rowUnit)
-	// Chunks of rows would each pack all of Bᵀ: cut a packed Bᵀ by columns.
-	packs := g.transB && !g.dot && g.n >= 2*g.colUnit
-	if packs || g.m < 2*procs*g.rowUnit && g.m < g.n {
+	if byCols {
 		g.splitM = false
 		units = ceilDiv(g.n, g.colUnit)
 	}
-	g.chunks = min(units, maxChunks, max(procs, work/chunkMin))
+	// Few, large chunks keep each worker's blocks of B in its L2; a couple
+	// per worker let the caller absorb a helper that starts late.
+	g.chunks = min(units, 2*procs, max(procs, work/chunkMin))
 	g.helpers = min(procs, g.chunks) - 1
 }
 
@@ -219,17 +227,19 @@ func (g *gemm) chunk(i int) {
 	g.block(r0, r1, c0, c1, ws)
 }
 
-// work takes and computes chunks of call gen until none is left.
-func (g *gemm) work(gen uint32) {
+// work takes and computes chunks of call gen until none is left, and
+// returns how many it computed.
+func (g *gemm) work(gen uint32) (n int) {
 	for {
 		v := g.state.Load()
 		next, chunks := int(v&0xffff), int(v>>16&0xffff)
 		if uint32(v>>32) != gen || next >= chunks {
-			return
+			return n
 		}
 		if g.state.CompareAndSwap(v, v+1) {
 			g.chunk(next)
 			g.done.Add(1)
+			n++
 		}
 	}
 }
