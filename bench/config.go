@@ -52,11 +52,12 @@ type config struct {
 	gemmReps    int
 
 	// Section 2: training throughput.
-	tpBatches    []int
-	tpThreads    []int
-	tpFraction   float64 // of the standard pass timed (1 in default and full)
-	tpWarmup     int     // untimed steps
-	tpAllocsRuns int
+	tpBatches     []int
+	tpThreads     []int
+	tpFraction    float64 // of the standard pass timed (1 in default and full)
+	tpWarmup      int     // untimed steps
+	tpAllocsRuns  int
+	tpLargePasses int // passes timed when a pass has fewer than 10 steps
 
 	// Section 3: convergence against B.
 	convBatches   []int
@@ -198,6 +199,7 @@ func (c *config) setMode() {
 	c.tpFraction = 1
 	c.tpWarmup = 10
 	c.tpAllocsRuns = 5
+	c.tpLargePasses = 3
 
 	c.convBatches = []int{10, 50, 100, 500}
 	c.convForms = []optim.MomentumForm{optim.None, optim.EMA, optim.HeavyBall, optim.Nesterov}

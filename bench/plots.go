@@ -259,17 +259,17 @@ func plotThroughput(dir string, tp []tpResult, gorg *gorgReport, caption string)
 	p := newPlot("Training throughput, MLP 784-256-256-10 on MNIST", "B (batch size)", "training examples / s")
 	logX(p)
 	logY(p)
-	threads := map[int]plotter.XYs{}
+	byThreads := map[int]plotter.XYs{}
 	var ths []int
 	for _, r := range tp {
-		if _, ok := threads[r.Threads]; !ok {
+		if _, ok := byThreads[r.Threads]; !ok {
 			ths = append(ths, r.Threads)
 		}
-		threads[r.Threads] = append(threads[r.Threads], plotter.XY{X: float64(r.Batch), Y: r.ExamplesPerSecond()})
+		byThreads[r.Threads] = append(byThreads[r.Threads], plotter.XY{X: float64(r.Batch), Y: r.ExamplesPerSecond()})
 	}
 	i := 0
 	for _, th := range ths {
-		if err := addLine(p, i, fmt.Sprintf("flowgrad, %d thread(s)", th), threads[th]); err != nil {
+		if err := addLine(p, i, "flowgrad, "+threads(th), byThreads[th]); err != nil {
 			return err
 		}
 		i++
@@ -284,7 +284,7 @@ func plotThroughput(dir string, tp []tpResult, gorg *gorgReport, caption string)
 			g[r.Threads] = append(g[r.Threads], plotter.XY{X: float64(r.Batch), Y: r.ExamplesPerS})
 		}
 		for _, th := range gths {
-			if err := addLine(p, i, fmt.Sprintf("Gorgonia v0.9.18, %d thread(s)", th), g[th]); err != nil {
+			if err := addLine(p, i, "Gorgonia v0.9.18, "+threads(th), g[th]); err != nil {
 				return err
 			}
 			i++

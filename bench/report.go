@@ -118,7 +118,7 @@ func summary(res *results) string {
 					best = r
 				}
 			}
-			fmt.Fprintf(&b, "- **Throughput, %d thread(s):** highest at B = %d, %s examples/s", th, best.Batch, cell(best.ExamplesPerSecond()))
+			fmt.Fprintf(&b, "- **Throughput, %s:** highest at B = %d, %s examples/s", threads(th), best.Batch, cell(best.ExamplesPerSecond()))
 			for _, r := range res.tp {
 				if r.Threads == th && r.Batch == 1 {
 					fmt.Fprintf(&b, " (%.0f× B = 1's %s)", best.ExamplesPerSecond()/r.ExamplesPerSecond(), cell(r.ExamplesPerSecond()))
@@ -145,8 +145,8 @@ func summary(res *results) string {
 			for _, g := range res.gorg.Results {
 				for _, r := range res.tp {
 					if r.Batch == g.Batch && r.Threads == g.Threads && g.Batch == 100 {
-						fmt.Fprintf(&b, "- **Gorgonia v0.9.18 at B = 100, %d threads:** %s examples/s; flowgrad is %.1f× faster.\n",
-							g.Threads, cell(g.ExamplesPerS), r.ExamplesPerSecond()/g.ExamplesPerS)
+						fmt.Fprintf(&b, "- **Gorgonia v0.9.18 at B = 100, %s:** %s examples/s; flowgrad is %.1f× faster.\n",
+							threads(g.Threads), cell(g.ExamplesPerS), r.ExamplesPerSecond()/g.ExamplesPerS)
 					}
 				}
 			}
@@ -208,7 +208,7 @@ func gemmHeadline(rs []gemmResult) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("for B ≥ 10 on %d thread(s), one product is ", th) + strings.Join(parts, "; ") + " faster than B separate ones (the tutorial: 2–10×)."
+	return fmt.Sprintf("for B ≥ 10 on %s, one product is ", threads(th)) + strings.Join(parts, "; ") + " faster than B separate ones (the tutorial: 2–10×)."
 }
 
 func reportGemm(b *strings.Builder, c *config, m machine, res *results) error {
@@ -281,7 +281,7 @@ func reportThroughput(b *strings.Builder, c *config, m machine, res *results) er
 	p("## 2. Training throughput against B\n\n")
 	p("The standard workload: heavy-ball momentum 0.9, rate 0.05; examples/s over one full pass of the 60 000 training examples ")
 	p("(B = 1: the first 10 000), timing `train.Trainer.Step` (forward, backward, update) only — batch conversion is not timed — ")
-	p("after %d warm-up steps (fewer for large B) from a separate Batcher. ", c.tpWarmup)
+	p("after %d warm-up steps (fewer for large B) from a separate Batcher; a pass of fewer than 10 steps (B = 60 000 is one step) is timed %d times and the median pass kept. ", c.tpWarmup, c.tpLargePasses)
 	if c.tpFraction < 1 {
 		p("**Quick mode: only the first %.0f %% of each pass is timed.** ", c.tpFraction*100)
 	}
@@ -495,11 +495,11 @@ func gemmReading(rs []gemmResult) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Reading: at B = %d on %d thread(s), B vector products → one matrix product: %s. "+
+	return fmt.Sprintf("Reading: at B = %d on %s, B vector products → one matrix product: %s. "+
 		"The speedup is bounded by how fast the vector×matrix product already is: the 784×256 float32 weights (0.8 MB) stay in cache, "+
 		"so each vector product streams them at cache bandwidth, and the one product can at best reach the core's FMA peak "+
 		"(about 117 GFLOP/s per core here, DESIGN.md). A path with a slow inner loop (generic, gonum) gains little from batching "+
-		"because both sides are limited by the same arithmetic.", bMax, th, strings.Join(parts, "; "))
+		"because both sides are limited by the same arithmetic.", bMax, threads(th), strings.Join(parts, "; "))
 }
 
 // tpReading states how throughput grows with B and where a second thread
@@ -520,7 +520,7 @@ func tpReading(tp []tpResult) string {
 			}
 		}
 		if one.Examples > 0 && best.Examples > 0 {
-			fmt.Fprintf(&b, "On %d thread(s), throughput grows %.1f× from B = 1 to its maximum at B = %d. ", th, best.ExamplesPerSecond()/one.ExamplesPerSecond(), best.Batch)
+			fmt.Fprintf(&b, "On %s, throughput grows %.1f× from B = 1 to its maximum at B = %d. ", threads(th), best.ExamplesPerSecond()/one.ExamplesPerSecond(), best.Batch)
 		}
 	}
 	var helps []string
@@ -541,4 +541,12 @@ func tpReading(tp []tpResult) string {
 		return ""
 	}
 	return "Reading: " + b.String()
+}
+
+// threads formats a thread count: "1 thread", "2 threads".
+func threads(n int) string {
+	if n == 1 {
+		return "1 thread"
+	}
+	return fmt.Sprintf("%d threads", n)
 }
