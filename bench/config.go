@@ -112,7 +112,7 @@ Flags:
 	c := &config{}
 	fs.StringVar(&c.out, "out", "bench-report", "report directory (created; existing files in it are replaced)")
 	quick := fs.Bool("quick", false, "small grids and short runs (about 2 minutes)")
-	full := fs.Bool("full", false, "larger grids and longer runs (about 30 minutes)")
+	full := fs.Bool("full", false, "larger grids and longer runs (about 35 minutes)")
 	only := fs.String("only", "", "comma-separated sections to run: "+strings.Join(allSections, ", ")+" (default all)")
 	fs.StringVar(&c.dataDir, "data", "", "folder with the MNIST IDX files (default: find them, see data.LoadMNIST)")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed for weights and shuffling")
@@ -246,7 +246,7 @@ func (c *config) setMode() {
 		c.convRateMults = []float64{0.125, 0.25, 0.5, 1, 2, 4}
 		c.convTuneEx = 30000
 		c.convMaxEpochs = 20
-		c.convMaxTime = 40 * time.Second
+		c.convMaxTime = 25 * time.Second
 		c.convEvalEvery = 6000
 		c.gorgOnlineEx = 10000
 		c.gorgMaxEx = 60000

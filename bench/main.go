@@ -18,7 +18,7 @@
 //	go run ./bench [-out DIR] [-quick | -full] [-only gemm,throughput,convergence,gorgonia]
 //
 // The default mode takes under about ten minutes on a 2-core machine;
-// -quick about two, -full about half an hour. Exit status: 0 on success, 1
+// -quick about one, -full about 35 minutes. Exit status: 0 on success, 1
 // when the data or a measurement fails, 2 for bad flags.
 package main
 

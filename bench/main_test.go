@@ -178,6 +178,13 @@ func TestSoonest(t *testing.T) {
 	if !slices.Equal(keys, []string{"heavyball/constant", "none/constant"}) || len(by["heavyball/constant"]) != 3 {
 		t.Fatalf("groups %v", keys)
 	}
+	tr := tradeoffTable(curves, []tpResult{{Batch: 10, Threads: 2, Examples: 600, Seconds: 0.5}}, []int{10, 500}, 60000)
+	if got := strings.Join(tr.rows[0], ","); got != "10,1200,0.4,6,0.6,9" {
+		t.Fatalf("trade-off row for B = 10: %q", got)
+	}
+	if got := strings.Join(tr.rows[1], ","); got != "500,—,not reached,—,not reached,—" {
+		t.Fatalf("trade-off row for B = 500: %q", got)
+	}
 	tt := targetsTable(curves[:1], []float64{0.97, 0.98}, 60000)
 	if got := strings.Join(tt.rows[0], ","); got != "heavyball,constant,10,0,36000,9,18,0.981,0.981,6,0.4,9,0.6" {
 		t.Fatalf("targets row %q", got)

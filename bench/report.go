@@ -393,6 +393,8 @@ func reportConvergence(b *strings.Builder, c *config, m machine, res *results) e
 	}
 	st.add(row...)
 	p("Which B reaches the target first in training time:\n\n%s\n", st.markdown())
+	p("The trade-off per B — the best over all forms and schedules (fewest epochs and fewest seconds may come from different runs), beside the standard workload's throughput at that B from section 2:\n\n%s\n",
+		tradeoffTable(curves, res.tp, c.convBatches, n).markdown())
 
 	targets := []float64{0.97, 0.98}
 	tt := targetsTable(curves, targets, n)
@@ -549,4 +551,47 @@ func threads(n int) string {
 		return "1 thread"
 	}
 	return fmt.Sprintf("%d threads", n)
+}
+
+// tradeoffTable gives, per B, the fewest epochs and seconds any tuned curve
+// needed to reach 97 % and 98 %, and section 2's throughput at that B.
+func tradeoffTable(curves []*convRun, tp []tpResult, batches []int, n int) *table {
+	head := []string{"B"}
+	ths := uniqueThreads(tp)
+	for _, th := range ths {
+		head = append(head, "examples/s, "+threads(th))
+	}
+	head = append(head, "epochs to 97 %", "seconds to 97 %", "epochs to 98 %", "seconds to 98 %")
+	t := newTable(head...)
+	for _, b := range batches {
+		row := []any{b}
+		for _, th := range ths {
+			v := "—"
+			for _, r := range tp {
+				if r.Batch == b && r.Threads == th {
+					v = cell(r.ExamplesPerSecond())
+				}
+			}
+			row = append(row, v)
+		}
+		for _, tg := range []float64{0.97, 0.98} {
+			ep, sec := math.Inf(1), math.Inf(1)
+			for _, r := range curves {
+				if r.Spec.Batch != b {
+					continue
+				}
+				if q, ok := firstReach(r.Points, tg); ok {
+					ep = math.Min(ep, float64(q.Examples)/float64(n))
+					sec = math.Min(sec, q.Sec)
+				}
+			}
+			if math.IsInf(ep, 1) {
+				row = append(row, "not reached", "—")
+			} else {
+				row = append(row, ep, sec)
+			}
+		}
+		t.add(row...)
+	}
+	return t
 }
