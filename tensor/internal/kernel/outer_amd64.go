@@ -4,402 +4,642 @@
 
 package kernel
 
-// outer1x1AVX512 is outerGo for an mr×nr tile, mr = 1, 0 < nr ≤ 16.
+// outer1x1AVX512 is outerGo with mr = 1, for 0 < nr ≤ 16:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x2AVX512 is outerGo for an mr×nr tile, mr = 1, 16 < nr ≤ 32.
+// outer1x2AVX512 is outerGo with mr = 1, for 16 < nr ≤ 32:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x3AVX512 is outerGo for an mr×nr tile, mr = 1, 32 < nr ≤ 48.
+// outer1x3AVX512 is outerGo with mr = 1, for 32 < nr ≤ 48:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x4AVX512 is outerGo for an mr×nr tile, mr = 1, 48 < nr ≤ 64.
+// outer1x4AVX512 is outerGo with mr = 1, for 48 < nr ≤ 64:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x5AVX512 is outerGo for an mr×nr tile, mr = 1, 64 < nr ≤ 80.
+// outer1x5AVX512 is outerGo with mr = 1, for 64 < nr ≤ 80:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x6AVX512 is outerGo for an mr×nr tile, mr = 1, 80 < nr ≤ 96.
+// outer1x6AVX512 is outerGo with mr = 1, for 80 < nr ≤ 96:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x7AVX512 is outerGo for an mr×nr tile, mr = 1, 96 < nr ≤ 112.
+// outer1x7AVX512 is outerGo with mr = 1, for 96 < nr ≤ 112:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x8AVX512 is outerGo for an mr×nr tile, mr = 1, 112 < nr ≤ 128.
+// outer1x8AVX512 is outerGo with mr = 1, for 112 < nr ≤ 128:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x9AVX512 is outerGo for an mr×nr tile, mr = 1, 128 < nr ≤ 144.
+// outer1x9AVX512 is outerGo with mr = 1, for 128 < nr ≤ 144:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x10AVX512 is outerGo for an mr×nr tile, mr = 1, 144 < nr ≤ 160.
+// outer1x10AVX512 is outerGo with mr = 1, for 144 < nr ≤ 160:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x11AVX512 is outerGo for an mr×nr tile, mr = 1, 160 < nr ≤ 176.
+// outer1x11AVX512 is outerGo with mr = 1, for 160 < nr ≤ 176:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x11AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x12AVX512 is outerGo for an mr×nr tile, mr = 1, 176 < nr ≤ 192.
+// outer1x12AVX512 is outerGo with mr = 1, for 176 < nr ≤ 192:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x12AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x13AVX512 is outerGo for an mr×nr tile, mr = 1, 192 < nr ≤ 208.
+// outer1x13AVX512 is outerGo with mr = 1, for 192 < nr ≤ 208:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x13AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x14AVX512 is outerGo for an mr×nr tile, mr = 1, 208 < nr ≤ 224.
+// outer1x14AVX512 is outerGo with mr = 1, for 208 < nr ≤ 224:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x14AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x15AVX512 is outerGo for an mr×nr tile, mr = 1, 224 < nr ≤ 240.
+// outer1x15AVX512 is outerGo with mr = 1, for 224 < nr ≤ 240:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x15AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x16AVX512 is outerGo for an mr×nr tile, mr = 1, 240 < nr ≤ 256.
+// outer1x16AVX512 is outerGo with mr = 1, for 240 < nr ≤ 256:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x16AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x1AVX512 is outerGo for an mr×nr tile, mr = 2, 0 < nr ≤ 16.
+// outer2x1AVX512 is outerGo with mr = 2, for 0 < nr ≤ 16:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x2AVX512 is outerGo for an mr×nr tile, mr = 2, 16 < nr ≤ 32.
+// outer2x2AVX512 is outerGo with mr = 2, for 16 < nr ≤ 32:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x3AVX512 is outerGo for an mr×nr tile, mr = 2, 32 < nr ≤ 48.
+// outer2x3AVX512 is outerGo with mr = 2, for 32 < nr ≤ 48:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x4AVX512 is outerGo for an mr×nr tile, mr = 2, 48 < nr ≤ 64.
+// outer2x4AVX512 is outerGo with mr = 2, for 48 < nr ≤ 64:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x5AVX512 is outerGo for an mr×nr tile, mr = 2, 64 < nr ≤ 80.
+// outer2x5AVX512 is outerGo with mr = 2, for 64 < nr ≤ 80:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x6AVX512 is outerGo for an mr×nr tile, mr = 2, 80 < nr ≤ 96.
+// outer2x6AVX512 is outerGo with mr = 2, for 80 < nr ≤ 96:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x7AVX512 is outerGo for an mr×nr tile, mr = 2, 96 < nr ≤ 112.
+// outer2x7AVX512 is outerGo with mr = 2, for 96 < nr ≤ 112:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x8AVX512 is outerGo for an mr×nr tile, mr = 2, 112 < nr ≤ 128.
+// outer2x8AVX512 is outerGo with mr = 2, for 112 < nr ≤ 128:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x9AVX512 is outerGo for an mr×nr tile, mr = 2, 128 < nr ≤ 144.
+// outer2x9AVX512 is outerGo with mr = 2, for 128 < nr ≤ 144:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x10AVX512 is outerGo for an mr×nr tile, mr = 2, 144 < nr ≤ 160.
+// outer2x10AVX512 is outerGo with mr = 2, for 144 < nr ≤ 160:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x1AVX512 is outerGo for an mr×nr tile, mr = 3, 0 < nr ≤ 16.
+// outer3x1AVX512 is outerGo with mr = 3, for 0 < nr ≤ 16:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x2AVX512 is outerGo for an mr×nr tile, mr = 3, 16 < nr ≤ 32.
+// outer3x2AVX512 is outerGo with mr = 3, for 16 < nr ≤ 32:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x3AVX512 is outerGo for an mr×nr tile, mr = 3, 32 < nr ≤ 48.
+// outer3x3AVX512 is outerGo with mr = 3, for 32 < nr ≤ 48:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x4AVX512 is outerGo for an mr×nr tile, mr = 3, 48 < nr ≤ 64.
+// outer3x4AVX512 is outerGo with mr = 3, for 48 < nr ≤ 64:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x5AVX512 is outerGo for an mr×nr tile, mr = 3, 64 < nr ≤ 80.
+// outer3x5AVX512 is outerGo with mr = 3, for 64 < nr ≤ 80:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x6AVX512 is outerGo for an mr×nr tile, mr = 3, 80 < nr ≤ 96.
+// outer3x6AVX512 is outerGo with mr = 3, for 80 < nr ≤ 96:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x7AVX512 is outerGo for an mr×nr tile, mr = 3, 96 < nr ≤ 112.
+// outer3x7AVX512 is outerGo with mr = 3, for 96 < nr ≤ 112:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x1AVX512 is outerGo for an mr×nr tile, mr = 4, 0 < nr ≤ 16.
+// outer4x1AVX512 is outerGo with mr = 4, for 0 < nr ≤ 16:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x2AVX512 is outerGo for an mr×nr tile, mr = 4, 16 < nr ≤ 32.
+// outer4x2AVX512 is outerGo with mr = 4, for 16 < nr ≤ 32:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x3AVX512 is outerGo for an mr×nr tile, mr = 4, 32 < nr ≤ 48.
+// outer4x3AVX512 is outerGo with mr = 4, for 32 < nr ≤ 48:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x4AVX512 is outerGo for an mr×nr tile, mr = 4, 48 < nr ≤ 64.
+// outer4x4AVX512 is outerGo with mr = 4, for 48 < nr ≤ 64:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x5AVX512 is outerGo for an mr×nr tile, mr = 4, 64 < nr ≤ 80.
+// outer4x5AVX512 is outerGo with mr = 4, for 64 < nr ≤ 80:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x6AVX512 is outerGo for an mr×nr tile, mr = 4, 80 < nr ≤ 96.
+// outer4x6AVX512 is outerGo with mr = 4, for 80 < nr ≤ 96:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x1AVX512 is outerGo for an mr×nr tile, mr = 5, 0 < nr ≤ 16.
+// outer5x1AVX512 is outerGo with mr = 5, for 0 < nr ≤ 16:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x2AVX512 is outerGo for an mr×nr tile, mr = 5, 16 < nr ≤ 32.
+// outer5x2AVX512 is outerGo with mr = 5, for 16 < nr ≤ 32:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x3AVX512 is outerGo for an mr×nr tile, mr = 5, 32 < nr ≤ 48.
+// outer5x3AVX512 is outerGo with mr = 5, for 32 < nr ≤ 48:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x4AVX512 is outerGo for an mr×nr tile, mr = 5, 48 < nr ≤ 64.
+// outer5x4AVX512 is outerGo with mr = 5, for 48 < nr ≤ 64:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x5AVX512 is outerGo for an mr×nr tile, mr = 5, 64 < nr ≤ 80.
+// outer5x5AVX512 is outerGo with mr = 5, for 64 < nr ≤ 80:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer6x1AVX512 is outerGo for an mr×nr tile, mr = 6, 0 < nr ≤ 16.
+// outer6x1AVX512 is outerGo with mr = 6, for 0 < nr ≤ 16:
+//
+//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer6x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer6x2AVX512 is outerGo for an mr×nr tile, mr = 6, 16 < nr ≤ 32.
+// outer6x2AVX512 is outerGo with mr = 6, for 16 < nr ≤ 32:
+//
+//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer6x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer6x3AVX512 is outerGo for an mr×nr tile, mr = 6, 32 < nr ≤ 48.
+// outer6x3AVX512 is outerGo with mr = 6, for 32 < nr ≤ 48:
+//
+//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer6x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer6x4AVX512 is outerGo for an mr×nr tile, mr = 6, 48 < nr ≤ 64.
+// outer6x4AVX512 is outerGo with mr = 6, for 48 < nr ≤ 64:
+//
+//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer6x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer7x1AVX512 is outerGo for an mr×nr tile, mr = 7, 0 < nr ≤ 16.
+// outer7x1AVX512 is outerGo with mr = 7, for 0 < nr ≤ 16:
+//
+//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer7x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer7x2AVX512 is outerGo for an mr×nr tile, mr = 7, 16 < nr ≤ 32.
+// outer7x2AVX512 is outerGo with mr = 7, for 16 < nr ≤ 32:
+//
+//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer7x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer7x3AVX512 is outerGo for an mr×nr tile, mr = 7, 32 < nr ≤ 48.
+// outer7x3AVX512 is outerGo with mr = 7, for 32 < nr ≤ 48:
+//
+//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer7x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer8x1AVX512 is outerGo for an mr×nr tile, mr = 8, 0 < nr ≤ 16.
+// outer8x1AVX512 is outerGo with mr = 8, for 0 < nr ≤ 16:
+//
+//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer8x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer8x2AVX512 is outerGo for an mr×nr tile, mr = 8, 16 < nr ≤ 32.
+// outer8x2AVX512 is outerGo with mr = 8, for 16 < nr ≤ 32:
+//
+//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer8x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer8x3AVX512 is outerGo for an mr×nr tile, mr = 8, 32 < nr ≤ 48.
+// outer8x3AVX512 is outerGo with mr = 8, for 32 < nr ≤ 48:
+//
+//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer8x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer9x1AVX512 is outerGo for an mr×nr tile, mr = 9, 0 < nr ≤ 16.
+// outer9x1AVX512 is outerGo with mr = 9, for 0 < nr ≤ 16:
+//
+//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer9x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer9x2AVX512 is outerGo for an mr×nr tile, mr = 9, 16 < nr ≤ 32.
+// outer9x2AVX512 is outerGo with mr = 9, for 16 < nr ≤ 32:
+//
+//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer9x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer9x3AVX512 is outerGo for an mr×nr tile, mr = 9, 32 < nr ≤ 48.
+// outer9x3AVX512 is outerGo with mr = 9, for 32 < nr ≤ 48:
+//
+//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer9x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer10x1AVX512 is outerGo for an mr×nr tile, mr = 10, 0 < nr ≤ 16.
+// outer10x1AVX512 is outerGo with mr = 10, for 0 < nr ≤ 16:
+//
+//	for i < 10, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer10x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer10x2AVX512 is outerGo for an mr×nr tile, mr = 10, 16 < nr ≤ 32.
+// outer10x2AVX512 is outerGo with mr = 10, for 16 < nr ≤ 32:
+//
+//	for i < 10, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer10x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer11x1AVX512 is outerGo for an mr×nr tile, mr = 11, 0 < nr ≤ 16.
+// outer11x1AVX512 is outerGo with mr = 11, for 0 < nr ≤ 16:
+//
+//	for i < 11, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer11x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer11x2AVX512 is outerGo for an mr×nr tile, mr = 11, 16 < nr ≤ 32.
+// outer11x2AVX512 is outerGo with mr = 11, for 16 < nr ≤ 32:
+//
+//	for i < 11, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer11x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer12x1AVX512 is outerGo for an mr×nr tile, mr = 12, 0 < nr ≤ 16.
+// outer12x1AVX512 is outerGo with mr = 12, for 0 < nr ≤ 16:
+//
+//	for i < 12, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer12x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer12x2AVX512 is outerGo for an mr×nr tile, mr = 12, 16 < nr ≤ 32.
+// outer12x2AVX512 is outerGo with mr = 12, for 16 < nr ≤ 32:
+//
+//	for i < 12, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer12x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer13x1AVX512 is outerGo for an mr×nr tile, mr = 13, 0 < nr ≤ 16.
+// outer13x1AVX512 is outerGo with mr = 13, for 0 < nr ≤ 16:
+//
+//	for i < 13, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer13x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer13x2AVX512 is outerGo for an mr×nr tile, mr = 13, 16 < nr ≤ 32.
+// outer13x2AVX512 is outerGo with mr = 13, for 16 < nr ≤ 32:
+//
+//	for i < 13, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer13x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer14x1AVX512 is outerGo for an mr×nr tile, mr = 14, 0 < nr ≤ 16.
+// outer14x1AVX512 is outerGo with mr = 14, for 0 < nr ≤ 16:
+//
+//	for i < 14, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer14x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer14x2AVX512 is outerGo for an mr×nr tile, mr = 14, 16 < nr ≤ 32.
+// outer14x2AVX512 is outerGo with mr = 14, for 16 < nr ≤ 32:
+//
+//	for i < 14, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer14x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer15x1AVX512 is outerGo for an mr×nr tile, mr = 15, 0 < nr ≤ 16.
+// outer15x1AVX512 is outerGo with mr = 15, for 0 < nr ≤ 16:
+//
+//	for i < 15, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer15x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer16x1AVX512 is outerGo for an mr×nr tile, mr = 16, 0 < nr ≤ 16.
+// outer16x1AVX512 is outerGo with mr = 16, for 0 < nr ≤ 16:
+//
+//	for i < 16, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer16x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer17x1AVX512 is outerGo for an mr×nr tile, mr = 17, 0 < nr ≤ 16.
+// outer17x1AVX512 is outerGo with mr = 17, for 0 < nr ≤ 16:
+//
+//	for i < 17, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer17x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer18x1AVX512 is outerGo for an mr×nr tile, mr = 18, 0 < nr ≤ 16.
+// outer18x1AVX512 is outerGo with mr = 18, for 0 < nr ≤ 16:
+//
+//	for i < 18, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer18x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer19x1AVX512 is outerGo for an mr×nr tile, mr = 19, 0 < nr ≤ 16.
+// outer19x1AVX512 is outerGo with mr = 19, for 0 < nr ≤ 16:
+//
+//	for i < 19, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer19x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer20x1AVX512 is outerGo for an mr×nr tile, mr = 20, 0 < nr ≤ 16.
+// outer20x1AVX512 is outerGo with mr = 20, for 0 < nr ≤ 16:
+//
+//	for i < 20, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer20x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer21x1AVX512 is outerGo for an mr×nr tile, mr = 21, 0 < nr ≤ 16.
+// outer21x1AVX512 is outerGo with mr = 21, for 0 < nr ≤ 16:
+//
+//	for i < 21, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer21x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer22x1AVX512 is outerGo for an mr×nr tile, mr = 22, 0 < nr ≤ 16.
+// outer22x1AVX512 is outerGo with mr = 22, for 0 < nr ≤ 16:
+//
+//	for i < 22, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer22x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer23x1AVX512 is outerGo for an mr×nr tile, mr = 23, 0 < nr ≤ 16.
+// outer23x1AVX512 is outerGo with mr = 23, for 0 < nr ≤ 16:
+//
+//	for i < 23, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer23x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer24x1AVX512 is outerGo for an mr×nr tile, mr = 24, 0 < nr ≤ 16.
+// outer24x1AVX512 is outerGo with mr = 24, for 0 < nr ≤ 16:
+//
+//	for i < 24, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer24x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer25x1AVX512 is outerGo for an mr×nr tile, mr = 25, 0 < nr ≤ 16.
+// outer25x1AVX512 is outerGo with mr = 25, for 0 < nr ≤ 16:
+//
+//	for i < 25, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer25x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer26x1AVX512 is outerGo for an mr×nr tile, mr = 26, 0 < nr ≤ 16.
+// outer26x1AVX512 is outerGo with mr = 26, for 0 < nr ≤ 16:
+//
+//	for i < 26, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer26x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer27x1AVX512 is outerGo for an mr×nr tile, mr = 27, 0 < nr ≤ 16.
+// outer27x1AVX512 is outerGo with mr = 27, for 0 < nr ≤ 16:
+//
+//	for i < 27, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer27x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
@@ -436,192 +676,306 @@ var avx512Outer = [28][17][2]outerFn{
 	27: {1: {outer27x1AVX512, outer27x1AVX512}},
 }
 
-// dot1x1AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 1.
+// dot1x1AVX512 is dotGo with mr = 1, nr = 1:
+//
+//	for i < 1, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x2AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 2.
+// dot1x2AVX512 is dotGo with mr = 1, nr = 2:
+//
+//	for i < 1, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x2AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x3AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 3.
+// dot1x3AVX512 is dotGo with mr = 1, nr = 3:
+//
+//	for i < 1, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x3AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x4AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 4.
+// dot1x4AVX512 is dotGo with mr = 1, nr = 4:
+//
+//	for i < 1, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x5AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 5.
+// dot1x5AVX512 is dotGo with mr = 1, nr = 5:
+//
+//	for i < 1, j < 5: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x5AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x6AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 6.
+// dot1x6AVX512 is dotGo with mr = 1, nr = 6:
+//
+//	for i < 1, j < 6: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x6AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x7AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 7.
+// dot1x7AVX512 is dotGo with mr = 1, nr = 7:
+//
+//	for i < 1, j < 7: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x7AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x8AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 8.
+// dot1x8AVX512 is dotGo with mr = 1, nr = 8:
+//
+//	for i < 1, j < 8: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x8AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x9AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 9.
+// dot1x9AVX512 is dotGo with mr = 1, nr = 9:
+//
+//	for i < 1, j < 9: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x9AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x10AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 10.
+// dot1x10AVX512 is dotGo with mr = 1, nr = 10:
+//
+//	for i < 1, j < 10: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x10AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x11AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 11.
+// dot1x11AVX512 is dotGo with mr = 1, nr = 11:
+//
+//	for i < 1, j < 11: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x11AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x12AVX512 is dotGo for an mr×nr tile, mr = 1, nr = 12.
+// dot1x12AVX512 is dotGo with mr = 1, nr = 12:
+//
+//	for i < 1, j < 12: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x1AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 1.
+// dot2x1AVX512 is dotGo with mr = 2, nr = 1:
+//
+//	for i < 2, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x2AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 2.
+// dot2x2AVX512 is dotGo with mr = 2, nr = 2:
+//
+//	for i < 2, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x2AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x3AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 3.
+// dot2x3AVX512 is dotGo with mr = 2, nr = 3:
+//
+//	for i < 2, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x3AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x4AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 4.
+// dot2x4AVX512 is dotGo with mr = 2, nr = 4:
+//
+//	for i < 2, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x5AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 5.
+// dot2x5AVX512 is dotGo with mr = 2, nr = 5:
+//
+//	for i < 2, j < 5: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x5AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x6AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 6.
+// dot2x6AVX512 is dotGo with mr = 2, nr = 6:
+//
+//	for i < 2, j < 6: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x6AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x7AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 7.
+// dot2x7AVX512 is dotGo with mr = 2, nr = 7:
+//
+//	for i < 2, j < 7: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x7AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x8AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 8.
+// dot2x8AVX512 is dotGo with mr = 2, nr = 8:
+//
+//	for i < 2, j < 8: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x8AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x9AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 9.
+// dot2x9AVX512 is dotGo with mr = 2, nr = 9:
+//
+//	for i < 2, j < 9: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x9AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x10AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 10.
+// dot2x10AVX512 is dotGo with mr = 2, nr = 10:
+//
+//	for i < 2, j < 10: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x10AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x11AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 11.
+// dot2x11AVX512 is dotGo with mr = 2, nr = 11:
+//
+//	for i < 2, j < 11: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x11AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x12AVX512 is dotGo for an mr×nr tile, mr = 2, nr = 12.
+// dot2x12AVX512 is dotGo with mr = 2, nr = 12:
+//
+//	for i < 2, j < 12: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x1AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 1.
+// dot3x1AVX512 is dotGo with mr = 3, nr = 1:
+//
+//	for i < 3, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x2AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 2.
+// dot3x2AVX512 is dotGo with mr = 3, nr = 2:
+//
+//	for i < 3, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x2AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x3AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 3.
+// dot3x3AVX512 is dotGo with mr = 3, nr = 3:
+//
+//	for i < 3, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x3AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x4AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 4.
+// dot3x4AVX512 is dotGo with mr = 3, nr = 4:
+//
+//	for i < 3, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x5AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 5.
+// dot3x5AVX512 is dotGo with mr = 3, nr = 5:
+//
+//	for i < 3, j < 5: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x5AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x6AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 6.
+// dot3x6AVX512 is dotGo with mr = 3, nr = 6:
+//
+//	for i < 3, j < 6: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x6AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x7AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 7.
+// dot3x7AVX512 is dotGo with mr = 3, nr = 7:
+//
+//	for i < 3, j < 7: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x7AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x8AVX512 is dotGo for an mr×nr tile, mr = 3, nr = 8.
+// dot3x8AVX512 is dotGo with mr = 3, nr = 8:
+//
+//	for i < 3, j < 8: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x8AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot4x1AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 1.
+// dot4x1AVX512 is dotGo with mr = 4, nr = 1:
+//
+//	for i < 4, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot4x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot4x2AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 2.
+// dot4x2AVX512 is dotGo with mr = 4, nr = 2:
+//
+//	for i < 4, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot4x2AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot4x3AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 3.
+// dot4x3AVX512 is dotGo with mr = 4, nr = 3:
+//
+//	for i < 4, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot4x3AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot4x4AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 4.
+// dot4x4AVX512 is dotGo with mr = 4, nr = 4:
+//
+//	for i < 4, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot4x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot4x5AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 5.
+// dot4x5AVX512 is dotGo with mr = 4, nr = 5:
+//
+//	for i < 4, j < 5: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot4x5AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot4x6AVX512 is dotGo for an mr×nr tile, mr = 4, nr = 6.
+// dot4x6AVX512 is dotGo with mr = 4, nr = 6:
+//
+//	for i < 4, j < 6: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 16 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot4x6AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
@@ -640,312 +994,498 @@ var avx512DotNRMax = [5]int{0, 12, 12, 8, 6}
 // avx512NVMax[mr] is the widest AVX512 kernel, in vectors, for mr rows.
 var avx512NVMax = [28]int{0, 16, 10, 7, 6, 5, 4, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 
-// outer1x1AVX2 is outerGo for an mr×nr tile, mr = 1, 0 < nr ≤ 8, nr a multiple of 8.
+// outer1x1AVX2 is outerGo with mr = 1, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x1AVX2M is outerGo for an mr×nr tile, mr = 1, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer1x1AVX2M is outerGo with mr = 1, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x2AVX2 is outerGo for an mr×nr tile, mr = 1, 8 < nr ≤ 16, nr a multiple of 8.
+// outer1x2AVX2 is outerGo with mr = 1, for 8 < nr ≤ 16, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x2AVX2M is outerGo for an mr×nr tile, mr = 1, 8 < nr ≤ 16, nr not a multiple of 8.
+// outer1x2AVX2M is outerGo with mr = 1, for 8 < nr ≤ 16, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x3AVX2 is outerGo for an mr×nr tile, mr = 1, 16 < nr ≤ 24, nr a multiple of 8.
+// outer1x3AVX2 is outerGo with mr = 1, for 16 < nr ≤ 24, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x3AVX2M is outerGo for an mr×nr tile, mr = 1, 16 < nr ≤ 24, nr not a multiple of 8.
+// outer1x3AVX2M is outerGo with mr = 1, for 16 < nr ≤ 24, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x4AVX2 is outerGo for an mr×nr tile, mr = 1, 24 < nr ≤ 32, nr a multiple of 8.
+// outer1x4AVX2 is outerGo with mr = 1, for 24 < nr ≤ 32, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x4AVX2M is outerGo for an mr×nr tile, mr = 1, 24 < nr ≤ 32, nr not a multiple of 8.
+// outer1x4AVX2M is outerGo with mr = 1, for 24 < nr ≤ 32, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x5AVX2 is outerGo for an mr×nr tile, mr = 1, 32 < nr ≤ 40, nr a multiple of 8.
+// outer1x5AVX2 is outerGo with mr = 1, for 32 < nr ≤ 40, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x5AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x5AVX2M is outerGo for an mr×nr tile, mr = 1, 32 < nr ≤ 40, nr not a multiple of 8.
+// outer1x5AVX2M is outerGo with mr = 1, for 32 < nr ≤ 40, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x5AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x6AVX2 is outerGo for an mr×nr tile, mr = 1, 40 < nr ≤ 48, nr a multiple of 8.
+// outer1x6AVX2 is outerGo with mr = 1, for 40 < nr ≤ 48, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x6AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x6AVX2M is outerGo for an mr×nr tile, mr = 1, 40 < nr ≤ 48, nr not a multiple of 8.
+// outer1x6AVX2M is outerGo with mr = 1, for 40 < nr ≤ 48, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x6AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x7AVX2 is outerGo for an mr×nr tile, mr = 1, 48 < nr ≤ 56, nr a multiple of 8.
+// outer1x7AVX2 is outerGo with mr = 1, for 48 < nr ≤ 56, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x7AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x7AVX2M is outerGo for an mr×nr tile, mr = 1, 48 < nr ≤ 56, nr not a multiple of 8.
+// outer1x7AVX2M is outerGo with mr = 1, for 48 < nr ≤ 56, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x7AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x8AVX2 is outerGo for an mr×nr tile, mr = 1, 56 < nr ≤ 64, nr a multiple of 8.
+// outer1x8AVX2 is outerGo with mr = 1, for 56 < nr ≤ 64, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x8AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x8AVX2M is outerGo for an mr×nr tile, mr = 1, 56 < nr ≤ 64, nr not a multiple of 8.
+// outer1x8AVX2M is outerGo with mr = 1, for 56 < nr ≤ 64, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x8AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x9AVX2 is outerGo for an mr×nr tile, mr = 1, 64 < nr ≤ 72, nr a multiple of 8.
+// outer1x9AVX2 is outerGo with mr = 1, for 64 < nr ≤ 72, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x9AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x9AVX2M is outerGo for an mr×nr tile, mr = 1, 64 < nr ≤ 72, nr not a multiple of 8.
+// outer1x9AVX2M is outerGo with mr = 1, for 64 < nr ≤ 72, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x9AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x10AVX2 is outerGo for an mr×nr tile, mr = 1, 72 < nr ≤ 80, nr a multiple of 8.
+// outer1x10AVX2 is outerGo with mr = 1, for 72 < nr ≤ 80, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x10AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x10AVX2M is outerGo for an mr×nr tile, mr = 1, 72 < nr ≤ 80, nr not a multiple of 8.
+// outer1x10AVX2M is outerGo with mr = 1, for 72 < nr ≤ 80, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x10AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x11AVX2 is outerGo for an mr×nr tile, mr = 1, 80 < nr ≤ 88, nr a multiple of 8.
+// outer1x11AVX2 is outerGo with mr = 1, for 80 < nr ≤ 88, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x11AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x11AVX2M is outerGo for an mr×nr tile, mr = 1, 80 < nr ≤ 88, nr not a multiple of 8.
+// outer1x11AVX2M is outerGo with mr = 1, for 80 < nr ≤ 88, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x11AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x12AVX2 is outerGo for an mr×nr tile, mr = 1, 88 < nr ≤ 96, nr a multiple of 8.
+// outer1x12AVX2 is outerGo with mr = 1, for 88 < nr ≤ 96, nr a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x12AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer1x12AVX2M is outerGo for an mr×nr tile, mr = 1, 88 < nr ≤ 96, nr not a multiple of 8.
+// outer1x12AVX2M is outerGo with mr = 1, for 88 < nr ≤ 96, nr not a multiple of 8:
+//
+//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer1x12AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x1AVX2 is outerGo for an mr×nr tile, mr = 2, 0 < nr ≤ 8, nr a multiple of 8.
+// outer2x1AVX2 is outerGo with mr = 2, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x1AVX2M is outerGo for an mr×nr tile, mr = 2, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer2x1AVX2M is outerGo with mr = 2, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x2AVX2 is outerGo for an mr×nr tile, mr = 2, 8 < nr ≤ 16, nr a multiple of 8.
+// outer2x2AVX2 is outerGo with mr = 2, for 8 < nr ≤ 16, nr a multiple of 8:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x2AVX2M is outerGo for an mr×nr tile, mr = 2, 8 < nr ≤ 16, nr not a multiple of 8.
+// outer2x2AVX2M is outerGo with mr = 2, for 8 < nr ≤ 16, nr not a multiple of 8:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x3AVX2 is outerGo for an mr×nr tile, mr = 2, 16 < nr ≤ 24, nr a multiple of 8.
+// outer2x3AVX2 is outerGo with mr = 2, for 16 < nr ≤ 24, nr a multiple of 8:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x3AVX2M is outerGo for an mr×nr tile, mr = 2, 16 < nr ≤ 24, nr not a multiple of 8.
+// outer2x3AVX2M is outerGo with mr = 2, for 16 < nr ≤ 24, nr not a multiple of 8:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x4AVX2 is outerGo for an mr×nr tile, mr = 2, 24 < nr ≤ 32, nr a multiple of 8.
+// outer2x4AVX2 is outerGo with mr = 2, for 24 < nr ≤ 32, nr a multiple of 8:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer2x4AVX2M is outerGo for an mr×nr tile, mr = 2, 24 < nr ≤ 32, nr not a multiple of 8.
+// outer2x4AVX2M is outerGo with mr = 2, for 24 < nr ≤ 32, nr not a multiple of 8:
+//
+//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer2x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x1AVX2 is outerGo for an mr×nr tile, mr = 3, 0 < nr ≤ 8, nr a multiple of 8.
+// outer3x1AVX2 is outerGo with mr = 3, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x1AVX2M is outerGo for an mr×nr tile, mr = 3, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer3x1AVX2M is outerGo with mr = 3, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x2AVX2 is outerGo for an mr×nr tile, mr = 3, 8 < nr ≤ 16, nr a multiple of 8.
+// outer3x2AVX2 is outerGo with mr = 3, for 8 < nr ≤ 16, nr a multiple of 8:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x2AVX2M is outerGo for an mr×nr tile, mr = 3, 8 < nr ≤ 16, nr not a multiple of 8.
+// outer3x2AVX2M is outerGo with mr = 3, for 8 < nr ≤ 16, nr not a multiple of 8:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x3AVX2 is outerGo for an mr×nr tile, mr = 3, 16 < nr ≤ 24, nr a multiple of 8.
+// outer3x3AVX2 is outerGo with mr = 3, for 16 < nr ≤ 24, nr a multiple of 8:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer3x3AVX2M is outerGo for an mr×nr tile, mr = 3, 16 < nr ≤ 24, nr not a multiple of 8.
+// outer3x3AVX2M is outerGo with mr = 3, for 16 < nr ≤ 24, nr not a multiple of 8:
+//
+//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer3x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x1AVX2 is outerGo for an mr×nr tile, mr = 4, 0 < nr ≤ 8, nr a multiple of 8.
+// outer4x1AVX2 is outerGo with mr = 4, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x1AVX2M is outerGo for an mr×nr tile, mr = 4, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer4x1AVX2M is outerGo with mr = 4, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x2AVX2 is outerGo for an mr×nr tile, mr = 4, 8 < nr ≤ 16, nr a multiple of 8.
+// outer4x2AVX2 is outerGo with mr = 4, for 8 < nr ≤ 16, nr a multiple of 8:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer4x2AVX2M is outerGo for an mr×nr tile, mr = 4, 8 < nr ≤ 16, nr not a multiple of 8.
+// outer4x2AVX2M is outerGo with mr = 4, for 8 < nr ≤ 16, nr not a multiple of 8:
+//
+//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer4x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x1AVX2 is outerGo for an mr×nr tile, mr = 5, 0 < nr ≤ 8, nr a multiple of 8.
+// outer5x1AVX2 is outerGo with mr = 5, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x1AVX2M is outerGo for an mr×nr tile, mr = 5, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer5x1AVX2M is outerGo with mr = 5, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x2AVX2 is outerGo for an mr×nr tile, mr = 5, 8 < nr ≤ 16, nr a multiple of 8.
+// outer5x2AVX2 is outerGo with mr = 5, for 8 < nr ≤ 16, nr a multiple of 8:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer5x2AVX2M is outerGo for an mr×nr tile, mr = 5, 8 < nr ≤ 16, nr not a multiple of 8.
+// outer5x2AVX2M is outerGo with mr = 5, for 8 < nr ≤ 16, nr not a multiple of 8:
+//
+//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer5x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer6x1AVX2 is outerGo for an mr×nr tile, mr = 6, 0 < nr ≤ 8, nr a multiple of 8.
+// outer6x1AVX2 is outerGo with mr = 6, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer6x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer6x1AVX2M is outerGo for an mr×nr tile, mr = 6, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer6x1AVX2M is outerGo with mr = 6, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer6x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer6x2AVX2 is outerGo for an mr×nr tile, mr = 6, 8 < nr ≤ 16, nr a multiple of 8.
+// outer6x2AVX2 is outerGo with mr = 6, for 8 < nr ≤ 16, nr a multiple of 8:
+//
+//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer6x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer6x2AVX2M is outerGo for an mr×nr tile, mr = 6, 8 < nr ≤ 16, nr not a multiple of 8.
+// outer6x2AVX2M is outerGo with mr = 6, for 8 < nr ≤ 16, nr not a multiple of 8:
+//
+//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer6x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer7x1AVX2 is outerGo for an mr×nr tile, mr = 7, 0 < nr ≤ 8, nr a multiple of 8.
+// outer7x1AVX2 is outerGo with mr = 7, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer7x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer7x1AVX2M is outerGo for an mr×nr tile, mr = 7, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer7x1AVX2M is outerGo with mr = 7, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer7x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer8x1AVX2 is outerGo for an mr×nr tile, mr = 8, 0 < nr ≤ 8, nr a multiple of 8.
+// outer8x1AVX2 is outerGo with mr = 8, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer8x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer8x1AVX2M is outerGo for an mr×nr tile, mr = 8, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer8x1AVX2M is outerGo with mr = 8, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer8x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer9x1AVX2 is outerGo for an mr×nr tile, mr = 9, 0 < nr ≤ 8, nr a multiple of 8.
+// outer9x1AVX2 is outerGo with mr = 9, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer9x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer9x1AVX2M is outerGo for an mr×nr tile, mr = 9, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer9x1AVX2M is outerGo with mr = 9, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer9x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer10x1AVX2 is outerGo for an mr×nr tile, mr = 10, 0 < nr ≤ 8, nr a multiple of 8.
+// outer10x1AVX2 is outerGo with mr = 10, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 10, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer10x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer10x1AVX2M is outerGo for an mr×nr tile, mr = 10, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer10x1AVX2M is outerGo with mr = 10, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 10, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer10x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer11x1AVX2 is outerGo for an mr×nr tile, mr = 11, 0 < nr ≤ 8, nr a multiple of 8.
+// outer11x1AVX2 is outerGo with mr = 11, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 11, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer11x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer11x1AVX2M is outerGo for an mr×nr tile, mr = 11, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer11x1AVX2M is outerGo with mr = 11, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 11, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer11x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer12x1AVX2 is outerGo for an mr×nr tile, mr = 12, 0 < nr ≤ 8, nr a multiple of 8.
+// outer12x1AVX2 is outerGo with mr = 12, for 0 < nr ≤ 8, nr a multiple of 8:
+//
+//	for i < 12, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer12x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
 
-// outer12x1AVX2M is outerGo for an mr×nr tile, mr = 12, 0 < nr ≤ 8, nr not a multiple of 8.
+// outer12x1AVX2M is outerGo with mr = 12, for 0 < nr ≤ 8, nr not a multiple of 8:
+//
+//	for i < 12, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func outer12x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
@@ -967,82 +1507,130 @@ var avx2Outer = [13][13][2]outerFn{
 	12: {1: {outer12x1AVX2, outer12x1AVX2M}},
 }
 
-// dot1x1AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 1.
+// dot1x1AVX2 is dotGo with mr = 1, nr = 1:
+//
+//	for i < 1, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x1AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x2AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 2.
+// dot1x2AVX2 is dotGo with mr = 1, nr = 2:
+//
+//	for i < 1, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x2AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x3AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 3.
+// dot1x3AVX2 is dotGo with mr = 1, nr = 3:
+//
+//	for i < 1, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x3AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x4AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 4.
+// dot1x4AVX2 is dotGo with mr = 1, nr = 4:
+//
+//	for i < 1, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x5AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 5.
+// dot1x5AVX2 is dotGo with mr = 1, nr = 5:
+//
+//	for i < 1, j < 5: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x5AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x6AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 6.
+// dot1x6AVX2 is dotGo with mr = 1, nr = 6:
+//
+//	for i < 1, j < 6: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x6AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x7AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 7.
+// dot1x7AVX2 is dotGo with mr = 1, nr = 7:
+//
+//	for i < 1, j < 7: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x7AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot1x8AVX2 is dotGo for an mr×nr tile, mr = 1, nr = 8.
+// dot1x8AVX2 is dotGo with mr = 1, nr = 8:
+//
+//	for i < 1, j < 8: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot1x8AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x1AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 1.
+// dot2x1AVX2 is dotGo with mr = 2, nr = 1:
+//
+//	for i < 2, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x1AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x2AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 2.
+// dot2x2AVX2 is dotGo with mr = 2, nr = 2:
+//
+//	for i < 2, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x2AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x3AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 3.
+// dot2x3AVX2 is dotGo with mr = 2, nr = 3:
+//
+//	for i < 2, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x3AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x4AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 4.
+// dot2x4AVX2 is dotGo with mr = 2, nr = 4:
+//
+//	for i < 2, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x4AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot2x5AVX2 is dotGo for an mr×nr tile, mr = 2, nr = 5.
+// dot2x5AVX2 is dotGo with mr = 2, nr = 5:
+//
+//	for i < 2, j < 5: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot2x5AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x1AVX2 is dotGo for an mr×nr tile, mr = 3, nr = 1.
+// dot3x1AVX2 is dotGo with mr = 3, nr = 1:
+//
+//	for i < 3, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x1AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x2AVX2 is dotGo for an mr×nr tile, mr = 3, nr = 2.
+// dot3x2AVX2 is dotGo with mr = 3, nr = 2:
+//
+//	for i < 3, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x2AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
 
-// dot3x3AVX2 is dotGo for an mr×nr tile, mr = 3, nr = 3.
+// dot3x3AVX2 is dotGo with mr = 3, nr = 3:
+//
+//	for i < 3, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 8 lanes, then pairwise)
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
 func dot3x3AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)

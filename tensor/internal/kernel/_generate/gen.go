@@ -325,7 +325,7 @@ func main() {
 				names = append(names, e.names[1])
 			}
 			for _, n := range names {
-				fmt.Fprintf(&g, "// %s is outerGo for an mr×nr tile, mr = %d, %d < nr ≤ %d", n, e.mr, (e.nv-1)*is.w, e.nv*is.w)
+				fmt.Fprintf(&g, "// %s is outerGo with mr = %d, for %d < nr ≤ %d", n, e.mr, (e.nv-1)*is.w, e.nv*is.w)
 				if !is.avx512 {
 					if strings.HasSuffix(n, "M") {
 						g.WriteString(", nr not a multiple of 8")
@@ -333,7 +333,10 @@ func main() {
 						g.WriteString(", nr a multiple of 8")
 					}
 				}
-				g.WriteString(".\n//\n//go:noescape\n")
+				g.WriteString(":\n//\n")
+				fmt.Fprintf(&g, "//\tfor i < %d, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)\n", e.mr)
+				g.WriteString("//\t\tc[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s\n")
+				g.WriteString("//\n//go:noescape\n")
 				fmt.Fprintf(&g, "func %s(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)\n\n", n)
 			}
 		}
@@ -356,7 +359,10 @@ func main() {
 			for nr := 1; nr <= dotNRMax(is, mr); nr++ {
 				genDot(&s, is, mr, nr)
 				n := dotName(is, mr, nr)
-				fmt.Fprintf(&g, "// %s is dotGo for an mr×nr tile, mr = %d, nr = %d.\n//\n//go:noescape\n", n, mr, nr)
+				fmt.Fprintf(&g, "// %s is dotGo with mr = %d, nr = %d:\n//\n", n, mr, nr)
+				fmt.Fprintf(&g, "//\tfor i < %d, j < %d: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in %d lanes, then pairwise)\n", mr, nr, is.w)
+				g.WriteString("//\t\tc[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s\n")
+				g.WriteString("//\n//go:noescape\n")
 				fmt.Fprintf(&g, "func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)\n\n", n)
 				dots = append(dots, fmt.Sprintf("\t%d: {%d: %s},", mr, nr, n))
 			}
