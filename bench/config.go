@@ -111,7 +111,7 @@ Flags:
 	}
 	c := &config{}
 	fs.StringVar(&c.out, "out", "bench-report", "report directory (created; existing files in it are replaced)")
-	quick := fs.Bool("quick", false, "small grids and short runs (about 2 minutes)")
+	quick := fs.Bool("quick", false, "small grids and short runs (about a minute)")
 	full := fs.Bool("full", false, "larger grids and longer runs (about 35 minutes)")
 	only := fs.String("only", "", "comma-separated sections to run: "+strings.Join(allSections, ", ")+" (default all)")
 	fs.StringVar(&c.dataDir, "data", "", "folder with the MNIST IDX files (default: find them, see data.LoadMNIST)")

@@ -29,7 +29,8 @@ type gorgResult struct {
 	ExamplesPerS  float64 `json:"examples_per_s"`
 	AllocsPerStep float64 `json:"allocs_per_step"`
 	BytesPerStep  float64 `json:"bytes_per_step"`
-	FinalLoss     float64 `json:"final_loss"`
+	FinalLoss     *float64 `json:"final_loss"`
+	NaNStep       int      `json:"nan_step"`
 	Gorgonia      string  `json:"gorgonia"`
 	GoVersion     string  `json:"go"`
 }

@@ -447,6 +447,12 @@ func reportGorgonia(b *strings.Builder, c *config, m machine, res *results) erro
 			return err
 		}
 		p("%s\n", t.markdown())
+		for _, r := range g.Results {
+			if r.NaNStep > 0 {
+				p("At B = %d on %s, Gorgonia's loss stopped being finite at step %d of the timed pass (%d examples in) and stayed so; flowgrad's stays finite at the same B and rate. The timing is kept.\n\n",
+					r.Batch, threads(r.Threads), r.NaNStep, r.NaNStep*r.Batch)
+			}
+		}
 		if g.BuildTime > 0 {
 			p("Building the Gorgonia program took %s of this run.\n\n", g.BuildTime.Round(time.Second))
 		}

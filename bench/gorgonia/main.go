@@ -46,17 +46,18 @@ import (
 
 // Result is one measurement, written as a JSON line.
 type Result struct {
-	Batch         int     `json:"batch"`
-	Threads       int     `json:"threads"`
-	Examples      int     `json:"examples"`
-	Steps         int     `json:"steps"`
-	Seconds       float64 `json:"seconds"`
-	ExamplesPerS  float64 `json:"examples_per_s"`
-	AllocsPerStep float64 `json:"allocs_per_step"`
-	BytesPerStep  float64 `json:"bytes_per_step"`
-	FinalLoss     float64 `json:"final_loss"`
-	Gorgonia      string  `json:"gorgonia"`
-	GoVersion     string  `json:"go"`
+	Batch         int      `json:"batch"`
+	Threads       int      `json:"threads"`
+	Examples      int      `json:"examples"`
+	Steps         int      `json:"steps"`
+	Seconds       float64  `json:"seconds"`
+	ExamplesPerS  float64  `json:"examples_per_s"`
+	AllocsPerStep float64  `json:"allocs_per_step"`
+	BytesPerStep  float64  `json:"bytes_per_step"`
+	FinalLoss     *float64 `json:"final_loss,omitempty"` // nil if not finite
+	NaNStep       int      `json:"nan_step,omitempty"`   // first timed step whose loss was not finite
+	Gorgonia      string   `json:"gorgonia"`
+	GoVersion     string   `json:"go"`
 }
 
 func main() {
@@ -259,7 +260,7 @@ func measure(x, y []uint8, b, n, warm int) (Result, error) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	var elapsed time.Duration
-	steps, examples := 0, 0
+	steps, examples, nanStep := 0, 0, 0
 	for lo := 0; lo+b <= n; lo += b {
 		m.fill(x, y, perm[lo:lo+b])
 		t0 := time.Now()
@@ -269,9 +270,16 @@ func measure(x, y []uint8, b, n, warm int) (Result, error) {
 		elapsed += time.Since(t0)
 		steps++
 		examples += b
+		if l, ok := m.lossV.Data().(float32); nanStep == 0 && (!ok || math.IsNaN(float64(l)) || math.IsInf(float64(l), 0)) {
+			nanStep = steps
+		}
 	}
 	runtime.ReadMemStats(&after)
-	loss, _ := m.lossV.Data().(float32)
+	var final *float64
+	if l, ok := m.lossV.Data().(float32); ok && nanStep == 0 {
+		f := float64(l)
+		final = &f
+	}
 	return Result{
 		Batch:         b,
 		Examples:      examples,
@@ -280,7 +288,8 @@ func measure(x, y []uint8, b, n, warm int) (Result, error) {
 		ExamplesPerS:  float64(examples) / elapsed.Seconds(),
 		AllocsPerStep: float64(after.Mallocs-before.Mallocs) / float64(steps),
 		BytesPerStep:  float64(after.TotalAlloc-before.TotalAlloc) / float64(steps),
-		FinalLoss:     float64(loss),
+		FinalLoss:     final,
+		NaNStep:       nanStep,
 		Gorgonia:      moduleVersion("gorgonia.org/gorgonia"),
 		GoVersion:     runtime.Version(),
 	}, nil
