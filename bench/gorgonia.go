@@ -21,18 +21,18 @@ import (
 
 // gorgResult is one line of the Gorgonia program's output.
 type gorgResult struct {
-	Batch         int     `json:"batch"`
-	Threads       int     `json:"threads"`
-	Examples      int     `json:"examples"`
-	Steps         int     `json:"steps"`
-	Seconds       float64 `json:"seconds"`
-	ExamplesPerS  float64 `json:"examples_per_s"`
-	AllocsPerStep float64 `json:"allocs_per_step"`
-	BytesPerStep  float64 `json:"bytes_per_step"`
+	Batch         int      `json:"batch"`
+	Threads       int      `json:"threads"`
+	Examples      int      `json:"examples"`
+	Steps         int      `json:"steps"`
+	Seconds       float64  `json:"seconds"`
+	ExamplesPerS  float64  `json:"examples_per_s"`
+	AllocsPerStep float64  `json:"allocs_per_step"`
+	BytesPerStep  float64  `json:"bytes_per_step"`
 	FinalLoss     *float64 `json:"final_loss"`
 	NaNStep       int      `json:"nan_step"`
-	Gorgonia      string  `json:"gorgonia"`
-	GoVersion     string  `json:"go"`
+	Gorgonia      string   `json:"gorgonia"`
+	GoVersion     string   `json:"go"`
 }
 
 // gorgReport is section 4's outcome: results, or why there are none.
