@@ -449,8 +449,15 @@ func reportGorgonia(b *strings.Builder, c *config, m machine, res *results) erro
 		p("%s\n", t.markdown())
 		for _, r := range g.Results {
 			if r.NaNStep > 0 {
-				p("At B = %d on %s, Gorgonia's loss stopped being finite at step %d of the timed pass (%d examples in) and stayed so; flowgrad's stays finite at the same B and rate. The timing is kept.\n\n",
-					r.Batch, threads(r.Threads), r.NaNStep, r.NaNStep*r.Batch)
+				p("At B = %d on %s, Gorgonia's loss first became NaN or infinite at step %d of the timed pass (after %d examples); the timing is kept.",
+					r.Batch, threads(r.Threads), r.NaNStep, (r.NaNStep-1)*r.Batch)
+				for _, f := range res.tp {
+					if f.Batch == r.Batch && f.Threads == r.Threads {
+						p(" flowgrad's loss stayed finite over its pass at the same B and rate (train.Trainer.Step stops on a NaN or infinite loss).")
+						break
+					}
+				}
+				p("\n\n")
 			}
 		}
 		if g.BuildTime > 0 {
