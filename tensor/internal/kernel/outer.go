@@ -3,14 +3,16 @@ package kernel
 import "unsafe"
 
 // outerFn is the signature shared by every micro-kernel: it computes the
-// mr×nr tile
+// mr×(tiles·nr) block
 //
 //	C[i,j] = alpha·Σ_{p<kc} A[i,p]·B[p,j]  (+ beta·C[i,j] when load ≠ 0)
 //
 // where A[i,p] = a[i·rsa + p·csa], B[p,j] = b[p·ldb + j] and
-// C[i,j] = c[i·ldc + j]. The row count mr is fixed by the kernel; nr is an
-// argument. kc, mr and nr are at least 1. When load is 0, C is only written.
-type outerFn func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+// C[i,j] = c[i·ldc + j], one mr×nr tile at a time. The row count mr is
+// fixed by the kernel, and so is its widest tile, nv vectors; nr is an
+// argument, and must be the widest tile when tiles > 1. kc, mr, nr and
+// tiles are at least 1. When load is 0, C is only written.
+type outerFn func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
 // genericCols is the widest tile of the generic kernels.
 const genericCols = 64
@@ -34,7 +36,8 @@ const genericCols = 64
 //
 // Each element is summed in increasing p, whichever tile it lies in. The
 // assembly kernels use one fused multiply-add per term and per beta update.
-func outerGo(mr, kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int) {
+func outerGo(mr, kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int) {
+	nr *= tiles
 	as := unsafe.Slice(a, (mr-1)*rsa+(kc-1)*csa+1)
 	bs := unsafe.Slice(b, (kc-1)*ldb+nr)
 	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
@@ -72,8 +75,8 @@ var genericOuter [genericRows + 1]outerFn
 
 func init() {
 	for mr := 1; mr <= genericRows; mr++ {
-		genericOuter[mr] = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int) {
-			outerGo(mr, kc, a, rsa, csa, b, ldb, c, ldc, nr, alpha, beta, load)
+		genericOuter[mr] = func(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int) {
+			outerGo(mr, kc, a, rsa, csa, b, ldb, c, ldc, nr, alpha, beta, load, tiles)
 		}
 	}
 }

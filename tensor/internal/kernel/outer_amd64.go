@@ -4,645 +4,645 @@
 
 package kernel
 
-// outer1x1AVX512 is outerGo with mr = 1, for 0 < nr ≤ 16:
+// outer1x1AVX512 is outerGo with mr = 1, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x2AVX512 is outerGo with mr = 1, for 16 < nr ≤ 32:
+// outer1x2AVX512 is outerGo with mr = 1, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x3AVX512 is outerGo with mr = 1, for 32 < nr ≤ 48:
+// outer1x3AVX512 is outerGo with mr = 1, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x4AVX512 is outerGo with mr = 1, for 48 < nr ≤ 64:
+// outer1x4AVX512 is outerGo with mr = 1, for 48 < nr ≤ 64, in tiles tiles of nr columns (tiles > 1 needs nr = 64):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x5AVX512 is outerGo with mr = 1, for 64 < nr ≤ 80:
+// outer1x5AVX512 is outerGo with mr = 1, for 64 < nr ≤ 80, in tiles tiles of nr columns (tiles > 1 needs nr = 80):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x6AVX512 is outerGo with mr = 1, for 80 < nr ≤ 96:
+// outer1x6AVX512 is outerGo with mr = 1, for 80 < nr ≤ 96, in tiles tiles of nr columns (tiles > 1 needs nr = 96):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x7AVX512 is outerGo with mr = 1, for 96 < nr ≤ 112:
+// outer1x7AVX512 is outerGo with mr = 1, for 96 < nr ≤ 112, in tiles tiles of nr columns (tiles > 1 needs nr = 112):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x8AVX512 is outerGo with mr = 1, for 112 < nr ≤ 128:
+// outer1x8AVX512 is outerGo with mr = 1, for 112 < nr ≤ 128, in tiles tiles of nr columns (tiles > 1 needs nr = 128):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x9AVX512 is outerGo with mr = 1, for 128 < nr ≤ 144:
+// outer1x9AVX512 is outerGo with mr = 1, for 128 < nr ≤ 144, in tiles tiles of nr columns (tiles > 1 needs nr = 144):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x10AVX512 is outerGo with mr = 1, for 144 < nr ≤ 160:
+// outer1x10AVX512 is outerGo with mr = 1, for 144 < nr ≤ 160, in tiles tiles of nr columns (tiles > 1 needs nr = 160):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x11AVX512 is outerGo with mr = 1, for 160 < nr ≤ 176:
+// outer1x11AVX512 is outerGo with mr = 1, for 160 < nr ≤ 176, in tiles tiles of nr columns (tiles > 1 needs nr = 176):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x11AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x11AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x12AVX512 is outerGo with mr = 1, for 176 < nr ≤ 192:
+// outer1x12AVX512 is outerGo with mr = 1, for 176 < nr ≤ 192, in tiles tiles of nr columns (tiles > 1 needs nr = 192):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x12AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x12AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x13AVX512 is outerGo with mr = 1, for 192 < nr ≤ 208:
+// outer1x13AVX512 is outerGo with mr = 1, for 192 < nr ≤ 208, in tiles tiles of nr columns (tiles > 1 needs nr = 208):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x13AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x13AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x14AVX512 is outerGo with mr = 1, for 208 < nr ≤ 224:
+// outer1x14AVX512 is outerGo with mr = 1, for 208 < nr ≤ 224, in tiles tiles of nr columns (tiles > 1 needs nr = 224):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x14AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x14AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x15AVX512 is outerGo with mr = 1, for 224 < nr ≤ 240:
+// outer1x15AVX512 is outerGo with mr = 1, for 224 < nr ≤ 240, in tiles tiles of nr columns (tiles > 1 needs nr = 240):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x15AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x15AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x16AVX512 is outerGo with mr = 1, for 240 < nr ≤ 256:
+// outer1x16AVX512 is outerGo with mr = 1, for 240 < nr ≤ 256, in tiles tiles of nr columns (tiles > 1 needs nr = 256):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x16AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x16AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x1AVX512 is outerGo with mr = 2, for 0 < nr ≤ 16:
+// outer2x1AVX512 is outerGo with mr = 2, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x2AVX512 is outerGo with mr = 2, for 16 < nr ≤ 32:
+// outer2x2AVX512 is outerGo with mr = 2, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x3AVX512 is outerGo with mr = 2, for 32 < nr ≤ 48:
+// outer2x3AVX512 is outerGo with mr = 2, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x4AVX512 is outerGo with mr = 2, for 48 < nr ≤ 64:
+// outer2x4AVX512 is outerGo with mr = 2, for 48 < nr ≤ 64, in tiles tiles of nr columns (tiles > 1 needs nr = 64):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x5AVX512 is outerGo with mr = 2, for 64 < nr ≤ 80:
+// outer2x5AVX512 is outerGo with mr = 2, for 64 < nr ≤ 80, in tiles tiles of nr columns (tiles > 1 needs nr = 80):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x6AVX512 is outerGo with mr = 2, for 80 < nr ≤ 96:
+// outer2x6AVX512 is outerGo with mr = 2, for 80 < nr ≤ 96, in tiles tiles of nr columns (tiles > 1 needs nr = 96):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x7AVX512 is outerGo with mr = 2, for 96 < nr ≤ 112:
+// outer2x7AVX512 is outerGo with mr = 2, for 96 < nr ≤ 112, in tiles tiles of nr columns (tiles > 1 needs nr = 112):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x8AVX512 is outerGo with mr = 2, for 112 < nr ≤ 128:
+// outer2x8AVX512 is outerGo with mr = 2, for 112 < nr ≤ 128, in tiles tiles of nr columns (tiles > 1 needs nr = 128):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x9AVX512 is outerGo with mr = 2, for 128 < nr ≤ 144:
+// outer2x9AVX512 is outerGo with mr = 2, for 128 < nr ≤ 144, in tiles tiles of nr columns (tiles > 1 needs nr = 144):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x10AVX512 is outerGo with mr = 2, for 144 < nr ≤ 160:
+// outer2x10AVX512 is outerGo with mr = 2, for 144 < nr ≤ 160, in tiles tiles of nr columns (tiles > 1 needs nr = 160):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x1AVX512 is outerGo with mr = 3, for 0 < nr ≤ 16:
+// outer3x1AVX512 is outerGo with mr = 3, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x2AVX512 is outerGo with mr = 3, for 16 < nr ≤ 32:
+// outer3x2AVX512 is outerGo with mr = 3, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x3AVX512 is outerGo with mr = 3, for 32 < nr ≤ 48:
+// outer3x3AVX512 is outerGo with mr = 3, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x4AVX512 is outerGo with mr = 3, for 48 < nr ≤ 64:
+// outer3x4AVX512 is outerGo with mr = 3, for 48 < nr ≤ 64, in tiles tiles of nr columns (tiles > 1 needs nr = 64):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x5AVX512 is outerGo with mr = 3, for 64 < nr ≤ 80:
+// outer3x5AVX512 is outerGo with mr = 3, for 64 < nr ≤ 80, in tiles tiles of nr columns (tiles > 1 needs nr = 80):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x6AVX512 is outerGo with mr = 3, for 80 < nr ≤ 96:
+// outer3x6AVX512 is outerGo with mr = 3, for 80 < nr ≤ 96, in tiles tiles of nr columns (tiles > 1 needs nr = 96):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x7AVX512 is outerGo with mr = 3, for 96 < nr ≤ 112:
+// outer3x7AVX512 is outerGo with mr = 3, for 96 < nr ≤ 112, in tiles tiles of nr columns (tiles > 1 needs nr = 112):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x1AVX512 is outerGo with mr = 4, for 0 < nr ≤ 16:
+// outer4x1AVX512 is outerGo with mr = 4, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x2AVX512 is outerGo with mr = 4, for 16 < nr ≤ 32:
+// outer4x2AVX512 is outerGo with mr = 4, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x3AVX512 is outerGo with mr = 4, for 32 < nr ≤ 48:
+// outer4x3AVX512 is outerGo with mr = 4, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x4AVX512 is outerGo with mr = 4, for 48 < nr ≤ 64:
+// outer4x4AVX512 is outerGo with mr = 4, for 48 < nr ≤ 64, in tiles tiles of nr columns (tiles > 1 needs nr = 64):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x5AVX512 is outerGo with mr = 4, for 64 < nr ≤ 80:
+// outer4x5AVX512 is outerGo with mr = 4, for 64 < nr ≤ 80, in tiles tiles of nr columns (tiles > 1 needs nr = 80):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x6AVX512 is outerGo with mr = 4, for 80 < nr ≤ 96:
+// outer4x6AVX512 is outerGo with mr = 4, for 80 < nr ≤ 96, in tiles tiles of nr columns (tiles > 1 needs nr = 96):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x1AVX512 is outerGo with mr = 5, for 0 < nr ≤ 16:
+// outer5x1AVX512 is outerGo with mr = 5, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x2AVX512 is outerGo with mr = 5, for 16 < nr ≤ 32:
+// outer5x2AVX512 is outerGo with mr = 5, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x3AVX512 is outerGo with mr = 5, for 32 < nr ≤ 48:
+// outer5x3AVX512 is outerGo with mr = 5, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x4AVX512 is outerGo with mr = 5, for 48 < nr ≤ 64:
+// outer5x4AVX512 is outerGo with mr = 5, for 48 < nr ≤ 64, in tiles tiles of nr columns (tiles > 1 needs nr = 64):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x5AVX512 is outerGo with mr = 5, for 64 < nr ≤ 80:
+// outer5x5AVX512 is outerGo with mr = 5, for 64 < nr ≤ 80, in tiles tiles of nr columns (tiles > 1 needs nr = 80):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer6x1AVX512 is outerGo with mr = 6, for 0 < nr ≤ 16:
+// outer6x1AVX512 is outerGo with mr = 6, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 6, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer6x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer6x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer6x2AVX512 is outerGo with mr = 6, for 16 < nr ≤ 32:
+// outer6x2AVX512 is outerGo with mr = 6, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 6, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer6x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer6x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer6x3AVX512 is outerGo with mr = 6, for 32 < nr ≤ 48:
+// outer6x3AVX512 is outerGo with mr = 6, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 6, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer6x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer6x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer6x4AVX512 is outerGo with mr = 6, for 48 < nr ≤ 64:
+// outer6x4AVX512 is outerGo with mr = 6, for 48 < nr ≤ 64, in tiles tiles of nr columns (tiles > 1 needs nr = 64):
 //
-//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 6, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer6x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer6x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer7x1AVX512 is outerGo with mr = 7, for 0 < nr ≤ 16:
+// outer7x1AVX512 is outerGo with mr = 7, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 7, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer7x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer7x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer7x2AVX512 is outerGo with mr = 7, for 16 < nr ≤ 32:
+// outer7x2AVX512 is outerGo with mr = 7, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 7, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer7x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer7x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer7x3AVX512 is outerGo with mr = 7, for 32 < nr ≤ 48:
+// outer7x3AVX512 is outerGo with mr = 7, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 7, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer7x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer7x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer8x1AVX512 is outerGo with mr = 8, for 0 < nr ≤ 16:
+// outer8x1AVX512 is outerGo with mr = 8, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 8, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer8x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer8x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer8x2AVX512 is outerGo with mr = 8, for 16 < nr ≤ 32:
+// outer8x2AVX512 is outerGo with mr = 8, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 8, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer8x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer8x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer8x3AVX512 is outerGo with mr = 8, for 32 < nr ≤ 48:
+// outer8x3AVX512 is outerGo with mr = 8, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 8, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer8x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer8x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer9x1AVX512 is outerGo with mr = 9, for 0 < nr ≤ 16:
+// outer9x1AVX512 is outerGo with mr = 9, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 9, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer9x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer9x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer9x2AVX512 is outerGo with mr = 9, for 16 < nr ≤ 32:
+// outer9x2AVX512 is outerGo with mr = 9, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 9, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer9x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer9x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer9x3AVX512 is outerGo with mr = 9, for 32 < nr ≤ 48:
+// outer9x3AVX512 is outerGo with mr = 9, for 32 < nr ≤ 48, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 9, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer9x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer9x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer10x1AVX512 is outerGo with mr = 10, for 0 < nr ≤ 16:
+// outer10x1AVX512 is outerGo with mr = 10, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 10, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 10, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer10x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer10x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer10x2AVX512 is outerGo with mr = 10, for 16 < nr ≤ 32:
+// outer10x2AVX512 is outerGo with mr = 10, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 10, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 10, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer10x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer10x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer11x1AVX512 is outerGo with mr = 11, for 0 < nr ≤ 16:
+// outer11x1AVX512 is outerGo with mr = 11, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 11, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 11, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer11x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer11x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer11x2AVX512 is outerGo with mr = 11, for 16 < nr ≤ 32:
+// outer11x2AVX512 is outerGo with mr = 11, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 11, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 11, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer11x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer11x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer12x1AVX512 is outerGo with mr = 12, for 0 < nr ≤ 16:
+// outer12x1AVX512 is outerGo with mr = 12, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 12, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 12, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer12x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer12x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer12x2AVX512 is outerGo with mr = 12, for 16 < nr ≤ 32:
+// outer12x2AVX512 is outerGo with mr = 12, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 12, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 12, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer12x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer12x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer13x1AVX512 is outerGo with mr = 13, for 0 < nr ≤ 16:
+// outer13x1AVX512 is outerGo with mr = 13, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 13, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 13, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer13x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer13x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer13x2AVX512 is outerGo with mr = 13, for 16 < nr ≤ 32:
+// outer13x2AVX512 is outerGo with mr = 13, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 13, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 13, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer13x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer13x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer14x1AVX512 is outerGo with mr = 14, for 0 < nr ≤ 16:
+// outer14x1AVX512 is outerGo with mr = 14, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 14, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 14, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer14x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer14x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer14x2AVX512 is outerGo with mr = 14, for 16 < nr ≤ 32:
+// outer14x2AVX512 is outerGo with mr = 14, for 16 < nr ≤ 32, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 14, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 14, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer14x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer14x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer15x1AVX512 is outerGo with mr = 15, for 0 < nr ≤ 16:
+// outer15x1AVX512 is outerGo with mr = 15, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 15, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 15, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer15x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer15x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer16x1AVX512 is outerGo with mr = 16, for 0 < nr ≤ 16:
+// outer16x1AVX512 is outerGo with mr = 16, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 16, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 16, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer16x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer16x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer17x1AVX512 is outerGo with mr = 17, for 0 < nr ≤ 16:
+// outer17x1AVX512 is outerGo with mr = 17, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 17, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 17, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer17x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer17x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer18x1AVX512 is outerGo with mr = 18, for 0 < nr ≤ 16:
+// outer18x1AVX512 is outerGo with mr = 18, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 18, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 18, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer18x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer18x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer19x1AVX512 is outerGo with mr = 19, for 0 < nr ≤ 16:
+// outer19x1AVX512 is outerGo with mr = 19, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 19, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 19, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer19x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer19x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer20x1AVX512 is outerGo with mr = 20, for 0 < nr ≤ 16:
+// outer20x1AVX512 is outerGo with mr = 20, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 20, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 20, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer20x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer20x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer21x1AVX512 is outerGo with mr = 21, for 0 < nr ≤ 16:
+// outer21x1AVX512 is outerGo with mr = 21, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 21, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 21, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer21x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer21x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer22x1AVX512 is outerGo with mr = 22, for 0 < nr ≤ 16:
+// outer22x1AVX512 is outerGo with mr = 22, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 22, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 22, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer22x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer22x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer23x1AVX512 is outerGo with mr = 23, for 0 < nr ≤ 16:
+// outer23x1AVX512 is outerGo with mr = 23, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 23, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 23, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer23x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer23x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer24x1AVX512 is outerGo with mr = 24, for 0 < nr ≤ 16:
+// outer24x1AVX512 is outerGo with mr = 24, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 24, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 24, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer24x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer24x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer25x1AVX512 is outerGo with mr = 25, for 0 < nr ≤ 16:
+// outer25x1AVX512 is outerGo with mr = 25, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 25, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 25, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer25x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer25x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer26x1AVX512 is outerGo with mr = 26, for 0 < nr ≤ 16:
+// outer26x1AVX512 is outerGo with mr = 26, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 26, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 26, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer26x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer26x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer27x1AVX512 is outerGo with mr = 27, for 0 < nr ≤ 16:
+// outer27x1AVX512 is outerGo with mr = 27, for 0 < nr ≤ 16, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 27, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 27, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer27x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer27x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
 // avx512Outer[mr][nv] is the AVX512 kernel for mr rows and nv vectors of 16 columns
 // ([1] masks the last vector's columns); nil where no such kernel exists.
@@ -994,501 +994,501 @@ var avx512DotNRMax = [5]int{0, 12, 12, 8, 6}
 // avx512NVMax[mr] is the widest AVX512 kernel, in vectors, for mr rows.
 var avx512NVMax = [28]int{0, 16, 10, 7, 6, 5, 4, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 
-// outer1x1AVX2 is outerGo with mr = 1, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer1x1AVX2 is outerGo with mr = 1, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x1AVX2M is outerGo with mr = 1, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer1x1AVX2M is outerGo with mr = 1, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x2AVX2 is outerGo with mr = 1, for 8 < nr ≤ 16, nr a multiple of 8:
+// outer1x2AVX2 is outerGo with mr = 1, for 8 < nr ≤ 16, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x2AVX2M is outerGo with mr = 1, for 8 < nr ≤ 16, nr not a multiple of 8:
+// outer1x2AVX2M is outerGo with mr = 1, for 8 < nr ≤ 16, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x3AVX2 is outerGo with mr = 1, for 16 < nr ≤ 24, nr a multiple of 8:
+// outer1x3AVX2 is outerGo with mr = 1, for 16 < nr ≤ 24, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 24):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x3AVX2M is outerGo with mr = 1, for 16 < nr ≤ 24, nr not a multiple of 8:
+// outer1x3AVX2M is outerGo with mr = 1, for 16 < nr ≤ 24, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 24):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x4AVX2 is outerGo with mr = 1, for 24 < nr ≤ 32, nr a multiple of 8:
+// outer1x4AVX2 is outerGo with mr = 1, for 24 < nr ≤ 32, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x4AVX2M is outerGo with mr = 1, for 24 < nr ≤ 32, nr not a multiple of 8:
+// outer1x4AVX2M is outerGo with mr = 1, for 24 < nr ≤ 32, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x5AVX2 is outerGo with mr = 1, for 32 < nr ≤ 40, nr a multiple of 8:
+// outer1x5AVX2 is outerGo with mr = 1, for 32 < nr ≤ 40, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 40):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x5AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x5AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x5AVX2M is outerGo with mr = 1, for 32 < nr ≤ 40, nr not a multiple of 8:
+// outer1x5AVX2M is outerGo with mr = 1, for 32 < nr ≤ 40, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 40):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x5AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x5AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x6AVX2 is outerGo with mr = 1, for 40 < nr ≤ 48, nr a multiple of 8:
+// outer1x6AVX2 is outerGo with mr = 1, for 40 < nr ≤ 48, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x6AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x6AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x6AVX2M is outerGo with mr = 1, for 40 < nr ≤ 48, nr not a multiple of 8:
+// outer1x6AVX2M is outerGo with mr = 1, for 40 < nr ≤ 48, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 48):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x6AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x6AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x7AVX2 is outerGo with mr = 1, for 48 < nr ≤ 56, nr a multiple of 8:
+// outer1x7AVX2 is outerGo with mr = 1, for 48 < nr ≤ 56, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 56):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x7AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x7AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x7AVX2M is outerGo with mr = 1, for 48 < nr ≤ 56, nr not a multiple of 8:
+// outer1x7AVX2M is outerGo with mr = 1, for 48 < nr ≤ 56, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 56):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x7AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x7AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x8AVX2 is outerGo with mr = 1, for 56 < nr ≤ 64, nr a multiple of 8:
+// outer1x8AVX2 is outerGo with mr = 1, for 56 < nr ≤ 64, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 64):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x8AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x8AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x8AVX2M is outerGo with mr = 1, for 56 < nr ≤ 64, nr not a multiple of 8:
+// outer1x8AVX2M is outerGo with mr = 1, for 56 < nr ≤ 64, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 64):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x8AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x8AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x9AVX2 is outerGo with mr = 1, for 64 < nr ≤ 72, nr a multiple of 8:
+// outer1x9AVX2 is outerGo with mr = 1, for 64 < nr ≤ 72, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 72):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x9AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x9AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x9AVX2M is outerGo with mr = 1, for 64 < nr ≤ 72, nr not a multiple of 8:
+// outer1x9AVX2M is outerGo with mr = 1, for 64 < nr ≤ 72, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 72):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x9AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x9AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x10AVX2 is outerGo with mr = 1, for 72 < nr ≤ 80, nr a multiple of 8:
+// outer1x10AVX2 is outerGo with mr = 1, for 72 < nr ≤ 80, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 80):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x10AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x10AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x10AVX2M is outerGo with mr = 1, for 72 < nr ≤ 80, nr not a multiple of 8:
+// outer1x10AVX2M is outerGo with mr = 1, for 72 < nr ≤ 80, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 80):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x10AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x10AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x11AVX2 is outerGo with mr = 1, for 80 < nr ≤ 88, nr a multiple of 8:
+// outer1x11AVX2 is outerGo with mr = 1, for 80 < nr ≤ 88, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 88):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x11AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x11AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x11AVX2M is outerGo with mr = 1, for 80 < nr ≤ 88, nr not a multiple of 8:
+// outer1x11AVX2M is outerGo with mr = 1, for 80 < nr ≤ 88, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 88):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x11AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x11AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x12AVX2 is outerGo with mr = 1, for 88 < nr ≤ 96, nr a multiple of 8:
+// outer1x12AVX2 is outerGo with mr = 1, for 88 < nr ≤ 96, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 96):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x12AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x12AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer1x12AVX2M is outerGo with mr = 1, for 88 < nr ≤ 96, nr not a multiple of 8:
+// outer1x12AVX2M is outerGo with mr = 1, for 88 < nr ≤ 96, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 96):
 //
-//	for i < 1, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 1, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer1x12AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer1x12AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x1AVX2 is outerGo with mr = 2, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer2x1AVX2 is outerGo with mr = 2, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x1AVX2M is outerGo with mr = 2, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer2x1AVX2M is outerGo with mr = 2, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x2AVX2 is outerGo with mr = 2, for 8 < nr ≤ 16, nr a multiple of 8:
+// outer2x2AVX2 is outerGo with mr = 2, for 8 < nr ≤ 16, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x2AVX2M is outerGo with mr = 2, for 8 < nr ≤ 16, nr not a multiple of 8:
+// outer2x2AVX2M is outerGo with mr = 2, for 8 < nr ≤ 16, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x3AVX2 is outerGo with mr = 2, for 16 < nr ≤ 24, nr a multiple of 8:
+// outer2x3AVX2 is outerGo with mr = 2, for 16 < nr ≤ 24, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 24):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x3AVX2M is outerGo with mr = 2, for 16 < nr ≤ 24, nr not a multiple of 8:
+// outer2x3AVX2M is outerGo with mr = 2, for 16 < nr ≤ 24, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 24):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x4AVX2 is outerGo with mr = 2, for 24 < nr ≤ 32, nr a multiple of 8:
+// outer2x4AVX2 is outerGo with mr = 2, for 24 < nr ≤ 32, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer2x4AVX2M is outerGo with mr = 2, for 24 < nr ≤ 32, nr not a multiple of 8:
+// outer2x4AVX2M is outerGo with mr = 2, for 24 < nr ≤ 32, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 32):
 //
-//	for i < 2, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 2, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer2x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer2x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x1AVX2 is outerGo with mr = 3, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer3x1AVX2 is outerGo with mr = 3, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x1AVX2M is outerGo with mr = 3, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer3x1AVX2M is outerGo with mr = 3, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x2AVX2 is outerGo with mr = 3, for 8 < nr ≤ 16, nr a multiple of 8:
+// outer3x2AVX2 is outerGo with mr = 3, for 8 < nr ≤ 16, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x2AVX2M is outerGo with mr = 3, for 8 < nr ≤ 16, nr not a multiple of 8:
+// outer3x2AVX2M is outerGo with mr = 3, for 8 < nr ≤ 16, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x3AVX2 is outerGo with mr = 3, for 16 < nr ≤ 24, nr a multiple of 8:
+// outer3x3AVX2 is outerGo with mr = 3, for 16 < nr ≤ 24, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 24):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer3x3AVX2M is outerGo with mr = 3, for 16 < nr ≤ 24, nr not a multiple of 8:
+// outer3x3AVX2M is outerGo with mr = 3, for 16 < nr ≤ 24, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 24):
 //
-//	for i < 3, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 3, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer3x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer3x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x1AVX2 is outerGo with mr = 4, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer4x1AVX2 is outerGo with mr = 4, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x1AVX2M is outerGo with mr = 4, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer4x1AVX2M is outerGo with mr = 4, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x2AVX2 is outerGo with mr = 4, for 8 < nr ≤ 16, nr a multiple of 8:
+// outer4x2AVX2 is outerGo with mr = 4, for 8 < nr ≤ 16, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer4x2AVX2M is outerGo with mr = 4, for 8 < nr ≤ 16, nr not a multiple of 8:
+// outer4x2AVX2M is outerGo with mr = 4, for 8 < nr ≤ 16, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 4, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 4, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer4x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer4x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x1AVX2 is outerGo with mr = 5, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer5x1AVX2 is outerGo with mr = 5, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x1AVX2M is outerGo with mr = 5, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer5x1AVX2M is outerGo with mr = 5, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x2AVX2 is outerGo with mr = 5, for 8 < nr ≤ 16, nr a multiple of 8:
+// outer5x2AVX2 is outerGo with mr = 5, for 8 < nr ≤ 16, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer5x2AVX2M is outerGo with mr = 5, for 8 < nr ≤ 16, nr not a multiple of 8:
+// outer5x2AVX2M is outerGo with mr = 5, for 8 < nr ≤ 16, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 5, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 5, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer5x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer5x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer6x1AVX2 is outerGo with mr = 6, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer6x1AVX2 is outerGo with mr = 6, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 6, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer6x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer6x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer6x1AVX2M is outerGo with mr = 6, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer6x1AVX2M is outerGo with mr = 6, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 6, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer6x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer6x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer6x2AVX2 is outerGo with mr = 6, for 8 < nr ≤ 16, nr a multiple of 8:
+// outer6x2AVX2 is outerGo with mr = 6, for 8 < nr ≤ 16, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 6, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer6x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer6x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer6x2AVX2M is outerGo with mr = 6, for 8 < nr ≤ 16, nr not a multiple of 8:
+// outer6x2AVX2M is outerGo with mr = 6, for 8 < nr ≤ 16, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 16):
 //
-//	for i < 6, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 6, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer6x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer6x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer7x1AVX2 is outerGo with mr = 7, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer7x1AVX2 is outerGo with mr = 7, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 7, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer7x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer7x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer7x1AVX2M is outerGo with mr = 7, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer7x1AVX2M is outerGo with mr = 7, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 7, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 7, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer7x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer7x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer8x1AVX2 is outerGo with mr = 8, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer8x1AVX2 is outerGo with mr = 8, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 8, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer8x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer8x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer8x1AVX2M is outerGo with mr = 8, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer8x1AVX2M is outerGo with mr = 8, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 8, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 8, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer8x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer8x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer9x1AVX2 is outerGo with mr = 9, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer9x1AVX2 is outerGo with mr = 9, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 9, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer9x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer9x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer9x1AVX2M is outerGo with mr = 9, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer9x1AVX2M is outerGo with mr = 9, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 9, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 9, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer9x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer9x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer10x1AVX2 is outerGo with mr = 10, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer10x1AVX2 is outerGo with mr = 10, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 10, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 10, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer10x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer10x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer10x1AVX2M is outerGo with mr = 10, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer10x1AVX2M is outerGo with mr = 10, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 10, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 10, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer10x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer10x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer11x1AVX2 is outerGo with mr = 11, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer11x1AVX2 is outerGo with mr = 11, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 11, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 11, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer11x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer11x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer11x1AVX2M is outerGo with mr = 11, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer11x1AVX2M is outerGo with mr = 11, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 11, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 11, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer11x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer11x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer12x1AVX2 is outerGo with mr = 12, for 0 < nr ≤ 8, nr a multiple of 8:
+// outer12x1AVX2 is outerGo with mr = 12, for 0 < nr ≤ 8, nr a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 12, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 12, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer12x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer12x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
-// outer12x1AVX2M is outerGo with mr = 12, for 0 < nr ≤ 8, nr not a multiple of 8:
+// outer12x1AVX2M is outerGo with mr = 12, for 0 < nr ≤ 8, nr not a multiple of 8, in tiles tiles of nr columns (tiles > 1 needs nr = 8):
 //
-//	for i < 12, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
+//	for i < 12, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)
 //		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
 //
 //go:noescape
-func outer12x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
+func outer12x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
 
 // avx2Outer[mr][nv] is the AVX2 kernel for mr rows and nv vectors of 8 columns
 // ([1] masks the last vector's columns); nil where no such kernel exists.

@@ -22,20 +22,21 @@ DATA avx2mask<>+56(SB)/4, $0
 DATA avx2mask<>+60(SB)/4, $0
 GLOBL avx2mask<>(SB), RODATA|NOPTR, $64
 
-// func outer1x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x1AVX512(SB), NOSPLIT, $0-88
+// func outer1x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -58,28 +59,33 @@ loop:
 	VMULPS Z30, Z0, Z0
 	VFMADD231PS 0(AX), Z31, K1, Z0
 	VMOVUPS Z0, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x2AVX512(SB), NOSPLIT, $0-88
+// func outer1x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -107,30 +113,35 @@ loop:
 	VMULPS Z30, Z1, Z1
 	VFMADD231PS 64(AX), Z31, K1, Z1
 	VMOVUPS Z1, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
 	VMULPS Z30, Z1, Z1
 	VMOVUPS Z1, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x3AVX512(SB), NOSPLIT, $0-88
+// func outer1x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -163,8 +174,7 @@ loop:
 	VMULPS Z30, Z2, Z2
 	VFMADD231PS 128(AX), Z31, K1, Z2
 	VMOVUPS Z2, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -172,23 +182,29 @@ noload:
 	VMOVUPS Z1, 64(AX)
 	VMULPS Z30, Z2, Z2
 	VMOVUPS Z2, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x4AVX512(SB), NOSPLIT, $0-88
+// func outer1x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $48, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -226,8 +242,7 @@ loop:
 	VMULPS Z30, Z3, Z3
 	VFMADD231PS 192(AX), Z31, K1, Z3
 	VMOVUPS Z3, K1, 192(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -237,23 +252,29 @@ noload:
 	VMOVUPS Z2, 128(AX)
 	VMULPS Z30, Z3, Z3
 	VMOVUPS Z3, K1, 192(AX)
+next:
+	ADDQ $256, b+32(FP)
+	ADDQ $256, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x5AVX512(SB), NOSPLIT, $0-88
+// func outer1x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x5AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $64, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -296,8 +317,7 @@ loop:
 	VMULPS Z30, Z4, Z4
 	VFMADD231PS 256(AX), Z31, K1, Z4
 	VMOVUPS Z4, K1, 256(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -309,23 +329,29 @@ noload:
 	VMOVUPS Z3, 192(AX)
 	VMULPS Z30, Z4, Z4
 	VMOVUPS Z4, K1, 256(AX)
+next:
+	ADDQ $320, b+32(FP)
+	ADDQ $320, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x6AVX512(SB), NOSPLIT, $0-88
+// func outer1x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x6AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $80, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -373,8 +399,7 @@ loop:
 	VMULPS Z30, Z5, Z5
 	VFMADD231PS 320(AX), Z31, K1, Z5
 	VMOVUPS Z5, K1, 320(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -388,23 +413,29 @@ noload:
 	VMOVUPS Z4, 256(AX)
 	VMULPS Z30, Z5, Z5
 	VMOVUPS Z5, K1, 320(AX)
+next:
+	ADDQ $384, b+32(FP)
+	ADDQ $384, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x7AVX512(SB), NOSPLIT, $0-88
+// func outer1x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x7AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $96, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -457,8 +488,7 @@ loop:
 	VMULPS Z30, Z6, Z6
 	VFMADD231PS 384(AX), Z31, K1, Z6
 	VMOVUPS Z6, K1, 384(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -474,23 +504,29 @@ noload:
 	VMOVUPS Z5, 320(AX)
 	VMULPS Z30, Z6, Z6
 	VMOVUPS Z6, K1, 384(AX)
+next:
+	ADDQ $448, b+32(FP)
+	ADDQ $448, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x8AVX512(SB), NOSPLIT, $0-88
+// func outer1x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x8AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $112, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -548,8 +584,7 @@ loop:
 	VMULPS Z30, Z7, Z7
 	VFMADD231PS 448(AX), Z31, K1, Z7
 	VMOVUPS Z7, K1, 448(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -567,23 +602,29 @@ noload:
 	VMOVUPS Z6, 384(AX)
 	VMULPS Z30, Z7, Z7
 	VMOVUPS Z7, K1, 448(AX)
+next:
+	ADDQ $512, b+32(FP)
+	ADDQ $512, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x9AVX512(SB), NOSPLIT, $0-88
+// func outer1x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x9AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $128, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -646,8 +687,7 @@ loop:
 	VMULPS Z30, Z8, Z8
 	VFMADD231PS 512(AX), Z31, K1, Z8
 	VMOVUPS Z8, K1, 512(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -667,23 +707,29 @@ noload:
 	VMOVUPS Z7, 448(AX)
 	VMULPS Z30, Z8, Z8
 	VMOVUPS Z8, K1, 512(AX)
+next:
+	ADDQ $576, b+32(FP)
+	ADDQ $576, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x10AVX512(SB), NOSPLIT, $0-88
+// func outer1x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x10AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $144, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -751,8 +797,7 @@ loop:
 	VMULPS Z30, Z9, Z9
 	VFMADD231PS 576(AX), Z31, K1, Z9
 	VMOVUPS Z9, K1, 576(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -774,23 +819,29 @@ noload:
 	VMOVUPS Z8, 512(AX)
 	VMULPS Z30, Z9, Z9
 	VMOVUPS Z9, K1, 576(AX)
+next:
+	ADDQ $640, b+32(FP)
+	ADDQ $640, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x11AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x11AVX512(SB), NOSPLIT, $0-88
+// func outer1x11AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x11AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $160, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -863,8 +914,7 @@ loop:
 	VMULPS Z30, Z10, Z10
 	VFMADD231PS 640(AX), Z31, K1, Z10
 	VMOVUPS Z10, K1, 640(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -888,23 +938,29 @@ noload:
 	VMOVUPS Z9, 576(AX)
 	VMULPS Z30, Z10, Z10
 	VMOVUPS Z10, K1, 640(AX)
+next:
+	ADDQ $704, b+32(FP)
+	ADDQ $704, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x12AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x12AVX512(SB), NOSPLIT, $0-88
+// func outer1x12AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x12AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $176, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -982,8 +1038,7 @@ loop:
 	VMULPS Z30, Z11, Z11
 	VFMADD231PS 704(AX), Z31, K1, Z11
 	VMOVUPS Z11, K1, 704(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -1009,23 +1064,29 @@ noload:
 	VMOVUPS Z10, 640(AX)
 	VMULPS Z30, Z11, Z11
 	VMOVUPS Z11, K1, 704(AX)
+next:
+	ADDQ $768, b+32(FP)
+	ADDQ $768, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x13AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x13AVX512(SB), NOSPLIT, $0-88
+// func outer1x13AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x13AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $192, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -1108,8 +1169,7 @@ loop:
 	VMULPS Z30, Z12, Z12
 	VFMADD231PS 768(AX), Z31, K1, Z12
 	VMOVUPS Z12, K1, 768(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -1137,23 +1197,29 @@ noload:
 	VMOVUPS Z11, 704(AX)
 	VMULPS Z30, Z12, Z12
 	VMOVUPS Z12, K1, 768(AX)
+next:
+	ADDQ $832, b+32(FP)
+	ADDQ $832, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x14AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x14AVX512(SB), NOSPLIT, $0-88
+// func outer1x14AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x14AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $208, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -1241,8 +1307,7 @@ loop:
 	VMULPS Z30, Z13, Z13
 	VFMADD231PS 832(AX), Z31, K1, Z13
 	VMOVUPS Z13, K1, 832(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -1272,23 +1337,29 @@ noload:
 	VMOVUPS Z12, 768(AX)
 	VMULPS Z30, Z13, Z13
 	VMOVUPS Z13, K1, 832(AX)
+next:
+	ADDQ $896, b+32(FP)
+	ADDQ $896, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x15AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x15AVX512(SB), NOSPLIT, $0-88
+// func outer1x15AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x15AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $224, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -1381,8 +1452,7 @@ loop:
 	VMULPS Z30, Z14, Z14
 	VFMADD231PS 896(AX), Z31, K1, Z14
 	VMOVUPS Z14, K1, 896(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -1414,23 +1484,29 @@ noload:
 	VMOVUPS Z13, 832(AX)
 	VMULPS Z30, Z14, Z14
 	VMOVUPS Z14, K1, 896(AX)
+next:
+	ADDQ $960, b+32(FP)
+	ADDQ $960, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x16AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x16AVX512(SB), NOSPLIT, $0-88
+// func outer1x16AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x16AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $240, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -1528,8 +1604,7 @@ loop:
 	VMULPS Z30, Z15, Z15
 	VFMADD231PS 960(AX), Z31, K1, Z15
 	VMOVUPS Z15, K1, 960(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -1563,29 +1638,35 @@ noload:
 	VMOVUPS Z14, 896(AX)
 	VMULPS Z30, Z15, Z15
 	VMOVUPS Z15, K1, 960(AX)
+next:
+	ADDQ $1024, b+32(FP)
+	ADDQ $1024, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x1AVX512(SB), NOSPLIT, $0-88
+// func outer2x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 loop:
@@ -1613,37 +1694,42 @@ loop:
 	VMULPS Z30, Z1, Z1
 	VFMADD231PS 0(AX), Z31, K1, Z1
 	VMOVUPS Z1, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
 	ADDQ BX, AX
 	VMULPS Z30, Z1, Z1
 	VMOVUPS Z1, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x2AVX512(SB), NOSPLIT, $0-88
+// func outer2x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1682,8 +1768,7 @@ loop:
 	VMULPS Z30, Z3, Z3
 	VFMADD231PS 64(AX), Z31, K1, Z3
 	VMOVUPS Z3, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -1694,29 +1779,35 @@ noload:
 	VMOVUPS Z2, 0(AX)
 	VMULPS Z30, Z3, Z3
 	VMOVUPS Z3, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x3AVX512(SB), NOSPLIT, $0-88
+// func outer2x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1766,8 +1857,7 @@ loop:
 	VMULPS Z30, Z5, Z5
 	VFMADD231PS 128(AX), Z31, K1, Z5
 	VMOVUPS Z5, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -1782,29 +1872,35 @@ noload:
 	VMOVUPS Z4, 64(AX)
 	VMULPS Z30, Z5, Z5
 	VMOVUPS Z5, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x4AVX512(SB), NOSPLIT, $0-88
+// func outer2x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $48, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1865,8 +1961,7 @@ loop:
 	VMULPS Z30, Z7, Z7
 	VFMADD231PS 192(AX), Z31, K1, Z7
 	VMOVUPS Z7, K1, 192(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -1885,29 +1980,35 @@ noload:
 	VMOVUPS Z6, 128(AX)
 	VMULPS Z30, Z7, Z7
 	VMOVUPS Z7, K1, 192(AX)
+next:
+	ADDQ $256, b+32(FP)
+	ADDQ $256, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x5AVX512(SB), NOSPLIT, $0-88
+// func outer2x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x5AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $64, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1979,8 +2080,7 @@ loop:
 	VMULPS Z30, Z9, Z9
 	VFMADD231PS 256(AX), Z31, K1, Z9
 	VMOVUPS Z9, K1, 256(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -2003,29 +2103,35 @@ noload:
 	VMOVUPS Z8, 192(AX)
 	VMULPS Z30, Z9, Z9
 	VMOVUPS Z9, K1, 256(AX)
+next:
+	ADDQ $320, b+32(FP)
+	ADDQ $320, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x6AVX512(SB), NOSPLIT, $0-88
+// func outer2x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x6AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $80, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2108,8 +2214,7 @@ loop:
 	VMULPS Z30, Z11, Z11
 	VFMADD231PS 320(AX), Z31, K1, Z11
 	VMOVUPS Z11, K1, 320(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -2136,29 +2241,35 @@ noload:
 	VMOVUPS Z10, 256(AX)
 	VMULPS Z30, Z11, Z11
 	VMOVUPS Z11, K1, 320(AX)
+next:
+	ADDQ $384, b+32(FP)
+	ADDQ $384, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x7AVX512(SB), NOSPLIT, $0-88
+// func outer2x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x7AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $96, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2252,8 +2363,7 @@ loop:
 	VMULPS Z30, Z13, Z13
 	VFMADD231PS 384(AX), Z31, K1, Z13
 	VMOVUPS Z13, K1, 384(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -2284,29 +2394,35 @@ noload:
 	VMOVUPS Z12, 320(AX)
 	VMULPS Z30, Z13, Z13
 	VMOVUPS Z13, K1, 384(AX)
+next:
+	ADDQ $448, b+32(FP)
+	ADDQ $448, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x8AVX512(SB), NOSPLIT, $0-88
+// func outer2x8AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x8AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $112, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2411,8 +2527,7 @@ loop:
 	VMULPS Z30, Z15, Z15
 	VFMADD231PS 448(AX), Z31, K1, Z15
 	VMOVUPS Z15, K1, 448(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -2447,29 +2562,35 @@ noload:
 	VMOVUPS Z14, 384(AX)
 	VMULPS Z30, Z15, Z15
 	VMOVUPS Z15, K1, 448(AX)
+next:
+	ADDQ $512, b+32(FP)
+	ADDQ $512, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x9AVX512(SB), NOSPLIT, $0-88
+// func outer2x9AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x9AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $128, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2585,8 +2706,7 @@ loop:
 	VMULPS Z30, Z17, Z17
 	VFMADD231PS 512(AX), Z31, K1, Z17
 	VMOVUPS Z17, K1, 512(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -2625,29 +2745,35 @@ noload:
 	VMOVUPS Z16, 448(AX)
 	VMULPS Z30, Z17, Z17
 	VMOVUPS Z17, K1, 512(AX)
+next:
+	ADDQ $576, b+32(FP)
+	ADDQ $576, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x10AVX512(SB), NOSPLIT, $0-88
+// func outer2x10AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x10AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $144, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2774,8 +2900,7 @@ loop:
 	VMULPS Z30, Z19, Z19
 	VFMADD231PS 576(AX), Z31, K1, Z19
 	VMOVUPS Z19, K1, 576(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -2818,29 +2943,35 @@ noload:
 	VMOVUPS Z18, 512(AX)
 	VMULPS Z30, Z19, Z19
 	VMOVUPS Z19, K1, 576(AX)
+next:
+	ADDQ $640, b+32(FP)
+	ADDQ $640, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x1AVX512(SB), NOSPLIT, $0-88
+// func outer3x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2875,8 +3006,7 @@ loop:
 	VMULPS Z30, Z2, Z2
 	VFMADD231PS 0(AX), Z31, K1, Z2
 	VMOVUPS Z2, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -2886,29 +3016,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z2, Z2
 	VMOVUPS Z2, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x2AVX512(SB), NOSPLIT, $0-88
+// func outer3x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2959,8 +3095,7 @@ loop:
 	VMULPS Z30, Z5, Z5
 	VFMADD231PS 64(AX), Z31, K1, Z5
 	VMOVUPS Z5, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -2976,29 +3111,35 @@ noload:
 	VMOVUPS Z4, 0(AX)
 	VMULPS Z30, Z5, Z5
 	VMOVUPS Z5, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x3AVX512(SB), NOSPLIT, $0-88
+// func outer3x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3065,8 +3206,7 @@ loop:
 	VMULPS Z30, Z8, Z8
 	VFMADD231PS 128(AX), Z31, K1, Z8
 	VMOVUPS Z8, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -3088,29 +3228,35 @@ noload:
 	VMOVUPS Z7, 64(AX)
 	VMULPS Z30, Z8, Z8
 	VMOVUPS Z8, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x4AVX512(SB), NOSPLIT, $0-88
+// func outer3x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $48, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3193,8 +3339,7 @@ loop:
 	VMULPS Z30, Z11, Z11
 	VFMADD231PS 192(AX), Z31, K1, Z11
 	VMOVUPS Z11, K1, 192(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -3222,29 +3367,35 @@ noload:
 	VMOVUPS Z10, 128(AX)
 	VMULPS Z30, Z11, Z11
 	VMOVUPS Z11, K1, 192(AX)
+next:
+	ADDQ $256, b+32(FP)
+	ADDQ $256, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x5AVX512(SB), NOSPLIT, $0-88
+// func outer3x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x5AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $64, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3343,8 +3494,7 @@ loop:
 	VMULPS Z30, Z14, Z14
 	VFMADD231PS 256(AX), Z31, K1, Z14
 	VMOVUPS Z14, K1, 256(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -3378,29 +3528,35 @@ noload:
 	VMOVUPS Z13, 192(AX)
 	VMULPS Z30, Z14, Z14
 	VMOVUPS Z14, K1, 256(AX)
+next:
+	ADDQ $320, b+32(FP)
+	ADDQ $320, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x6AVX512(SB), NOSPLIT, $0-88
+// func outer3x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x6AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $80, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3515,8 +3671,7 @@ loop:
 	VMULPS Z30, Z17, Z17
 	VFMADD231PS 320(AX), Z31, K1, Z17
 	VMOVUPS Z17, K1, 320(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -3556,29 +3711,35 @@ noload:
 	VMOVUPS Z16, 256(AX)
 	VMULPS Z30, Z17, Z17
 	VMOVUPS Z17, K1, 320(AX)
+next:
+	ADDQ $384, b+32(FP)
+	ADDQ $384, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x7AVX512(SB), NOSPLIT, $0-88
+// func outer3x7AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x7AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $96, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3709,8 +3870,7 @@ loop:
 	VMULPS Z30, Z20, Z20
 	VFMADD231PS 384(AX), Z31, K1, Z20
 	VMOVUPS Z20, K1, 384(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -3756,29 +3916,35 @@ noload:
 	VMOVUPS Z19, 320(AX)
 	VMULPS Z30, Z20, Z20
 	VMOVUPS Z20, K1, 384(AX)
+next:
+	ADDQ $448, b+32(FP)
+	ADDQ $448, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x1AVX512(SB), NOSPLIT, $0-88
+// func outer4x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3820,8 +3986,7 @@ loop:
 	VMULPS Z30, Z3, Z3
 	VFMADD231PS 0(AX), Z31, K1, Z3
 	VMOVUPS Z3, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -3834,29 +3999,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z3, Z3
 	VMOVUPS Z3, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x2AVX512(SB), NOSPLIT, $0-88
+// func outer4x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3919,8 +4090,7 @@ loop:
 	VMULPS Z30, Z7, Z7
 	VFMADD231PS 64(AX), Z31, K1, Z7
 	VMOVUPS Z7, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -3941,29 +4111,35 @@ noload:
 	VMOVUPS Z6, 0(AX)
 	VMULPS Z30, Z7, Z7
 	VMOVUPS Z7, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x3AVX512(SB), NOSPLIT, $0-88
+// func outer4x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4047,8 +4223,7 @@ loop:
 	VMULPS Z30, Z11, Z11
 	VFMADD231PS 128(AX), Z31, K1, Z11
 	VMOVUPS Z11, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -4077,29 +4252,35 @@ noload:
 	VMOVUPS Z10, 64(AX)
 	VMULPS Z30, Z11, Z11
 	VMOVUPS Z11, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x4AVX512(SB), NOSPLIT, $0-88
+// func outer4x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $48, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4204,8 +4385,7 @@ loop:
 	VMULPS Z30, Z15, Z15
 	VFMADD231PS 192(AX), Z31, K1, Z15
 	VMOVUPS Z15, K1, 192(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -4242,29 +4422,35 @@ noload:
 	VMOVUPS Z14, 128(AX)
 	VMULPS Z30, Z15, Z15
 	VMOVUPS Z15, K1, 192(AX)
+next:
+	ADDQ $256, b+32(FP)
+	ADDQ $256, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x5AVX512(SB), NOSPLIT, $0-88
+// func outer4x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x5AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $64, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4390,8 +4576,7 @@ loop:
 	VMULPS Z30, Z19, Z19
 	VFMADD231PS 256(AX), Z31, K1, Z19
 	VMOVUPS Z19, K1, 256(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -4436,29 +4621,35 @@ noload:
 	VMOVUPS Z18, 192(AX)
 	VMULPS Z30, Z19, Z19
 	VMOVUPS Z19, K1, 256(AX)
+next:
+	ADDQ $320, b+32(FP)
+	ADDQ $320, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x6AVX512(SB), NOSPLIT, $0-88
+// func outer4x6AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x6AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $80, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4605,8 +4796,7 @@ loop:
 	VMULPS Z30, Z23, Z23
 	VFMADD231PS 320(AX), Z31, K1, Z23
 	VMOVUPS Z23, K1, 320(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -4659,29 +4849,35 @@ noload:
 	VMOVUPS Z22, 256(AX)
 	VMULPS Z30, Z23, Z23
 	VMOVUPS Z23, K1, 320(AX)
+next:
+	ADDQ $384, b+32(FP)
+	ADDQ $384, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x1AVX512(SB), NOSPLIT, $0-88
+// func outer5x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4730,8 +4926,7 @@ loop:
 	VMULPS Z30, Z4, Z4
 	VFMADD231PS 0(AX), Z31, K1, Z4
 	VMOVUPS Z4, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -4747,29 +4942,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z4, Z4
 	VMOVUPS Z4, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x2AVX512(SB), NOSPLIT, $0-88
+// func outer5x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4844,8 +5045,7 @@ loop:
 	VMULPS Z30, Z9, Z9
 	VFMADD231PS 64(AX), Z31, K1, Z9
 	VMOVUPS Z9, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -4871,29 +5071,35 @@ noload:
 	VMOVUPS Z8, 0(AX)
 	VMULPS Z30, Z9, Z9
 	VMOVUPS Z9, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x3AVX512(SB), NOSPLIT, $0-88
+// func outer5x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4994,8 +5200,7 @@ loop:
 	VMULPS Z30, Z14, Z14
 	VFMADD231PS 128(AX), Z31, K1, Z14
 	VMOVUPS Z14, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -5031,29 +5236,35 @@ noload:
 	VMOVUPS Z13, 64(AX)
 	VMULPS Z30, Z14, Z14
 	VMOVUPS Z14, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x4AVX512(SB), NOSPLIT, $0-88
+// func outer5x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $48, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5180,8 +5391,7 @@ loop:
 	VMULPS Z30, Z19, Z19
 	VFMADD231PS 192(AX), Z31, K1, Z19
 	VMOVUPS Z19, K1, 192(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -5227,29 +5437,35 @@ noload:
 	VMOVUPS Z18, 128(AX)
 	VMULPS Z30, Z19, Z19
 	VMOVUPS Z19, K1, 192(AX)
+next:
+	ADDQ $256, b+32(FP)
+	ADDQ $256, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x5AVX512(SB), NOSPLIT, $0-88
+// func outer5x5AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x5AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $64, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5402,8 +5618,7 @@ loop:
 	VMULPS Z30, Z24, Z24
 	VFMADD231PS 256(AX), Z31, K1, Z24
 	VMOVUPS Z24, K1, 256(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -5459,29 +5674,35 @@ noload:
 	VMOVUPS Z23, 192(AX)
 	VMULPS Z30, Z24, Z24
 	VMOVUPS Z24, K1, 256(AX)
+next:
+	ADDQ $320, b+32(FP)
+	ADDQ $320, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer6x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer6x1AVX512(SB), NOSPLIT, $0-88
+// func outer6x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer6x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5537,8 +5758,7 @@ loop:
 	VMULPS Z30, Z5, Z5
 	VFMADD231PS 0(AX), Z31, K1, Z5
 	VMOVUPS Z5, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -5557,29 +5777,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z5, Z5
 	VMOVUPS Z5, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer6x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer6x2AVX512(SB), NOSPLIT, $0-88
+// func outer6x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer6x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5666,8 +5892,7 @@ loop:
 	VMULPS Z30, Z11, Z11
 	VFMADD231PS 64(AX), Z31, K1, Z11
 	VMOVUPS Z11, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -5698,29 +5923,35 @@ noload:
 	VMOVUPS Z10, 0(AX)
 	VMULPS Z30, Z11, Z11
 	VMOVUPS Z11, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer6x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer6x3AVX512(SB), NOSPLIT, $0-88
+// func outer6x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer6x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -5838,8 +6069,7 @@ loop:
 	VMULPS Z30, Z17, Z17
 	VFMADD231PS 128(AX), Z31, K1, Z17
 	VMOVUPS Z17, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -5882,29 +6112,35 @@ noload:
 	VMOVUPS Z16, 64(AX)
 	VMULPS Z30, Z17, Z17
 	VMOVUPS Z17, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer6x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer6x4AVX512(SB), NOSPLIT, $0-88
+// func outer6x4AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer6x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $48, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6053,8 +6289,7 @@ loop:
 	VMULPS Z30, Z23, Z23
 	VFMADD231PS 192(AX), Z31, K1, Z23
 	VMOVUPS Z23, K1, 192(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -6109,29 +6344,35 @@ noload:
 	VMOVUPS Z22, 128(AX)
 	VMULPS Z30, Z23, Z23
 	VMOVUPS Z23, K1, 192(AX)
+next:
+	ADDQ $256, b+32(FP)
+	ADDQ $256, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer7x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer7x1AVX512(SB), NOSPLIT, $0-88
+// func outer7x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer7x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6194,8 +6435,7 @@ loop:
 	VMULPS Z30, Z6, Z6
 	VFMADD231PS 0(AX), Z31, K1, Z6
 	VMOVUPS Z6, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -6217,29 +6457,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z6, Z6
 	VMOVUPS Z6, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer7x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer7x2AVX512(SB), NOSPLIT, $0-88
+// func outer7x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer7x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6338,8 +6584,7 @@ loop:
 	VMULPS Z30, Z13, Z13
 	VFMADD231PS 64(AX), Z31, K1, Z13
 	VMOVUPS Z13, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -6375,29 +6620,35 @@ noload:
 	VMOVUPS Z12, 0(AX)
 	VMULPS Z30, Z13, Z13
 	VMOVUPS Z13, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer7x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer7x3AVX512(SB), NOSPLIT, $0-88
+// func outer7x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer7x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6532,8 +6783,7 @@ loop:
 	VMULPS Z30, Z20, Z20
 	VFMADD231PS 128(AX), Z31, K1, Z20
 	VMOVUPS Z20, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -6583,29 +6833,35 @@ noload:
 	VMOVUPS Z19, 64(AX)
 	VMULPS Z30, Z20, Z20
 	VMOVUPS Z20, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer8x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer8x1AVX512(SB), NOSPLIT, $0-88
+// func outer8x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer8x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6675,8 +6931,7 @@ loop:
 	VMULPS Z30, Z7, Z7
 	VFMADD231PS 0(AX), Z31, K1, Z7
 	VMOVUPS Z7, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -6701,29 +6956,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z7, Z7
 	VMOVUPS Z7, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer8x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer8x2AVX512(SB), NOSPLIT, $0-88
+// func outer8x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer8x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -6834,8 +7095,7 @@ loop:
 	VMULPS Z30, Z15, Z15
 	VFMADD231PS 64(AX), Z31, K1, Z15
 	VMOVUPS Z15, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -6876,29 +7136,35 @@ noload:
 	VMOVUPS Z14, 0(AX)
 	VMULPS Z30, Z15, Z15
 	VMOVUPS Z15, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer8x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer8x3AVX512(SB), NOSPLIT, $0-88
+// func outer8x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer8x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7050,8 +7316,7 @@ loop:
 	VMULPS Z30, Z23, Z23
 	VFMADD231PS 128(AX), Z31, K1, Z23
 	VMOVUPS Z23, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -7108,29 +7373,35 @@ noload:
 	VMOVUPS Z22, 64(AX)
 	VMULPS Z30, Z23, Z23
 	VMOVUPS Z23, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer9x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer9x1AVX512(SB), NOSPLIT, $0-88
+// func outer9x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer9x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7207,8 +7478,7 @@ loop:
 	VMULPS Z30, Z8, Z8
 	VFMADD231PS 0(AX), Z31, K1, Z8
 	VMOVUPS Z8, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -7236,29 +7506,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z8, Z8
 	VMOVUPS Z8, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer9x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer9x2AVX512(SB), NOSPLIT, $0-88
+// func outer9x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer9x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7381,8 +7657,7 @@ loop:
 	VMULPS Z30, Z17, Z17
 	VFMADD231PS 64(AX), Z31, K1, Z17
 	VMOVUPS Z17, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -7428,29 +7703,35 @@ noload:
 	VMOVUPS Z16, 0(AX)
 	VMULPS Z30, Z17, Z17
 	VMOVUPS Z17, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer9x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer9x3AVX512(SB), NOSPLIT, $0-88
+// func outer9x3AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer9x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $32, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -7619,8 +7900,7 @@ loop:
 	VMULPS Z30, Z26, Z26
 	VFMADD231PS 128(AX), Z31, K1, Z26
 	VMOVUPS Z26, K1, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -7684,29 +7964,35 @@ noload:
 	VMOVUPS Z25, 64(AX)
 	VMULPS Z30, Z26, Z26
 	VMOVUPS Z26, K1, 128(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer10x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer10x1AVX512(SB), NOSPLIT, $0-88
+// func outer10x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer10x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -7793,8 +8079,7 @@ loop:
 	VMULPS Z30, Z9, Z9
 	VFMADD231PS 0(AX), Z31, K1, Z9
 	VMOVUPS Z9, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -7825,29 +8110,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z9, Z9
 	VMOVUPS Z9, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer10x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer10x2AVX512(SB), NOSPLIT, $0-88
+// func outer10x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer10x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -7985,8 +8276,7 @@ loop:
 	VMULPS Z30, Z19, Z19
 	VFMADD231PS 64(AX), Z31, K1, Z19
 	VMOVUPS Z19, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -8037,29 +8327,35 @@ noload:
 	VMOVUPS Z18, 0(AX)
 	VMULPS Z30, Z19, Z19
 	VMOVUPS Z19, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer11x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer11x1AVX512(SB), NOSPLIT, $0-88
+// func outer11x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer11x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -8153,8 +8449,7 @@ loop:
 	VMULPS Z30, Z10, Z10
 	VFMADD231PS 0(AX), Z31, K1, Z10
 	VMOVUPS Z10, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -8188,29 +8483,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z10, Z10
 	VMOVUPS Z10, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer11x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer11x2AVX512(SB), NOSPLIT, $0-88
+// func outer11x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer11x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -8360,8 +8661,7 @@ loop:
 	VMULPS Z30, Z21, Z21
 	VFMADD231PS 64(AX), Z31, K1, Z21
 	VMOVUPS Z21, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -8417,29 +8717,35 @@ noload:
 	VMOVUPS Z20, 0(AX)
 	VMULPS Z30, Z21, Z21
 	VMOVUPS Z21, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer12x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer12x1AVX512(SB), NOSPLIT, $0-88
+// func outer12x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer12x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -8540,8 +8846,7 @@ loop:
 	VMULPS Z30, Z11, Z11
 	VFMADD231PS 0(AX), Z31, K1, Z11
 	VMOVUPS Z11, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -8578,29 +8883,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z11, Z11
 	VMOVUPS Z11, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer12x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer12x2AVX512(SB), NOSPLIT, $0-88
+// func outer12x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer12x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -8762,8 +9073,7 @@ loop:
 	VMULPS Z30, Z23, Z23
 	VFMADD231PS 64(AX), Z31, K1, Z23
 	VMOVUPS Z23, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -8824,29 +9134,35 @@ noload:
 	VMOVUPS Z22, 0(AX)
 	VMULPS Z30, Z23, Z23
 	VMOVUPS Z23, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer13x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer13x1AVX512(SB), NOSPLIT, $0-88
+// func outer13x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer13x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -8954,8 +9270,7 @@ loop:
 	VMULPS Z30, Z12, Z12
 	VFMADD231PS 0(AX), Z31, K1, Z12
 	VMOVUPS Z12, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -8995,29 +9310,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z12, Z12
 	VMOVUPS Z12, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer13x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer13x2AVX512(SB), NOSPLIT, $0-88
+// func outer13x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer13x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -9191,8 +9512,7 @@ loop:
 	VMULPS Z30, Z25, Z25
 	VFMADD231PS 64(AX), Z31, K1, Z25
 	VMOVUPS Z25, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -9258,29 +9578,35 @@ noload:
 	VMOVUPS Z24, 0(AX)
 	VMULPS Z30, Z25, Z25
 	VMOVUPS Z25, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer14x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer14x1AVX512(SB), NOSPLIT, $0-88
+// func outer14x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer14x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -9395,8 +9721,7 @@ loop:
 	VMULPS Z30, Z13, Z13
 	VFMADD231PS 0(AX), Z31, K1, Z13
 	VMOVUPS Z13, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -9439,29 +9764,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z13, Z13
 	VMOVUPS Z13, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer14x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer14x2AVX512(SB), NOSPLIT, $0-88
+// func outer14x2AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer14x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $16, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -9647,8 +9978,7 @@ loop:
 	VMULPS Z30, Z27, Z27
 	VFMADD231PS 64(AX), Z31, K1, Z27
 	VMOVUPS Z27, K1, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, 0(AX)
@@ -9719,29 +10049,35 @@ noload:
 	VMOVUPS Z26, 0(AX)
 	VMULPS Z30, Z27, Z27
 	VMOVUPS Z27, K1, 64(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer15x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer15x1AVX512(SB), NOSPLIT, $0-88
+// func outer15x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer15x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -9863,8 +10199,7 @@ loop:
 	VMULPS Z30, Z14, Z14
 	VFMADD231PS 0(AX), Z31, K1, Z14
 	VMOVUPS Z14, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -9910,29 +10245,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z14, Z14
 	VMOVUPS Z14, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer16x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer16x1AVX512(SB), NOSPLIT, $0-88
+// func outer16x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer16x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -10061,8 +10402,7 @@ loop:
 	VMULPS Z30, Z15, Z15
 	VFMADD231PS 0(AX), Z31, K1, Z15
 	VMOVUPS Z15, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -10111,29 +10451,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z15, Z15
 	VMOVUPS Z15, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer17x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer17x1AVX512(SB), NOSPLIT, $0-88
+// func outer17x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer17x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -10269,8 +10615,7 @@ loop:
 	VMULPS Z30, Z16, Z16
 	VFMADD231PS 0(AX), Z31, K1, Z16
 	VMOVUPS Z16, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -10322,29 +10667,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z16, Z16
 	VMOVUPS Z16, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer18x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer18x1AVX512(SB), NOSPLIT, $0-88
+// func outer18x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer18x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Z0, Z0, Z0
@@ -10487,8 +10838,7 @@ loop:
 	VMULPS Z30, Z17, Z17
 	VFMADD231PS 0(AX), Z31, K1, Z17
 	VMOVUPS Z17, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -10543,29 +10893,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z17, Z17
 	VMOVUPS Z17, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer19x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer19x1AVX512(SB), NOSPLIT, $0-88
+// func outer19x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer19x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -10718,8 +11074,7 @@ loop:
 	VMULPS Z30, Z18, Z18
 	VFMADD231PS 0(AX), Z31, K1, Z18
 	VMOVUPS Z18, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -10777,29 +11132,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z18, Z18
 	VMOVUPS Z18, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer20x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer20x1AVX512(SB), NOSPLIT, $0-88
+// func outer20x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer20x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -10959,8 +11320,7 @@ loop:
 	VMULPS Z30, Z19, Z19
 	VFMADD231PS 0(AX), Z31, K1, Z19
 	VMOVUPS Z19, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -11021,29 +11381,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z19, Z19
 	VMOVUPS Z19, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer21x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer21x1AVX512(SB), NOSPLIT, $0-88
+// func outer21x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer21x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -11210,8 +11576,7 @@ loop:
 	VMULPS Z30, Z20, Z20
 	VFMADD231PS 0(AX), Z31, K1, Z20
 	VMOVUPS Z20, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -11275,29 +11640,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z20, Z20
 	VMOVUPS Z20, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer22x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer22x1AVX512(SB), NOSPLIT, $0-88
+// func outer22x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer22x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -11471,8 +11842,7 @@ loop:
 	VMULPS Z30, Z21, Z21
 	VFMADD231PS 0(AX), Z31, K1, Z21
 	VMOVUPS Z21, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -11539,29 +11909,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z21, Z21
 	VMOVUPS Z21, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer23x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer23x1AVX512(SB), NOSPLIT, $0-88
+// func outer23x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer23x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -11742,8 +12118,7 @@ loop:
 	VMULPS Z30, Z22, Z22
 	VFMADD231PS 0(AX), Z31, K1, Z22
 	VMOVUPS Z22, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -11813,29 +12188,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z22, Z22
 	VMOVUPS Z22, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer24x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer24x1AVX512(SB), NOSPLIT, $0-88
+// func outer24x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer24x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -12023,8 +12404,7 @@ loop:
 	VMULPS Z30, Z23, Z23
 	VFMADD231PS 0(AX), Z31, K1, Z23
 	VMOVUPS Z23, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -12097,29 +12477,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z23, Z23
 	VMOVUPS Z23, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer25x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer25x1AVX512(SB), NOSPLIT, $0-88
+// func outer25x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer25x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -12314,8 +12700,7 @@ loop:
 	VMULPS Z30, Z24, Z24
 	VFMADD231PS 0(AX), Z31, K1, Z24
 	VMOVUPS Z24, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -12391,29 +12776,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z24, Z24
 	VMOVUPS Z24, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer26x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer26x1AVX512(SB), NOSPLIT, $0-88
+// func outer26x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer26x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -12615,8 +13006,7 @@ loop:
 	VMULPS Z30, Z25, Z25
 	VFMADD231PS 0(AX), Z31, K1, Z25
 	VMOVUPS Z25, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -12695,29 +13085,35 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z25, Z25
 	VMOVUPS Z25, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer27x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer27x1AVX512(SB), NOSPLIT, $0-88
+// func outer27x1AVX512(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer27x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), CX
 	SUBQ $0, CX
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	LEAQ (DI)(R8*8), R13
@@ -12926,8 +13322,7 @@ loop:
 	VMULPS Z30, Z26, Z26
 	VFMADD231PS 0(AX), Z31, K1, Z26
 	VMOVUPS Z26, K1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Z30, Z0, Z0
 	VMOVUPS Z0, K1, 0(AX)
@@ -13009,6 +13404,11 @@ noload:
 	ADDQ BX, AX
 	VMULPS Z30, Z26, Z26
 	VMOVUPS Z26, K1, 0(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
@@ -20099,14 +20499,15 @@ noload:
 	VZEROUPPER
 	RET
 
-// func outer1x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20129,27 +20530,32 @@ loop:
 	VMULPS Y12, Y0, Y0
 	VFMADD231PS 0(AX), Y13, Y0
 	VMOVUPS Y0, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x1AVX2M(SB), NOSPLIT, $0-88
+// func outer1x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20174,22 +20580,27 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x2AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x2AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20217,29 +20628,34 @@ loop:
 	VMULPS Y12, Y1, Y1
 	VFMADD231PS 32(AX), Y13, Y1
 	VMOVUPS Y1, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
 	VMULPS Y12, Y1, Y1
 	VMOVUPS Y1, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x2AVX2M(SB), NOSPLIT, $0-88
+// func outer1x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x2AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $8, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20269,24 +20685,29 @@ loop:
 	VMASKMOVPS 32(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y1
 	VMASKMOVPS Y1, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
 	VMULPS Y12, Y1, Y1
 	VMASKMOVPS Y1, Y15, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x3AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x3AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20319,8 +20740,7 @@ loop:
 	VMULPS Y12, Y2, Y2
 	VFMADD231PS 64(AX), Y13, Y2
 	VMOVUPS Y2, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20328,22 +20748,28 @@ noload:
 	VMOVUPS Y1, 32(AX)
 	VMULPS Y12, Y2, Y2
 	VMOVUPS Y2, 64(AX)
+next:
+	ADDQ $96, b+32(FP)
+	ADDQ $96, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x3AVX2M(SB), NOSPLIT, $0-88
+// func outer1x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x3AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $16, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20378,8 +20804,7 @@ loop:
 	VMASKMOVPS 64(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y2
 	VMASKMOVPS Y2, Y15, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20387,17 +20812,23 @@ noload:
 	VMOVUPS Y1, 32(AX)
 	VMULPS Y12, Y2, Y2
 	VMASKMOVPS Y2, Y15, 64(AX)
+next:
+	ADDQ $96, b+32(FP)
+	ADDQ $96, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x4AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x4AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20435,8 +20866,7 @@ loop:
 	VMULPS Y12, Y3, Y3
 	VFMADD231PS 96(AX), Y13, Y3
 	VMOVUPS Y3, 96(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20446,22 +20876,28 @@ noload:
 	VMOVUPS Y2, 64(AX)
 	VMULPS Y12, Y3, Y3
 	VMOVUPS Y3, 96(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x4AVX2M(SB), NOSPLIT, $0-88
+// func outer1x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x4AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $24, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20501,8 +20937,7 @@ loop:
 	VMASKMOVPS 96(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y3
 	VMASKMOVPS Y3, Y15, 96(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20512,17 +20947,23 @@ noload:
 	VMOVUPS Y2, 64(AX)
 	VMULPS Y12, Y3, Y3
 	VMASKMOVPS Y3, Y15, 96(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x5AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x5AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x5AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x5AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20565,8 +21006,7 @@ loop:
 	VMULPS Y12, Y4, Y4
 	VFMADD231PS 128(AX), Y13, Y4
 	VMOVUPS Y4, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20578,22 +21018,28 @@ noload:
 	VMOVUPS Y3, 96(AX)
 	VMULPS Y12, Y4, Y4
 	VMOVUPS Y4, 128(AX)
+next:
+	ADDQ $160, b+32(FP)
+	ADDQ $160, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x5AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x5AVX2M(SB), NOSPLIT, $0-88
+// func outer1x5AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x5AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $32, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20638,8 +21084,7 @@ loop:
 	VMASKMOVPS 128(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y4
 	VMASKMOVPS Y4, Y15, 128(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20651,17 +21096,23 @@ noload:
 	VMOVUPS Y3, 96(AX)
 	VMULPS Y12, Y4, Y4
 	VMASKMOVPS Y4, Y15, 128(AX)
+next:
+	ADDQ $160, b+32(FP)
+	ADDQ $160, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x6AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x6AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x6AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x6AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20709,8 +21160,7 @@ loop:
 	VMULPS Y12, Y5, Y5
 	VFMADD231PS 160(AX), Y13, Y5
 	VMOVUPS Y5, 160(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20724,22 +21174,28 @@ noload:
 	VMOVUPS Y4, 128(AX)
 	VMULPS Y12, Y5, Y5
 	VMOVUPS Y5, 160(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x6AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x6AVX2M(SB), NOSPLIT, $0-88
+// func outer1x6AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x6AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $40, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20789,8 +21245,7 @@ loop:
 	VMASKMOVPS 160(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y5
 	VMASKMOVPS Y5, Y15, 160(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20804,17 +21259,23 @@ noload:
 	VMOVUPS Y4, 128(AX)
 	VMULPS Y12, Y5, Y5
 	VMASKMOVPS Y5, Y15, 160(AX)
+next:
+	ADDQ $192, b+32(FP)
+	ADDQ $192, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x7AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x7AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x7AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x7AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20867,8 +21328,7 @@ loop:
 	VMULPS Y12, Y6, Y6
 	VFMADD231PS 192(AX), Y13, Y6
 	VMOVUPS Y6, 192(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20884,22 +21344,28 @@ noload:
 	VMOVUPS Y5, 160(AX)
 	VMULPS Y12, Y6, Y6
 	VMOVUPS Y6, 192(AX)
+next:
+	ADDQ $224, b+32(FP)
+	ADDQ $224, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x7AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x7AVX2M(SB), NOSPLIT, $0-88
+// func outer1x7AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x7AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $48, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -20954,8 +21420,7 @@ loop:
 	VMASKMOVPS 192(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y6
 	VMASKMOVPS Y6, Y15, 192(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -20971,17 +21436,23 @@ noload:
 	VMOVUPS Y5, 160(AX)
 	VMULPS Y12, Y6, Y6
 	VMASKMOVPS Y6, Y15, 192(AX)
+next:
+	ADDQ $224, b+32(FP)
+	ADDQ $224, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x8AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x8AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x8AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x8AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21039,8 +21510,7 @@ loop:
 	VMULPS Y12, Y7, Y7
 	VFMADD231PS 224(AX), Y13, Y7
 	VMOVUPS Y7, 224(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21058,22 +21528,28 @@ noload:
 	VMOVUPS Y6, 192(AX)
 	VMULPS Y12, Y7, Y7
 	VMOVUPS Y7, 224(AX)
+next:
+	ADDQ $256, b+32(FP)
+	ADDQ $256, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x8AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x8AVX2M(SB), NOSPLIT, $0-88
+// func outer1x8AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x8AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $56, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21133,8 +21609,7 @@ loop:
 	VMASKMOVPS 224(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y7
 	VMASKMOVPS Y7, Y15, 224(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21152,17 +21627,23 @@ noload:
 	VMOVUPS Y6, 192(AX)
 	VMULPS Y12, Y7, Y7
 	VMASKMOVPS Y7, Y15, 224(AX)
+next:
+	ADDQ $256, b+32(FP)
+	ADDQ $256, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x9AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x9AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x9AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x9AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21225,8 +21706,7 @@ loop:
 	VMULPS Y12, Y8, Y8
 	VFMADD231PS 256(AX), Y13, Y8
 	VMOVUPS Y8, 256(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21246,22 +21726,28 @@ noload:
 	VMOVUPS Y7, 224(AX)
 	VMULPS Y12, Y8, Y8
 	VMOVUPS Y8, 256(AX)
+next:
+	ADDQ $288, b+32(FP)
+	ADDQ $288, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x9AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x9AVX2M(SB), NOSPLIT, $0-88
+// func outer1x9AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x9AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $64, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21326,8 +21812,7 @@ loop:
 	VMASKMOVPS 256(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y8
 	VMASKMOVPS Y8, Y15, 256(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21347,17 +21832,23 @@ noload:
 	VMOVUPS Y7, 224(AX)
 	VMULPS Y12, Y8, Y8
 	VMASKMOVPS Y8, Y15, 256(AX)
+next:
+	ADDQ $288, b+32(FP)
+	ADDQ $288, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x10AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x10AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x10AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x10AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21425,8 +21916,7 @@ loop:
 	VMULPS Y12, Y9, Y9
 	VFMADD231PS 288(AX), Y13, Y9
 	VMOVUPS Y9, 288(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21448,22 +21938,28 @@ noload:
 	VMOVUPS Y8, 256(AX)
 	VMULPS Y12, Y9, Y9
 	VMOVUPS Y9, 288(AX)
+next:
+	ADDQ $320, b+32(FP)
+	ADDQ $320, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x10AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x10AVX2M(SB), NOSPLIT, $0-88
+// func outer1x10AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x10AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $72, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21533,8 +22029,7 @@ loop:
 	VMASKMOVPS 288(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y9
 	VMASKMOVPS Y9, Y15, 288(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21556,17 +22051,23 @@ noload:
 	VMOVUPS Y8, 256(AX)
 	VMULPS Y12, Y9, Y9
 	VMASKMOVPS Y9, Y15, 288(AX)
+next:
+	ADDQ $320, b+32(FP)
+	ADDQ $320, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x11AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x11AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x11AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x11AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21639,8 +22140,7 @@ loop:
 	VMULPS Y12, Y10, Y10
 	VFMADD231PS 320(AX), Y13, Y10
 	VMOVUPS Y10, 320(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21664,22 +22164,28 @@ noload:
 	VMOVUPS Y9, 288(AX)
 	VMULPS Y12, Y10, Y10
 	VMOVUPS Y10, 320(AX)
+next:
+	ADDQ $352, b+32(FP)
+	ADDQ $352, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x11AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x11AVX2M(SB), NOSPLIT, $0-88
+// func outer1x11AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x11AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $80, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21754,8 +22260,7 @@ loop:
 	VMASKMOVPS 320(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y10
 	VMASKMOVPS Y10, Y15, 320(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21779,17 +22284,23 @@ noload:
 	VMOVUPS Y9, 288(AX)
 	VMULPS Y12, Y10, Y10
 	VMASKMOVPS Y10, Y15, 320(AX)
+next:
+	ADDQ $352, b+32(FP)
+	ADDQ $352, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x12AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x12AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer1x12AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x12AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21867,8 +22378,7 @@ loop:
 	VMULPS Y12, Y11, Y11
 	VFMADD231PS 352(AX), Y13, Y11
 	VMOVUPS Y11, 352(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -21894,22 +22404,28 @@ noload:
 	VMOVUPS Y10, 320(AX)
 	VMULPS Y12, Y11, Y11
 	VMOVUPS Y11, 352(AX)
+next:
+	ADDQ $384, b+32(FP)
+	ADDQ $384, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer1x12AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer1x12AVX2M(SB), NOSPLIT, $0-88
+// func outer1x12AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer1x12AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $88, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
 	MOVQ b+32(FP), DX
 	MOVQ ldb+40(FP), BX
 	SHLQ $2, BX
@@ -21989,8 +22505,7 @@ loop:
 	VMASKMOVPS 352(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y11
 	VMASKMOVPS Y11, Y15, 352(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22016,23 +22531,29 @@ noload:
 	VMOVUPS Y10, 320(AX)
 	VMULPS Y12, Y11, Y11
 	VMASKMOVPS Y11, Y15, 352(AX)
+next:
+	ADDQ $384, b+32(FP)
+	ADDQ $384, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer2x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 loop:
@@ -22060,36 +22581,41 @@ loop:
 	VMULPS Y12, Y1, Y1
 	VFMADD231PS 0(AX), Y13, Y1
 	VMOVUPS Y1, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
 	ADDQ BX, AX
 	VMULPS Y12, Y1, Y1
 	VMOVUPS Y1, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x1AVX2M(SB), NOSPLIT, $0-88
+// func outer2x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 loop:
@@ -22119,31 +22645,36 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y1
 	VMASKMOVPS Y1, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
 	ADDQ BX, AX
 	VMULPS Y12, Y1, Y1
 	VMASKMOVPS Y1, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x2AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer2x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x2AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22182,8 +22713,7 @@ loop:
 	VMULPS Y12, Y3, Y3
 	VFMADD231PS 32(AX), Y13, Y3
 	VMOVUPS Y3, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22194,28 +22724,34 @@ noload:
 	VMOVUPS Y2, 0(AX)
 	VMULPS Y12, Y3, Y3
 	VMOVUPS Y3, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x2AVX2M(SB), NOSPLIT, $0-88
+// func outer2x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x2AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $8, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22256,8 +22792,7 @@ loop:
 	VMASKMOVPS 32(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y3
 	VMASKMOVPS Y3, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22268,23 +22803,29 @@ noload:
 	VMOVUPS Y2, 0(AX)
 	VMULPS Y12, Y3, Y3
 	VMASKMOVPS Y3, Y15, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x3AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer2x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x3AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22334,8 +22875,7 @@ loop:
 	VMULPS Y12, Y5, Y5
 	VFMADD231PS 64(AX), Y13, Y5
 	VMOVUPS Y5, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22350,28 +22890,34 @@ noload:
 	VMOVUPS Y4, 32(AX)
 	VMULPS Y12, Y5, Y5
 	VMOVUPS Y5, 64(AX)
+next:
+	ADDQ $96, b+32(FP)
+	ADDQ $96, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x3AVX2M(SB), NOSPLIT, $0-88
+// func outer2x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x3AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $16, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22423,8 +22969,7 @@ loop:
 	VMASKMOVPS 64(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y5
 	VMASKMOVPS Y5, Y15, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22439,23 +22984,29 @@ noload:
 	VMOVUPS Y4, 32(AX)
 	VMULPS Y12, Y5, Y5
 	VMASKMOVPS Y5, Y15, 64(AX)
+next:
+	ADDQ $96, b+32(FP)
+	ADDQ $96, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x4AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer2x4AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x4AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22516,8 +23067,7 @@ loop:
 	VMULPS Y12, Y7, Y7
 	VFMADD231PS 96(AX), Y13, Y7
 	VMOVUPS Y7, 96(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22536,28 +23086,34 @@ noload:
 	VMOVUPS Y6, 64(AX)
 	VMULPS Y12, Y7, Y7
 	VMOVUPS Y7, 96(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer2x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer2x4AVX2M(SB), NOSPLIT, $0-88
+// func outer2x4AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer2x4AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $24, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22620,8 +23176,7 @@ loop:
 	VMASKMOVPS 96(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y7
 	VMASKMOVPS Y7, Y15, 96(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22640,23 +23195,29 @@ noload:
 	VMOVUPS Y6, 64(AX)
 	VMULPS Y12, Y7, Y7
 	VMASKMOVPS Y7, Y15, 96(AX)
+next:
+	ADDQ $128, b+32(FP)
+	ADDQ $128, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer3x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22691,8 +23252,7 @@ loop:
 	VMULPS Y12, Y2, Y2
 	VFMADD231PS 0(AX), Y13, Y2
 	VMOVUPS Y2, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22702,28 +23262,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y2, Y2
 	VMOVUPS Y2, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x1AVX2M(SB), NOSPLIT, $0-88
+// func outer3x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22761,8 +23327,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y2
 	VMASKMOVPS Y2, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -22772,23 +23337,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y2, Y2
 	VMASKMOVPS Y2, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x2AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer3x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x2AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22839,8 +23410,7 @@ loop:
 	VMULPS Y12, Y5, Y5
 	VFMADD231PS 32(AX), Y13, Y5
 	VMOVUPS Y5, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22856,28 +23426,34 @@ noload:
 	VMOVUPS Y4, 0(AX)
 	VMULPS Y12, Y5, Y5
 	VMOVUPS Y5, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x2AVX2M(SB), NOSPLIT, $0-88
+// func outer3x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x2AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $8, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -22931,8 +23507,7 @@ loop:
 	VMASKMOVPS 32(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y5
 	VMASKMOVPS Y5, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -22948,23 +23523,29 @@ noload:
 	VMOVUPS Y4, 0(AX)
 	VMULPS Y12, Y5, Y5
 	VMASKMOVPS Y5, Y15, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x3AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer3x3AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x3AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23031,8 +23612,7 @@ loop:
 	VMULPS Y12, Y8, Y8
 	VFMADD231PS 64(AX), Y13, Y8
 	VMOVUPS Y8, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -23054,28 +23634,34 @@ noload:
 	VMOVUPS Y7, 32(AX)
 	VMULPS Y12, Y8, Y8
 	VMOVUPS Y8, 64(AX)
+next:
+	ADDQ $96, b+32(FP)
+	ADDQ $96, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer3x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer3x3AVX2M(SB), NOSPLIT, $0-88
+// func outer3x3AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer3x3AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $16, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23145,8 +23731,7 @@ loop:
 	VMASKMOVPS 64(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y8
 	VMASKMOVPS Y8, Y15, 64(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -23168,23 +23753,29 @@ noload:
 	VMOVUPS Y7, 32(AX)
 	VMULPS Y12, Y8, Y8
 	VMASKMOVPS Y8, Y15, 64(AX)
+next:
+	ADDQ $96, b+32(FP)
+	ADDQ $96, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer4x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23226,8 +23817,7 @@ loop:
 	VMULPS Y12, Y3, Y3
 	VFMADD231PS 0(AX), Y13, Y3
 	VMOVUPS Y3, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -23240,28 +23830,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y3, Y3
 	VMOVUPS Y3, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x1AVX2M(SB), NOSPLIT, $0-88
+// func outer4x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23307,8 +23903,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y3
 	VMASKMOVPS Y3, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -23321,23 +23916,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y3, Y3
 	VMASKMOVPS Y3, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x2AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer4x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x2AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23400,8 +24001,7 @@ loop:
 	VMULPS Y12, Y7, Y7
 	VFMADD231PS 32(AX), Y13, Y7
 	VMOVUPS Y7, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -23422,28 +24022,34 @@ noload:
 	VMOVUPS Y6, 0(AX)
 	VMULPS Y12, Y7, Y7
 	VMOVUPS Y7, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer4x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer4x2AVX2M(SB), NOSPLIT, $0-88
+// func outer4x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer4x2AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $8, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23510,8 +24116,7 @@ loop:
 	VMASKMOVPS 32(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y7
 	VMASKMOVPS Y7, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -23532,23 +24137,29 @@ noload:
 	VMOVUPS Y6, 0(AX)
 	VMULPS Y12, Y7, Y7
 	VMASKMOVPS Y7, Y15, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer5x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23597,8 +24208,7 @@ loop:
 	VMULPS Y12, Y4, Y4
 	VFMADD231PS 0(AX), Y13, Y4
 	VMOVUPS Y4, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -23614,28 +24224,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y4, Y4
 	VMOVUPS Y4, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x1AVX2M(SB), NOSPLIT, $0-88
+// func outer5x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23689,8 +24305,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y4
 	VMASKMOVPS Y4, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -23706,23 +24321,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y4, Y4
 	VMASKMOVPS Y4, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x2AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer5x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x2AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23797,8 +24418,7 @@ loop:
 	VMULPS Y12, Y9, Y9
 	VFMADD231PS 32(AX), Y13, Y9
 	VMOVUPS Y9, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -23824,28 +24444,34 @@ noload:
 	VMOVUPS Y8, 0(AX)
 	VMULPS Y12, Y9, Y9
 	VMOVUPS Y9, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer5x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer5x2AVX2M(SB), NOSPLIT, $0-88
+// func outer5x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer5x2AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $8, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -23925,8 +24551,7 @@ loop:
 	VMASKMOVPS 32(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y9
 	VMASKMOVPS Y9, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -23952,23 +24577,29 @@ noload:
 	VMOVUPS Y8, 0(AX)
 	VMULPS Y12, Y9, Y9
 	VMASKMOVPS Y9, Y15, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer6x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer6x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer6x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer6x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24024,8 +24655,7 @@ loop:
 	VMULPS Y12, Y5, Y5
 	VFMADD231PS 0(AX), Y13, Y5
 	VMOVUPS Y5, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -24044,28 +24674,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y5, Y5
 	VMOVUPS Y5, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer6x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer6x1AVX2M(SB), NOSPLIT, $0-88
+// func outer6x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer6x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24127,8 +24763,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y5
 	VMASKMOVPS Y5, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -24147,23 +24782,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y5, Y5
 	VMASKMOVPS Y5, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer6x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer6x2AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer6x2AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer6x2AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24250,8 +24891,7 @@ loop:
 	VMULPS Y12, Y11, Y11
 	VFMADD231PS 32(AX), Y13, Y11
 	VMOVUPS Y11, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -24282,28 +24922,34 @@ noload:
 	VMOVUPS Y10, 0(AX)
 	VMULPS Y12, Y11, Y11
 	VMOVUPS Y11, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer6x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer6x2AVX2M(SB), NOSPLIT, $0-88
+// func outer6x2AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer6x2AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $8, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24396,8 +25042,7 @@ loop:
 	VMASKMOVPS 32(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y11
 	VMASKMOVPS Y11, Y15, 32(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -24428,23 +25073,29 @@ noload:
 	VMOVUPS Y10, 0(AX)
 	VMULPS Y12, Y11, Y11
 	VMASKMOVPS Y11, Y15, 32(AX)
+next:
+	ADDQ $64, b+32(FP)
+	ADDQ $64, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer7x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer7x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer7x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer7x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24507,8 +25158,7 @@ loop:
 	VMULPS Y12, Y6, Y6
 	VFMADD231PS 0(AX), Y13, Y6
 	VMOVUPS Y6, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -24530,28 +25180,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y6, Y6
 	VMOVUPS Y6, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer7x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer7x1AVX2M(SB), NOSPLIT, $0-88
+// func outer7x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer7x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24621,8 +25277,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y6
 	VMASKMOVPS Y6, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -24644,23 +25299,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y6, Y6
 	VMASKMOVPS Y6, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer8x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer8x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer8x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer8x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24730,8 +25391,7 @@ loop:
 	VMULPS Y12, Y7, Y7
 	VFMADD231PS 0(AX), Y13, Y7
 	VMOVUPS Y7, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -24756,28 +25416,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y7, Y7
 	VMOVUPS Y7, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer8x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer8x1AVX2M(SB), NOSPLIT, $0-88
+// func outer8x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer8x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24855,8 +25521,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y7
 	VMASKMOVPS Y7, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -24881,23 +25546,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y7, Y7
 	VMASKMOVPS Y7, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer9x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer9x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer9x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer9x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -24974,8 +25645,7 @@ loop:
 	VMULPS Y12, Y8, Y8
 	VFMADD231PS 0(AX), Y13, Y8
 	VMOVUPS Y8, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -25003,28 +25673,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y8, Y8
 	VMOVUPS Y8, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer9x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer9x1AVX2M(SB), NOSPLIT, $0-88
+// func outer9x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer9x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -25110,8 +25786,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y8
 	VMASKMOVPS Y8, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -25139,23 +25814,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y8, Y8
 	VMASKMOVPS Y8, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer10x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer10x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer10x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer10x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Y0, Y0, Y0
@@ -25242,8 +25923,7 @@ loop:
 	VMULPS Y12, Y9, Y9
 	VFMADD231PS 0(AX), Y13, Y9
 	VMOVUPS Y9, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -25274,28 +25954,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y9, Y9
 	VMOVUPS Y9, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer10x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer10x1AVX2M(SB), NOSPLIT, $0-88
+// func outer10x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer10x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Y0, Y0, Y0
@@ -25392,8 +26078,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y9
 	VMASKMOVPS Y9, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -25424,23 +26109,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y9, Y9
 	VMASKMOVPS Y9, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer11x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer11x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer11x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer11x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Y0, Y0, Y0
@@ -25534,8 +26225,7 @@ loop:
 	VMULPS Y12, Y10, Y10
 	VFMADD231PS 0(AX), Y13, Y10
 	VMOVUPS Y10, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -25569,28 +26259,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y10, Y10
 	VMOVUPS Y10, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer11x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer11x1AVX2M(SB), NOSPLIT, $0-88
+// func outer11x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer11x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Y0, Y0, Y0
@@ -25695,8 +26391,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y10
 	VMASKMOVPS Y10, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -25730,23 +26425,29 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y10, Y10
 	VMASKMOVPS Y10, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer12x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer12x1AVX2(SB), NOSPLIT, $0-88
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
+// func outer12x1AVX2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer12x1AVX2(SB), NOSPLIT, $0-96
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Y0, Y0, Y0
@@ -25847,8 +26548,7 @@ loop:
 	VMULPS Y12, Y11, Y11
 	VFMADD231PS 0(AX), Y13, Y11
 	VMOVUPS Y11, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(AX)
@@ -25885,28 +26585,34 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y11, Y11
 	VMOVUPS Y11, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 
-// func outer12x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)
-TEXT ·outer12x1AVX2M(SB), NOSPLIT, $0-88
+// func outer12x1AVX2M(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)
+TEXT ·outer12x1AVX2M(SB), NOSPLIT, $0-96
 	MOVQ nr+64(FP), AX
 	SUBQ $0, AX
 	NEGQ AX
 	LEAQ avx2mask<>(SB), BX
 	VMOVDQU 32(BX)(AX*4), Y15
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R12
 	SHLQ $2, R12
-	MOVQ b+32(FP), DX
-	MOVQ ldb+40(FP), BX
-	SHLQ $2, BX
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R8)(R8*4), R10
 	LEAQ (R9)(R8*4), R11
+tile:
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	SHLQ $2, BX
 	LEAQ (SI)(R8*8), DI
 	ADDQ R8, DI
 	VXORPS Y0, Y0, Y0
@@ -26019,8 +26725,7 @@ loop:
 	VMASKMOVPS 0(AX), Y15, Y14
 	VFMADD231PS Y14, Y13, Y11
 	VMASKMOVPS Y11, Y15, 0(AX)
-	VZEROUPPER
-	RET
+	JMP next
 noload:
 	VMULPS Y12, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(AX)
@@ -26057,6 +26762,11 @@ noload:
 	ADDQ BX, AX
 	VMULPS Y12, Y11, Y11
 	VMASKMOVPS Y11, Y15, 0(AX)
+next:
+	ADDQ $32, b+32(FP)
+	ADDQ $32, c+48(FP)
+	DECQ tiles+88(FP)
+	JNZ tile
 	VZEROUPPER
 	RET
 

@@ -325,14 +325,18 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 				} else {
 					aptr = &g.a[i0*g.lda+pc]
 				}
+				// Full tiles in one call, then the narrower last one.
 				nvm := ks.nvMax(mr)
-				ntiles := ceilDiv(nc, nvm*w)
-				for ti := 0; ti < ntiles; ti++ {
-					j0, j1 := span(nc, w, ntiles, ti)
-					nr := j1 - j0
-					nv := ceilDiv(nr, w)
-					kern := ks.outer(mr, nv, nr%w != 0)
-					kern(kc, aptr, rsa, csa, &bsrc[j0], ldbs, &g.c[i0*g.ldc+jc0+j0], g.ldc, nr, g.alpha, beta, load)
+				nt := nvm * w
+				full := nc / nt
+				if full > 0 {
+					kern := ks.outer(mr, nvm, false)
+					kern(kc, aptr, rsa, csa, &bsrc[0], ldbs, &g.c[i0*g.ldc+jc0], g.ldc, nt, g.alpha, beta, load, full)
+				}
+				if j0 := full * nt; j0 < nc {
+					nr := nc - j0
+					kern := ks.outer(mr, ceilDiv(nr, w), nr%w != 0)
+					kern(kc, aptr, rsa, csa, &bsrc[j0], ldbs, &g.c[i0*g.ldc+jc0+j0], g.ldc, nr, g.alpha, beta, load, 1)
 				}
 			}
 		}

@@ -30,7 +30,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 					}
 					k := ks.outer(mr, nv, false)
 					for b.Loop() {
-						k(kc, &a[0], rsa, csa, &bb[0], nr, &c[0], nr, nr, 1, 1, 1)
+						k(kc, &a[0], rsa, csa, &bb[0], nr, &c[0], nr, nr, 1, 1, 1, 1)
 					}
 					b.ReportMetric(2*float64(mr*nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})

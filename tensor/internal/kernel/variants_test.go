@@ -34,9 +34,18 @@ func TestEveryVariant(t *testing.T) {
 								ldc := nr + 5
 								c := randSlice(rng, mr*ldc+8)
 								want := append([]float32(nil), c...)
-								kern(kc, &a[0], rsa, csa, &b[0], ldb, &c[4], ldc, nr, 1.5, -0.5, load)
-								outerGo(mr, kc, &a[0], rsa, csa, &b[0], ldb, &want[4], ldc, nr, 1.5, -0.5, load)
+								kern(kc, &a[0], rsa, csa, &b[0], ldb, &c[4], ldc, nr, 1.5, -0.5, load, 1)
+								outerGo(mr, kc, &a[0], rsa, csa, &b[0], ldb, &want[4], ldc, nr, 1.5, -0.5, load, 1)
 								compareTile(t, name, c, want, kc)
+								if nr == nv*ks.w { // several tiles in one call
+									const tiles = 3
+									bt := randSlice(rng, (kc-1)*(tiles*nr+2)+tiles*nr)
+									ct := randSlice(rng, mr*(tiles*nr+1)+8)
+									want := append([]float32(nil), ct...)
+									kern(kc, &a[0], rsa, csa, &bt[0], tiles*nr+2, &ct[4], tiles*nr+1, nr, 1.5, -0.5, load, tiles)
+									outerGo(mr, kc, &a[0], rsa, csa, &bt[0], tiles*nr+2, &want[4], tiles*nr+1, nr, 1.5, -0.5, load, tiles)
+									compareTile(t, name+" tiles=3", ct, want, kc)
+								}
 							}
 						}
 					}

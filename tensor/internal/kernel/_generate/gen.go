@@ -129,8 +129,8 @@ func genKernel(b *asmBuf, s isa, mr, nv int, masked bool) {
 	lastMasked := s.avx512 || masked
 
 	name := kname(s, mr, nv, masked)
-	fmt.Fprintf(b, "// func %s(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)\n", name)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
+	fmt.Fprintf(b, "// func %s(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)\n", name)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
 	// Column mask for the last vector.
 	if s.avx512 {
 		b.l("MOVQ nr+64(FP), CX")
@@ -146,20 +146,22 @@ func genKernel(b *asmBuf, s isa, mr, nv int, masked bool) {
 		b.l("LEAQ avx2mask<>(SB), BX")
 		b.l("VMOVDQU 32(BX)(AX*4), %s", mask)
 	}
-	b.l("MOVQ kc+0(FP), CX")
-	b.l("MOVQ a+8(FP), SI")
 	b.l("MOVQ rsa+16(FP), R8")
 	b.l("SHLQ $2, R8")
 	b.l("MOVQ csa+24(FP), R12")
 	b.l("SHLQ $2, R12")
-	b.l("MOVQ b+32(FP), DX")
-	b.l("MOVQ ldb+40(FP), BX")
-	b.l("SHLQ $2, BX")
 	if mr > 1 {
 		b.l("LEAQ (R8)(R8*2), R9")
 		b.l("LEAQ (R8)(R8*4), R10")
 		b.l("LEAQ (R9)(R8*4), R11")
 	}
+	// One pass per tile; b and c (argument slots) advance by a tile.
+	fmt.Fprintf(b, "tile:\n")
+	b.l("MOVQ kc+0(FP), CX")
+	b.l("MOVQ a+8(FP), SI")
+	b.l("MOVQ b+32(FP), DX")
+	b.l("MOVQ ldb+40(FP), BX")
+	b.l("SHLQ $2, BX")
 	if mr > 9 {
 		b.l("LEAQ (SI)(R8*8), DI")
 		b.l("ADDQ R8, DI")
@@ -247,8 +249,7 @@ func genKernel(b *asmBuf, s isa, mr, nv int, masked bool) {
 			b.l("ADDQ BX, AX")
 		}
 	}
-	b.l("VZEROUPPER")
-	b.l("RET")
+	b.l("JMP next")
 	fmt.Fprintf(b, "noload:\n")
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
@@ -268,6 +269,11 @@ func genKernel(b *asmBuf, s isa, mr, nv int, masked bool) {
 			b.l("ADDQ BX, AX")
 		}
 	}
+	fmt.Fprintf(b, "next:\n")
+	b.l("ADDQ $%d, b+32(FP)", nv*vb)
+	b.l("ADDQ $%d, c+48(FP)", nv*vb)
+	b.l("DECQ tiles+88(FP)")
+	b.l("JNZ tile")
 	b.l("VZEROUPPER")
 	b.l("RET")
 	b.WriteString("\n")
@@ -333,11 +339,11 @@ func main() {
 						g.WriteString(", nr a multiple of 8")
 					}
 				}
-				g.WriteString(":\n//\n")
-				fmt.Fprintf(&g, "//\tfor i < %d, j < nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)\n", e.mr)
+				fmt.Fprintf(&g, ", in tiles tiles of nr columns (tiles > 1 needs nr = %d):\n//\n", e.nv*is.w)
+				fmt.Fprintf(&g, "//\tfor i < %d, j < tiles·nr: s := Σ_{p<kc} a[i·rsa+p·csa]·b[p·ldb+j] (in increasing p)\n", e.mr)
 				g.WriteString("//\t\tc[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s\n")
 				g.WriteString("//\n//go:noescape\n")
-				fmt.Fprintf(&g, "func %s(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load int)\n\n", n)
+				fmt.Fprintf(&g, "func %s(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)\n\n", n)
 			}
 		}
 		// Tables.
