@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// The worker pool: persistent goroutines that run parts of Sgemm calls. It
-// grows to GOMAXPROCS-1 workers (the caller runs one part itself) and never
-// shrinks; idle workers block on the channel and cost nothing.
+// The worker pool: persistent goroutines that help with chunks of Sgemm
+// calls. It grows to GOMAXPROCS-1 workers (the caller works too) and never
+// shrinks; an idle worker spins briefly (spinPolls), then blocks on the
+// channel and costs nothing.
 var pool struct {
 	mu      sync.Mutex
 	started atomic.Int32
@@ -28,7 +29,7 @@ func init() {
 // runShared computes g's chunks on the caller and up to g.helpers pool
 // workers, and returns when all are done. Chunks are taken first come,
 // first served, so a worker the OS has descheduled delays the call by at
-// most the chunk it holds.
+// most the chunk it holds (but by all of it: see backoff).
 func runShared(g *gemm) {
 	need := int32(g.helpers)
 	if pool.started.Load() < need {
