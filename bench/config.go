@@ -194,7 +194,7 @@ func (c *config) setMode() {
 	c.gemmMinTime = 10 * time.Millisecond
 	c.gemmReps = 11
 
-	c.tpBatches = []int{1, 10, 20, 50, 100, 256, 1000, 60000}
+	c.tpBatches = []int{1, 10, 20, 50, 100, 256, 500, 1000, 60000}
 	c.tpThreads = []int{1, 2}
 	c.tpFraction = 1
 	c.tpWarmup = 10

@@ -103,3 +103,15 @@ func procMemKiB() int64 {
 // defaultProcs is the GOMAXPROCS the run uses outside the sections that
 // set it.
 func defaultProcs() int { return runtime.GOMAXPROCS(0) }
+
+// loadAverage returns the 1-minute load average from /proc/loadavg, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}

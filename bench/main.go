@@ -45,13 +45,14 @@ func main() {
 
 // results is everything one run measured, for the report.
 type results struct {
-	gemm       []gemmResult
-	tp         []tpResult
-	conv       *convResult
-	gorg       *gorgReport
-	trainN     int
-	sectionDur map[string]time.Duration
-	total      time.Duration
+	gemm        []gemmResult
+	tp          []tpResult
+	conv        *convResult
+	gorg        *gorgReport
+	trainN      int
+	sectionDur  map[string]time.Duration
+	sectionLoad map[string]string // /proc/loadavg's 1-minute load when the section started
+	total       time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -85,7 +86,7 @@ func measureAll(ctx context.Context, c *config, args []string, stdout, stderr io
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return fmt.Errorf("cannot create the report directory: %w", err)
 	}
-	res := &results{sectionDur: map[string]time.Duration{}}
+	res := &results{sectionDur: map[string]time.Duration{}, sectionLoad: map[string]string{}}
 
 	var trainSet, testSet *data.Dataset
 	mnistDir := c.dataDir
@@ -111,6 +112,7 @@ func measureAll(ctx context.Context, c *config, args []string, stdout, stderr io
 			continue
 		}
 		t0 := time.Now()
+		res.sectionLoad[sec] = loadAverage()
 		var err error
 		switch sec {
 		case secGemm:

@@ -25,7 +25,7 @@ func TestParseFlagsModes(t *testing.T) {
 		t.Fatalf("defaults: mode %q out %q sections %v", c.mode, c.out, c.sections)
 	}
 	if !slices.Equal(c.gemmBatches, []int{1, 10, 20, 100, 1000}) ||
-		!slices.Equal(c.tpBatches, []int{1, 10, 20, 50, 100, 256, 1000, 60000}) ||
+		!slices.Equal(c.tpBatches, []int{1, 10, 20, 50, 100, 256, 500, 1000, 60000}) ||
 		!slices.Equal(c.tpThreads, []int{1, 2}) {
 		t.Fatalf("default grids: gemm %v throughput %v threads %v", c.gemmBatches, c.tpBatches, c.tpThreads)
 	}

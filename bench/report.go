@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -39,11 +40,12 @@ func writeReport(c *config, m machine, res *results) error {
 	var secs []string
 	for _, s := range allSections {
 		if d, ok := res.sectionDur[s]; ok {
-			secs = append(secs, fmt.Sprintf("%s %s", s, d.Round(time.Second)))
+			secs = append(secs, fmt.Sprintf("%s %s (load %s)", s, d.Round(time.Second), res.sectionLoad[s]))
 		}
 	}
-	p("| section times | %s |\n\n", strings.Join(secs, ", "))
-	p("The machine is shared and noisy: speeds are compared as ratios within this one run, timed sections are medians where repeated, and wall times in section 3 carry the noise of the moment.\n\n")
+	p("| section times (1-minute load average at the start) | %s |\n\n", strings.Join(secs, ", "))
+	p("The machine is shared with other jobs (the load averages above; %d cores): speeds are compared as ratios within this one run; section 1 keeps the fastest of interleaved repetitions; sections 2 and 3 give, beside the measured times, times from the median step, which bursts of other jobs do not move. ", runtime.NumCPU())
+	p("Sustained load on the second core still lowers the two-thread figures.\n\n")
 
 	if sum := summary(res); sum != "" {
 		p("## Summary\n\n%s\n", sum)
