@@ -434,7 +434,7 @@ func reportGorgonia(b *strings.Builder, c *config, m machine, res *results) erro
 	p("The standard workload written with gorgonia.org/gorgonia v0.9.18 (TapeMachine, `Momentum` solver c ← 0.9c − 0.05g, w ← w + c, i.e. heavy ball at a constant rate; He-normal weights; LogSoftMax cross-entropy averaged over the batch), ")
 	p("in the separate module `bench/gorgonia` (its own go.mod, with go4.org/unsafe/assume-no-moving-gc pinned to v0.0.0-20231121144256-b99613f794b6 so it starts on Go 1.26), built and run by this command. ")
 	p("It times TapeMachine.RunAll + Solver.Step + Reset over shuffled batches, after 5 warm-up steps; allocations from runtime.MemStats. ")
-	p("Gorgonia's matrix products go through gonum's native BLAS. ")
+	p("Gorgonia's matrix products go through its default BLAS, gonum's native implementation (v0.11.0, the version its module selects). ")
 	p("Examples timed: %d at B = 1, %d at larger B", c.gorgOnlineEx, c.gorgMaxEx)
 	if c.gorgOnlineEx < 10000 || c.gorgMaxEx < 60000 {
 		p(" (fewer than the standard pass, to keep the run short; `-full` times the standard 10 000 / 60 000)")
