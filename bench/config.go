@@ -206,7 +206,7 @@ func (c *config) setMode() {
 	c.convSchedules = []string{"constant", "invtime"}
 	c.convRateMults = []float64{0.25, 0.5, 1, 2}
 	c.convTuneEx = 15000
-	c.convMaxEpochs = 6
+	c.convMaxEpochs = 10
 	c.convMaxTime = 8 * time.Second
 	c.convEvalEvery = 12000
 	c.convStop = 0.98
