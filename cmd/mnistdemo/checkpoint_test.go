@@ -15,7 +15,7 @@ import (
 
 // small is the flags of a quick run on fakeMNIST(t, 230, 40): B = 20 gives
 // 12 batches per epoch, the last of 10 examples.
-var small = []string{"-hidden", "16", "-batch", "20", "-target", "0", "-progress", "off", "-lr", "0.1"}
+var small = []string{"-hidden", "16", "-batch", "20", "-target", "0", "-progress", "off", "-lr", "0.1", "-schedule", "constant"}
 
 func args(dir string, extra ...string) []string {
 	return append(append([]string{"-data", dir}, small...), extra...)

@@ -78,10 +78,10 @@ func (v lrValue) Set(s string) error {
 	return nil
 }
 
-// register defines -lr (default 0.05) and the tools' flags on fs.
+// register defines -lr (default 0.1) and the tools' flags on fs.
 func (l *lrFlags) register(fs *flag.FlagSet, rate *float64) {
-	*rate = 0.05
-	fs.Var(lrValue{rate, &l.auto}, "lr", "learning rate ε0, or auto: -lr-fraction × the stability bound from the Hessian's λmax (default 0.05)")
+	*rate = 0.1
+	fs.Var(lrValue{rate, &l.auto}, "lr", "learning rate ε0, or auto: -lr-fraction × the stability bound from the Hessian's λmax (default 0.1)")
 	fs.IntVar(&l.batches, "lr-batches", 5, "minibatches whose mean loss -lr auto measures λmax on")
 	fs.Float64Var(&l.fraction, "lr-fraction", 0.1, "fraction of the stability bound that -lr auto trains at")
 	fs.BoolVar(&l.find, "find-lr", false, "run the learning-rate range test, print its curve, write -find-lr-png, and exit")

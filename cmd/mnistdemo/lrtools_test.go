@@ -14,7 +14,7 @@ import (
 // leaves the weights as they were).
 func TestLRAuto(t *testing.T) {
 	dir := fakeMNIST(t, 200, 50)
-	common := []string{"-data", dir, "-epochs", "1", "-batch", "20", "-hidden", "16", "-target", "0", "-progress", "off"}
+	common := []string{"-data", dir, "-epochs", "1", "-batch", "20", "-hidden", "16", "-target", "0", "-progress", "off", "-schedule", "constant"}
 	code, out, stderr := runDemo(t, append([]string{"-lr", "auto"}, common...)...)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
