@@ -40,6 +40,7 @@ func runShared(g *gemm) {
 		}
 		pool.mu.Unlock()
 	}
+	start := time.Now()
 	g.gen++
 	g.done.Store(0)
 	g.state.Store(uint64(g.gen)<<32 | uint64(g.chunks)<<16)
@@ -59,17 +60,20 @@ func runShared(g *gemm) {
 			runtime.Gosched()
 		}
 	}
-	backoff.observe(own < g.chunks, time.Since(t1), t1.Sub(t0))
+	backoff.observe(time.Since(start), t1.Sub(t0), own, g.chunks)
 }
 
 // backoff turns sharing off for a while when it does not pay. On a machine
-// whose cores are busy with other processes, a helper that takes a chunk
-// and is then descheduled makes the caller wait for a whole OS time slice;
-// shared calls were then measured slower on average than serial ones. So
-// when the caller waits for helpers longer than half its own compute time,
-// the next 2, 4, … 64 calls that would be shared run serially, and a
-// shared call that goes well resets the back-off. Results do not depend on
-// this: any cut of C gives the same bits.
+// whose cores are busy with other processes, helpers often start too late
+// to take a chunk (waking one costs microseconds, and its spinning pushes
+// the other processes onto the caller's core), or take one and are
+// descheduled, making the caller wait for a whole OS time slice: shared
+// calls were then measured slower on average than serial ones (XW B=20:
+// 77 vs 105 GFLOP/s). So a shared call that was not clearly faster than
+// the caller alone would have been (its time per chunk times the chunks)
+// raises the level by one and runs the next 2, 4, … 64 shareable calls
+// serially; each shared call that paid lowers the level by one. Results
+// do not depend on this: any cut of C gives the same bits.
 var backoff shareBackoff
 
 type shareBackoff struct {
@@ -85,16 +89,18 @@ func serialNext() bool {
 	return backoff.skip.Add(-1) >= 0
 }
 
-// observe records one shared call: whether helpers computed any chunk, how
-// long the caller then waited for them, and its own compute time.
-func (b *shareBackoff) observe(helped bool, wait, own time.Duration) {
-	switch {
-	case helped && wait > own/2:
+// observe records one shared call: its total time, the caller's own
+// compute time, the chunks the caller computed and all the chunks.
+func (b *shareBackoff) observe(total, own time.Duration, ownChunks, chunks int) {
+	serial := own * time.Duration(chunks) / time.Duration(max(ownChunks, 1))
+	if ownChunks > 0 && total*10 > serial*9 {
 		lvl := min(b.level.Load()+1, 6)
 		b.level.Store(lvl)
 		b.skip.Store(1 << lvl)
-	case helped:
-		b.level.Store(0)
+		return
+	}
+	if lvl := b.level.Load(); lvl > 0 {
+		b.level.Store(lvl - 1)
 	}
 }
 
