@@ -69,34 +69,37 @@ func runShared(g *gemm) {
 // the other processes onto the caller's core), or take one and are
 // descheduled, making the caller wait for a whole OS time slice: shared
 // calls were then measured slower on average than serial ones (XW B=20:
-// 77 vs 105 GFLOP/s). So a shared call that was not clearly faster than
-// the caller alone would have been (its time per chunk times the chunks)
-// raises the level by one and runs the next 2, 4, … 64 shareable calls
-// serially; each shared call that paid lowers the level by one. Results
-// do not depend on this: any cut of C gives the same bits.
+// 77 vs 105 GFLOP/s). So a shared call in which helpers took chunks but
+// that was not clearly faster than the caller alone would have been (its
+// time per chunk times the chunks) raises the level by one and makes calls
+// serial for the next 2, 4, … 128 ms; each shared call that paid lowers
+// the level by one, and one that no helper joined (a cold worker, say)
+// changes nothing. A bad probe then costs at most a few per cent. Results do not depend on this: any
+// cut of C gives the same bits.
 var backoff shareBackoff
 
 type shareBackoff struct {
-	skip  atomic.Int64 // shareable calls still to run serially
+	until atomic.Int64 // calls are serial until this time (Unix ns)
 	level atomic.Int32
 }
 
 // serialNext reports whether a shareable call should run serially now.
 func serialNext() bool {
-	if backoff.skip.Load() <= 0 {
-		return false
-	}
-	return backoff.skip.Add(-1) >= 0
+	u := backoff.until.Load()
+	return u != 0 && time.Now().UnixNano() < u
 }
 
 // observe records one shared call: its total time, the caller's own
 // compute time, the chunks the caller computed and all the chunks.
 func (b *shareBackoff) observe(total, own time.Duration, ownChunks, chunks int) {
+	if ownChunks == chunks {
+		return // no helper arrived in time (say, woken cold): no verdict
+	}
 	serial := own * time.Duration(chunks) / time.Duration(max(ownChunks, 1))
 	if ownChunks > 0 && total*10 > serial*9 {
-		lvl := min(b.level.Load()+1, 6)
+		lvl := min(b.level.Load()+1, 7)
 		b.level.Store(lvl)
-		b.skip.Store(1 << lvl)
+		b.until.Store(time.Now().UnixNano() + int64(time.Millisecond)<<lvl)
 		return
 	}
 	if lvl := b.level.Load(); lvl > 0 {
