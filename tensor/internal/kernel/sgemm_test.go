@@ -231,3 +231,44 @@ func TestChoose(t *testing.T) {
 	}
 	t.Logf("path %s, available %v", Path(), Available())
 }
+
+// TestSgemmConcurrent runs shared products from several goroutines at once
+// (the pool serves them all) and checks each against its serial result.
+func TestSgemmConcurrent(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+		runtime.GOMAXPROCS(4)
+		rng := rand.New(rand.NewPCG(13, 14))
+		shapes := [][3]int{{64, 300, 200}, {20, 256, 300}, {300, 40, 100}, {8, 500, 300}}
+		var cases []*gemmCase
+		var want [][]float32
+		for i, sh := range shapes {
+			g := newCase(rng, transes[i%2], transes[i/2%2], sh[0], sh[1], sh[2], 1, 0.5, 2)
+			cases = append(cases, g)
+			runtime.GOMAXPROCS(1)
+			g.run()
+			runtime.GOMAXPROCS(4)
+			want = append(want, append([]float32(nil), g.c...))
+		}
+		done := make(chan int)
+		for i, g := range cases {
+			go func() {
+				for r := 0; r < 5; r++ {
+					backoff.until.Store(0)
+					copy(g.c, g.c0)
+					g.run()
+					for j := range g.c {
+						if math.Float32bits(g.c[j]) != math.Float32bits(want[i][j]) {
+							t.Errorf("%s: concurrent run %d: c[%d] = %v, serial %v", g, r, j, g.c[j], want[i][j])
+							break
+						}
+					}
+				}
+				done <- i
+			}()
+		}
+		for range cases {
+			<-done
+		}
+	})
+}
