@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"os"
 	"math/rand/v2"
 	"testing"
 )
@@ -124,4 +125,14 @@ func TestFromSliceLengthPanics(t *testing.T) {
 		}
 	}()
 	FromSlice(2, 2, []float64{1, 2, 3})
+}
+
+func TestKernelPathReported(t *testing.T) {
+	p := KernelPath()
+	if p != "avx512" && p != "avx2" && p != "generic" {
+		t.Fatalf("KernelPath() = %q", p)
+	}
+	if os.Getenv("FLOWGRAD_KERNEL") == "" && KernelError() != nil {
+		t.Fatalf("KernelError() = %v with FLOWGRAD_KERNEL unset", KernelError())
+	}
 }

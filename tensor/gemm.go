@@ -33,6 +33,12 @@ func BLAS() interface {
 // "avx512", "avx2" or "generic".
 func KernelPath() string { return kernel.Path() }
 
+// KernelError reports why the path asked for with the environment variable
+// FLOWGRAD_KERNEL could not be used (an unknown name, or a path this CPU or
+// build lacks); the generic path is then in use. It is nil when
+// FLOWGRAD_KERNEL is unset or was honoured.
+func KernelError() error { return kernel.InitError() }
+
 var _ blas.Float64 = gonum.Implementation{}
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X, or Xᵀ when

@@ -225,6 +225,9 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 
 	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %v momentum %g, schedule %v, seed %d\n",
 		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.form, c.momentum, sched, c.seed)
+	if err := tensor.KernelError(); err != nil {
+		fmt.Fprintf(stdout, "note: %v\n", err)
+	}
 	fmt.Fprintf(stdout, "data: %d training, %d test examples\n", trainSet.Len(), testSet.Len())
 	ck.report(stdout)
 	fmt.Fprintf(stdout, "%5s  %10s  %9s  %8s  %10s  %8s\n", "epoch", "train loss", "test loss", "test acc", "examples/s", "elapsed")

@@ -9,11 +9,14 @@ import (
 )
 
 // hasAsm reports whether this CPU runs the AVX2+FMA kernels; useAsm whether
-// they are in use.
+// they are in use: unless FLOWGRAD_KERNEL names another path than avx2 or
+// avx512 (the GEMM kernel's names; an unknown name means generic there too).
 var (
 	hasAsm = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
-	useAsm = hasAsm && os.Getenv("FLOWGRAD_KERNEL") != "generic"
+	useAsm = hasAsm && asmAllowed(os.Getenv("FLOWGRAD_KERNEL"))
 )
+
+func asmAllowed(env string) bool { return env == "" || env == "avx2" || env == "avx512" }
 
 // The AVX2+FMA kernels. Each computes exactly its Go twin's loop (in
 // vec_generic.go), with fused multiply-adds.
