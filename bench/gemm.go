@@ -27,10 +27,11 @@ import (
 //
 // The kernel package picks its path once, at start-up, from the environment
 // variable FLOWGRAD_KERNEL; flowgrad's public API exposes only the path in
-// use (tensor.KernelPath), not a way to switch. So the bench re-executes its
-// own binary once per path with FLOWGRAD_KERNEL set and -gemm-worker PATH;
-// the child checks that tensor.KernelPath() is the path asked for (else the
-// CPU or build lacks it), measures, and prints one JSON line per result.
+// use (tensor.KernelPath, tensor.KernelError), not a way to switch. So the
+// bench re-executes its own binary once per path with FLOWGRAD_KERNEL set
+// and -gemm-worker PATH; the child checks that tensor.KernelPath() is the
+// path asked for (else tensor.KernelError says why not), measures, and
+// prints one JSON line per result.
 // The path "gonum" is gonum v0.17's native Sgemm called directly, the
 // baseline flowgrad's kernels replace.
 
@@ -122,8 +123,11 @@ func decodeJSONLines[T any](r io.Reader) ([]T, error) {
 func gemmWorker(c *config, path string, w io.Writer) error {
 	enc := json.NewEncoder(w)
 	if path != "gonum" && tensor.KernelPath() != path {
-		return enc.Encode(gemmResult{Path: path, Unavailable: fmt.Sprintf(
-			"%s=%s gave path %q: this CPU or build lacks it", kernelEnv, path, tensor.KernelPath())})
+		why := fmt.Sprintf("%s=%s gave path %q: this CPU or build lacks it", kernelEnv, path, tensor.KernelPath())
+		if err := tensor.KernelError(); err != nil {
+			why = err.Error()
+		}
+		return enc.Encode(gemmResult{Path: path, Unavailable: why})
 	}
 	mul := flowgradMul
 	if path == "gonum" {
