@@ -13,6 +13,8 @@ import (
 // forms' plain update functions, for a model large enough to be split
 // across cores and with a parameter boundary inside a part.
 func TestFloat32FastPathMatchesUpdateFunctions(t *testing.T) {
+	defer func(v int) { minParallel = v }(minParallel)
+	minParallel = 1 << 12 // split this small model across the cores
 	rng := rand.New(rand.NewPCG(21, 22))
 	mk := func(name string, r, c int) *autograd.Value[float32] {
 		p := autograd.NewParam(name, tensor.New[float32](r, c))

@@ -140,7 +140,7 @@ func NewSGD[T tensor.Float](params []*autograd.Value[T], rate Schedule, opts ...
 // For float32 parameters the update runs in the assembly kernels of
 // internal/vec (one pass per parameter, every form as vec.MomentumStep with
 // its coefficients), split into equal element ranges across cores when the
-// model has more than 32k parameters; the float64 path runs the form's
+// model has more than 2M parameters; the float64 path runs the form's
 // plain Go update function.
 func (s *SGD[T]) Step() {
 	rate := s.Rate()
