@@ -486,8 +486,10 @@ func TestStepAllocatesNothing(t *testing.T) {
 		if a := testing.AllocsPerRun(100, o32.Step); a != 0 {
 			t.Errorf("float32 %v: Step allocates %v times per call", form, a)
 		}
-		// A model large enough for Step to split the update across cores.
+		// The MNIST model, with its update split across cores.
 		big := mlpParams[float32](rand.New(rand.NewPCG(1, 2)), []int{784, 256, 256, 10})
+		defer func(v int) { minParallel = v }(minParallel)
+		minParallel = 1 << 15
 		ob, err := NewSGD(big, Must(Constant(1e-6)), WithMomentum(form, m), WithWeightDecay(1e-4))
 		if err != nil {
 			t.Fatal(err)
