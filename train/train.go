@@ -18,6 +18,7 @@ import (
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/tensor"
 )
 
 // Model is what the loop trains: a map from a B×features minibatch to B×classes
@@ -253,4 +254,25 @@ func Run(ctx context.Context, tr *Trainer, batches *data.Batcher, eval *Evaluato
 		}
 	}
 	return results, nil
+}
+
+// MeanLoss returns the loss function of model's mean softmax cross-entropy
+// over a fixed set of minibatches, recorded on the tape it is given: the
+// form that curvature.New, autograd.GradCheck and the learning-rate tools
+// take. The batches must stay unchanged while it is used (copy a Batcher's
+// batches, which it overwrites).
+func MeanLoss(model Model, batches []data.Batch) func(t *autograd.Tape[float32]) *autograd.Value[float32] {
+	inv := tensor.Scalar(1 / float32(len(batches)))
+	return func(t *autograd.Tape[float32]) *autograd.Value[float32] {
+		var sum *autograd.Value[float32]
+		for _, b := range batches {
+			l := autograd.SoftmaxCrossEntropy(model.Forward(t.Input(b.X)), b.Labels)
+			if sum == nil {
+				sum = l
+			} else {
+				sum = autograd.Add(sum, l)
+			}
+		}
+		return autograd.Mul(sum, t.Input(inv))
+	}
 }

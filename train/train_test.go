@@ -3,11 +3,13 @@ package train
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
@@ -215,5 +217,26 @@ func TestMNISTSizedStepAllocatesNothing(t *testing.T) {
 		if a := testing.AllocsPerRun(5, step); a != 0 {
 			t.Errorf("B=%d: a warm step allocates %v times, want 0", B, a)
 		}
+	}
+}
+
+// MeanLoss is the mean of the batches' losses.
+func TestMeanLoss(t *testing.T) {
+	tr, batches, _, _ := setup(t, 0.05, 50)
+	var bs []data.Batch
+	var want float64
+	for i := 0; i < 3; i++ {
+		b, _ := batches.Next()
+		bs = append(bs, data.Batch{X: b.X.Clone(), Labels: append([]int(nil), b.Labels...)})
+	}
+	tape := autograd.NewTape[float32]()
+	for _, b := range bs {
+		tape.Reset()
+		want += float64(autograd.SoftmaxCrossEntropy(tr.model.Forward(tape.Input(b.X)), b.Labels).Scalar()) / 3
+	}
+	tape.Reset()
+	got := float64(MeanLoss(tr.model, bs)(tape).Scalar())
+	if math.Abs(got-want) > 1e-6 {
+		t.Fatalf("MeanLoss = %v, mean of the batches' losses %v", got, want)
 	}
 }

@@ -31,12 +31,10 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/curvature"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
-	"github.com/flowgrad/flowgrad/tensor"
 	"github.com/flowgrad/flowgrad/train"
 )
 
@@ -139,24 +137,6 @@ func heldBatches(ds *data.Dataset, size, n int, seed uint64) ([]data.Batch, erro
 	return out, nil
 }
 
-// meanLoss is the mean softmax cross-entropy of model over batches, as a
-// curvature.Loss.
-func meanLoss(model *layers.Sequential[float32], batches []data.Batch) curvature.Loss[float32] {
-	inv := tensor.Scalar(1 / float32(len(batches)))
-	return func(t *autograd.Tape[float32]) *autograd.Value[float32] {
-		var sum *autograd.Value[float32]
-		for _, b := range batches {
-			l := autograd.SoftmaxCrossEntropy(model.Forward(t.Input(b.X)), b.Labels)
-			if sum == nil {
-				sum = l
-			} else {
-				sum = autograd.Add(sum, l)
-			}
-		}
-		return autograd.Mul(sum, t.Input(inv))
-	}
-}
-
 // autoRate estimates λmax and sets c.lr to l.fraction × the bound.
 func (l *lrFlags) autoRate(c *config, model *layers.Sequential[float32], ds *data.Dataset, stdout io.Writer) error {
 	if l.batches < 1 {
@@ -170,7 +150,7 @@ func (l *lrFlags) autoRate(c *config, model *layers.Sequential[float32], ds *dat
 		return usageError{fmt.Sprintf("-batch %d: %v", c.batch, err)}
 	}
 	start := time.Now()
-	h := curvature.New(meanLoss(model, batches), model.Params(), nil)
+	h := curvature.New(train.MeanLoss(model, batches), model.Params(), nil)
 	bound, e, err := curvature.MaxStableRate(h, c.form, c.momentum, rand.New(rand.NewPCG(c.seed, 0x9a3)),
 		&curvature.PowerOptions{Tol: 1e-3, MaxIter: 100})
 	if err != nil && !errors.Is(err, curvature.ErrNotConverged) {

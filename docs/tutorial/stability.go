@@ -4,12 +4,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/curvature"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
-	"github.com/flowgrad/flowgrad/tensor"
 	"github.com/flowgrad/flowgrad/train"
 )
 
@@ -40,19 +38,7 @@ func DemoLambdaMax(trainSet *data.Dataset, model *layers.Sequential[float32], B,
 			bs = append(bs, data.Batch{X: x.X.Clone(), Labels: append([]int(nil), x.Labels...)})
 		}
 	}
-	inv := tensor.Scalar(1 / float32(nBatches))
-	h := curvature.New(func(t *autograd.Tape[float32]) *autograd.Value[float32] {
-		var sum *autograd.Value[float32]
-		for _, x := range bs {
-			l := autograd.SoftmaxCrossEntropy(model.Forward(t.Input(x.X)), x.Labels)
-			if sum == nil {
-				sum = l
-			} else {
-				sum = autograd.Add(sum, l)
-			}
-		}
-		return autograd.Mul(sum, t.Input(inv))
-	}, model.Params(), nil)
+	h := curvature.New(train.MeanLoss(model, bs), model.Params(), nil)
 	return curvature.LambdaMax(h, rand.New(rand.NewPCG(seed, 0x9a3)), &curvature.PowerOptions{MaxIter: maxIter})
 }
 
