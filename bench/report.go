@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -82,11 +83,12 @@ func writeReport(c *config, m machine, res *results) error {
 }
 
 // buildCommit returns the VCS revision the binary was built from, if the go
-// command recorded it.
+// command recorded it (go build does; go run does not), else what git says
+// about the working directory, else "".
 func buildCommit() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return ""
+		return gitCommit()
 	}
 	var rev, modified string
 	for _, s := range bi.Settings {
@@ -96,6 +98,9 @@ func buildCommit() string {
 		case "vcs.modified":
 			modified = s.Value
 		}
+	}
+	if rev == "" {
+		return gitCommit()
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
@@ -609,4 +614,17 @@ func tradeoffTable(curves []*convRun, tp []tpResult, batches []int, n int) *tabl
 		t.add(row...)
 	}
 	return t
+}
+
+// gitCommit asks git for HEAD and whether tracked files differ from it.
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		rev += " (with uncommitted changes in the tree)"
+	}
+	return rev
 }
