@@ -2,8 +2,8 @@ package tensor
 
 import (
 	"math"
-	"os"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
