@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
@@ -109,10 +108,4 @@ func sameBits(t testing.TB, what string, a, b *run) {
 	if a.batches.State() != b.batches.State() {
 		t.Fatalf("%s: batcher at %+v, want %+v", what, b.batches.State(), a.batches.State())
 	}
-}
-
-func paramsOf(m interface {
-	Params() []*autograd.Value[float32]
-}) []*autograd.Value[float32] {
-	return m.Params()
 }

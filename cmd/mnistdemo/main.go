@@ -198,16 +198,13 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 2, fmt.Errorf("-batch %d: %w", c.batch, err)
 	}
-	sched, err := c.scheduleFor(batches.BatchesPerEpoch())
-	if err != nil {
-		return 2, fmt.Errorf("-schedule: %w", err)
-	}
 	sizes := append(append([]int{trainSet.Features()}, c.hidden...), trainSet.Classes())
 	if code, err := checkData(trainSet, testSet, sizes, c.batch); err != nil {
 		return code, err
 	}
 	model := layers.MLP[float32](rng, sizes...)
-	if sched, err = c.lrt.apply(c, model, trainSet, batches.BatchesPerEpoch(), stdout); err != nil {
+	sched, err := c.lrt.apply(c, model, trainSet, batches.BatchesPerEpoch(), stdout)
+	if err != nil {
 		return lrExit(err)
 	}
 	opt, err := optim.NewSGD(model.Params(), sched, c.optimOptions()...)
