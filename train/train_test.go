@@ -180,38 +180,9 @@ func TestMNISTSizedStepAllocatesNothing(t *testing.T) {
 		t.Skip("the race detector makes sync.Pool drop items; counted in the non-race run")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	const n = 2000
-	pixels, labels := make([]uint8, n*784), make([]uint8, n)
-	for i := range pixels {
-		pixels[i] = uint8(rng.IntN(256))
-	}
-	for i := range labels {
-		labels[i] = uint8(rng.IntN(10))
-	}
-	ds, err := data.NewDataset(pixels, labels, 784, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := mnistShaped(t, rng, 2000)
 	for _, B := range []int{1, 10, 100, 1000} {
-		model := layers.MLP[float32](rng, 784, 256, 256, 10)
-		opt, err := optim.NewSGD(model.Params(), optim.Must(optim.Constant(0.01)), optim.WithMomentum(optim.HeavyBall, 0.9))
-		if err != nil {
-			t.Fatal(err)
-		}
-		batches, err := data.NewBatcher(ds, B, rng, data.DropLast())
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := NewTrainer(model, opt)
-		step := func() {
-			b, ok := batches.Next()
-			if !ok {
-				b, _ = batches.Next()
-			}
-			if _, err := tr.Step(b); err != nil {
-				t.Fatal(err)
-			}
-		}
+		step := standardStep(t, rng, ds, B)
 		step()
 		step()
 		if a := testing.AllocsPerRun(5, step); a != 0 {
