@@ -337,7 +337,9 @@ func TestRootStopsAll(t *testing.T) {
 		want func(rank int, err error) bool
 	}{
 		{train.ErrStop, func(_ int, err error) bool { return err == nil }},
-		{boom, func(rank int, err error) bool { return errors.Is(err, boom) == (rank == Root) && errors.Is(err, ErrPeer) == (rank != Root) }},
+		{boom, func(rank int, err error) bool {
+			return errors.Is(err, boom) == (rank == Root) && errors.Is(err, ErrPeer) == (rank != Root)
+		}},
 	} {
 		epochs := make([]int, 2)
 		errs := onRanks(t, 2, func(comm Comm) error {
