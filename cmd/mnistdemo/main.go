@@ -44,8 +44,14 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	endDist, err := initDist() // see dist.go
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mnistdemo:", err)
+		os.Exit(1)
+	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	endDist()
 	os.Exit(code)
 }
 
@@ -181,9 +187,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mnistdemo:", err)
 		return 2
 	}
+	stdout = rankOutput(c, stdout) // see dist.go
 	code, err := train1(ctx, c, stdout)
 	if err != nil {
-		fmt.Fprintln(stderr, "mnistdemo:", err)
+		reportError(stderr, err)
 	}
 	return code
 }
@@ -220,8 +227,8 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		return code, err
 	}
 
-	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %v momentum %g, schedule %v, seed %d\n",
-		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.form, c.momentum, sched, c.seed)
+	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %v momentum %g, schedule %v, seed %d%s\n",
+		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.form, c.momentum, sched, c.seed, distBanner())
 	if err := tensor.KernelError(); err != nil {
 		fmt.Fprintf(stdout, "note: %v\n", err)
 	}
@@ -254,7 +261,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	cfg = ck.wrap(cfg)
 	tr := train.NewTrainer(model, opt, train.CrossEntropy)
 	tr.MaxLoss = explodeFactor * math.Log(float64(trainSet.Classes()))
-	results, err := train.Run(ctx, tr, batches, eval, cfg)
+	results, err := runTraining(ctx, tr, batches, eval, cfg)
 	if err = ck.finish(err, stdout); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return 1, errors.New("interrupted")
