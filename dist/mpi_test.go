@@ -30,6 +30,17 @@ const scenarioEnv = "FLOWGRAD_MPI_SCENARIO"
 // mpiDeadline bounds each mpirun: a job that hangs fails the test.
 const mpiDeadline = 90 * time.Second
 
+// TestMain ends MPI after the tests (and benchmarks) that started it: a
+// rank that exits without MPI_Finalize counts as crashed.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := Finalize(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
 func TestMPI(t *testing.T) {
 	if os.Getenv(scenarioEnv) != "" {
 		return // a rank: TestMPIWorker's job
@@ -94,11 +105,6 @@ func TestMPIWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		if err := Finalize(); err != nil {
-			t.Error(err)
-		}
-	}()
 	if comm.Size() != 2 {
 		t.Fatalf("%d ranks, want 2", comm.Size())
 	}
