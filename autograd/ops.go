@@ -14,7 +14,11 @@ type opKind uint8
 // operation) and, beside it, its backward rule; backward dispatches on this
 // list, so it is the one answer to "what is supported?".
 const (
-	opLeaf  opKind = iota // parameters, inputs, variables, constants
+	// The leaves (no operands, no derivative rule) come first: see leaf.
+	opLeaf  opKind = iota // a parameter (NewParam): the zero value
+	opInput               // Tape.Input: data that needs no gradient
+	opVar                 // Tape.Var, Tape.Scalar: data differentiated with respect to
+	opConst               // Tape.Const, Dropout's mask: a constant
 	opParam               // a parameter recorded on a tape
 	opMatMul
 	opAdd
@@ -38,7 +42,7 @@ const (
 )
 
 var opNames = [numOps]string{
-	opLeaf: "Leaf", opParam: "Param", opMatMul: "MatMul", opAdd: "Add", opMul: "Mul", opNeg: "Neg",
+	opLeaf: "Parameter", opInput: "Input", opVar: "Var", opConst: "Const", opParam: "Param", opMatMul: "MatMul", opAdd: "Add", opMul: "Mul", opNeg: "Neg",
 	opSquare: "Square", opPow: "Pow", opSin: "Sin", opCos: "Cos", opExp: "Exp",
 	opLog: "Log", opTanh: "Tanh", opSigmoid: "Sigmoid", opReLU: "ReLU", opSum: "Sum",
 	opMean: "Mean", opSoftmaxCrossEntropy: "SoftmaxCrossEntropy",
@@ -51,6 +55,9 @@ func (k opKind) String() string {
 	}
 	return fmt.Sprintf("op(%d)", uint8(k))
 }
+
+// leaf reports whether k is a leaf: a value no operation computed.
+func (k opKind) leaf() bool { return k <= opConst }
 
 // backward applies v's local derivative rule: it adds v's gradient, times
 // the derivative of v with respect to each input, into the gradients of
