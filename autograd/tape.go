@@ -22,9 +22,10 @@ type Tape[T tensor.Float] struct {
 
 	ew ewJob[T] // the fused ops' elementwise pass, reused
 
-	stack  []frame[T] // Backward's scratch, kept to avoid reallocation
-	order  []*Value[T]
-	visits int
+	stack     []frame[T] // Backward's scratch, kept to avoid reallocation
+	order     []*Value[T]
+	visits    int
+	lastEpoch uint64 // the epoch of the last Backward since Reset (0: none)
 }
 
 // slab is a pool of same-shaped matrices: bufs[:next] are in use.
@@ -53,6 +54,7 @@ func NewTape[T tensor.Float]() *Tape[T] {
 func (t *Tape[T]) Reset() {
 	t.gen++
 	t.used = 0
+	t.lastEpoch = 0
 	for _, s := range t.bufs {
 		s.next = 0
 	}
@@ -196,7 +198,7 @@ func (t *Tape[T]) Backward(loss *Value[T]) {
 		panic(fmt.Sprintf("autograd: Backward: loss %v is not a scalar (want 1×1); reduce it with Sum or Mean", loss.Shape()))
 	}
 	epoch := backwardEpoch.Add(1)
-	t.visits = 0
+	t.visits, t.lastEpoch = 0, epoch
 	if !loss.needsGrad {
 		return // nothing it depends on needs a gradient
 	}
