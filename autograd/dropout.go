@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/flowgrad/flowgrad/tensor"
@@ -10,11 +11,12 @@ import (
 // Dropout returns inverted dropout of x with drop probability p.
 //
 // On a training tape (the default; see Tape.SetTraining) it draws a mask
-// from rng, one rng.Float64() per element in row-major order: 0 where the
-// draw is below p, 1/(1−p) elsewhere; it records the mask as a constant
-// and returns x ⊙ mask (Mul), so each output element is 0 with probability
-// p and x/(1−p) otherwise, with expectation x, and the gradient is
-// dY ⊙ mask. The mask lives in a buffer of the tape: once warm, Dropout
+// from rng, one rng.Uint64() per two elements in row-major order (low 32
+// bits first): 0 with probability q, 1/(1−q) otherwise, where
+// q = round(p·2³²)/2³² is p to within 2⁻³³. It records the mask as a
+// constant and returns x ⊙ mask (Mul): each output element is 0 with
+// probability q and x/(1−q) otherwise, with expectation exactly x, and the
+// gradient is dY ⊙ mask. The mask lives in a buffer of the tape: once warm, Dropout
 // allocates nothing.
 //
 // On an evaluation tape, and for p = 0, it returns x itself: nothing is
@@ -28,14 +30,21 @@ func Dropout[T tensor.Float](x *Value[T], p float64, rng *rand.Rand) *Value[T] {
 	if t.eval || p == 0 {
 		return x
 	}
+	// One 64-bit draw gives two 32-bit uniforms u; an element is dropped
+	// when u < cut, with probability q = cut/2³², and otherwise scaled by
+	// 1/(1−q), so that its expectation is exactly x.
+	cut := min(uint64(math.Round(p*(1<<32))), 1<<32-1)
+	keep := T(float64(1<<32) / float64(1<<32-cut))
 	mask := t.buffer(x.Shape())
-	keep := T(1 / (1 - p))
-	for i := range mask.Data() {
-		if rng.Float64() < p {
-			mask.Data()[i] = 0
-		} else {
-			mask.Data()[i] = keep
-		}
+	md := mask.Data()
+	vals := [2]T{keep, 0}                                           // by (u − cut) >> 63: 1 if u < cut
+	pick := func(u uint64) T { return vals[(u&(1<<32-1)-cut)>>63] } // no branch to mispredict
+	for i := 0; i+1 < len(md); i += 2 {
+		r := rng.Uint64()
+		md[i], md[i+1] = pick(r), pick(r>>32)
+	}
+	if n := len(md); n%2 == 1 {
+		md[n-1] = pick(rng.Uint64())
 	}
 	m := t.leaf(opConst, mask)
 	m.name = "dropout mask"

@@ -158,6 +158,13 @@ func Mul[T tensor.Float](a, b *Value[T]) *Value[T] {
 	checkBroadcast("Mul", a, b)
 	v := t.node(opMul, a.Shape().Rows, a.Shape().Cols, a, b)
 	out, x, y := v.data.Data(), a.data.Data(), b.data.Data()
+	if len(y) == len(out) { // equal shapes (a dropout mask): one tight loop
+		x, y = x[:len(out)], y[:len(out)]
+		for i := range out {
+			out[i] = x[i] * y[i]
+		}
+		return v
+	}
 	n := a.Shape().Cols
 	for i := range out {
 		out[i] = x[i] * y[bcastIndex(i, n, len(y))]
@@ -165,15 +172,32 @@ func Mul[T tensor.Float](a, b *Value[T]) *Value[T] {
 	return v
 }
 
+// mulAcc adds x ⊙ y into dst (all of one length).
+func mulAcc[T tensor.Float](dst, x, y []T) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i := range dst {
+		dst[i] += x[i] * y[i]
+	}
+}
+
 // mulBackward: dA += dY ⊙ b; dB += dY ⊙ a (summed over rows for a row).
 func mulBackward[T tensor.Float](t *Tape[T], v *Value[T], e uint64) {
 	a, b, dy := v.in[0], v.in[1], v.grad.Data()
 	x, y, n := a.data.Data(), b.data.Data(), v.Shape().Cols
+	same := len(y) == len(dy)
 	if a.needsGrad {
-		t.accumulateFunc(a, len(dy), n, e, func(i int) T { return dy[i] * y[bcastIndex(i, n, len(y))] })
+		if same {
+			mulAcc(t.grad(a, e).Data(), dy, y)
+		} else {
+			t.accumulateFunc(a, len(dy), n, e, func(i int) T { return dy[i] * y[bcastIndex(i, n, len(y))] })
+		}
 	}
 	if b.needsGrad {
-		t.accumulateFunc(b, len(dy), n, e, func(i int) T { return dy[i] * x[i] })
+		if same {
+			mulAcc(t.grad(b, e).Data(), dy, x)
+		} else {
+			t.accumulateFunc(b, len(dy), n, e, func(i int) T { return dy[i] * x[i] })
+		}
 	}
 }
 
