@@ -15,8 +15,8 @@ import (
 // bits first): 0 with probability q, 1/(1−q) otherwise, where
 // q = round(p·2³²)/2³² is p to within 2⁻³³. It records the mask as a
 // constant and returns x ⊙ mask (Mul): each output element is 0 with
-// probability q and x/(1−q) otherwise, with expectation exactly x, and the
-// gradient is dY ⊙ mask. The mask lives in a buffer of the tape: once warm, Dropout
+// probability q and x/(1−q) otherwise, with expectation x (exactly, but
+// for the rounding of 1/(1−q) to T), and the gradient is dY ⊙ mask. The mask lives in a buffer of the tape: once warm, Dropout
 // allocates nothing.
 //
 // On an evaluation tape, and for p = 0, it returns x itself: nothing is

@@ -33,6 +33,34 @@ func TestDropoutSameSeedSameMask(t *testing.T) {
 	}
 }
 
+// The mask follows Dropout's documented draw: one Uint64 per two elements,
+// low 32 bits first, an element dropped when its 32 bits are below
+// round(p·2³²); an odd count takes the low half of one more draw.
+func TestDropoutMaskContract(t *testing.T) {
+	const p = 0.3
+	ones := tensor.New[float64](3, 5)
+	for i := range ones.Data() {
+		ones.Data()[i] = 1
+	}
+	y := Dropout(NewTape[float64]().Input(ones), p, rand.New(rand.NewPCG(21, 22))).Data().Data()
+	ref := rand.New(rand.NewPCG(21, 22))
+	cut := uint32(math.Round(p * (1 << 32)))
+	var r uint64
+	for i, v := range y {
+		if i%2 == 0 {
+			r = ref.Uint64()
+		}
+		u := uint32(r >> (32 * (i % 2)))
+		want := 1 / (1 - float64(cut)/(1<<32))
+		if u < cut {
+			want = 0
+		}
+		if v != want {
+			t.Fatalf("element %d = %v, want %v (u = %d, cut = %d)", i, v, want, u, cut)
+		}
+	}
+}
+
 // Every output element is 0 or x/(1−p); the zeros' fraction is p and the
 // mean of the output is the mean of x, each within 5 standard deviations
 // of its sampling distribution (n = 10⁵ elements, fixed seed).
