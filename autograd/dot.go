@@ -35,7 +35,7 @@ var ErrDotTooLarge = errors.New("graph too large to draw")
 // operations ellipses.
 func dotStyle(op opKind) string {
 	switch op {
-	case opLeaf:
+	case opParameter:
 		return `shape=box, style=filled, fillcolor="#f6d581"`
 	case opVar:
 		return `shape=box, style=filled, fillcolor="#b3d4f5"`

@@ -260,3 +260,16 @@ func TestWriteDotErrorsAndMisuse(t *testing.T) {
 		t.Fatalf("name not escaped:\n%s", buf.String())
 	}
 }
+
+// A float32 minibatch on a float64 tape is drawn as an input.
+func TestWriteDotInputFloat32(t *testing.T) {
+	tape := NewTape[float64]()
+	x := InputFloat32(tape, tensor.New[float32](2, 3))
+	var buf bytes.Buffer
+	if err := tape.WriteDot(&buf, x, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `label="Input 2×3", shape=box, style=filled, fillcolor="#e4e4e4"`) {
+		t.Fatalf("not drawn as an input:\n%s", buf.String())
+	}
+}

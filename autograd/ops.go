@@ -15,11 +15,11 @@ type opKind uint8
 // list, so it is the one answer to "what is supported?".
 const (
 	// The leaves (no operands, no derivative rule) come first: see leaf.
-	opLeaf  opKind = iota // a parameter (NewParam): the zero value
-	opInput               // Tape.Input: data that needs no gradient
-	opVar                 // Tape.Var, Tape.Scalar: data differentiated with respect to
-	opConst               // Tape.Const, Dropout's mask: a constant
-	opParam               // a parameter recorded on a tape
+	opParameter opKind = iota // a parameter (NewParam): the zero value
+	opInput                   // Tape.Input: data that needs no gradient
+	opVar                     // Tape.Var, Tape.Scalar: data differentiated with respect to
+	opConst                   // Tape.Const, Dropout's mask: a constant
+	opParam                   // a parameter recorded on a tape
 	opMatMul
 	opAdd
 	opMul
@@ -42,7 +42,7 @@ const (
 )
 
 var opNames = [numOps]string{
-	opLeaf: "Parameter", opInput: "Input", opVar: "Var", opConst: "Const", opParam: "Param", opMatMul: "MatMul", opAdd: "Add", opMul: "Mul", opNeg: "Neg",
+	opParameter: "Parameter", opInput: "Input", opVar: "Var", opConst: "Const", opParam: "Param", opMatMul: "MatMul", opAdd: "Add", opMul: "Mul", opNeg: "Neg",
 	opSquare: "Square", opPow: "Pow", opSin: "Sin", opCos: "Cos", opExp: "Exp",
 	opLog: "Log", opTanh: "Tanh", opSigmoid: "Sigmoid", opReLU: "ReLU", opSum: "Sum",
 	opMean: "Mean", opSoftmaxCrossEntropy: "SoftmaxCrossEntropy",

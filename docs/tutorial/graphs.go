@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/flowgrad/flowgrad/autograd"
+	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 )
 
@@ -27,9 +28,15 @@ func MLPGraph(w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	batches, err := data.NewBatcher(train, 100, nil)
+	if err != nil {
+		return err
+	}
+	b := batches.Take()
 	model := layers.MLP[float64](rand.New(rand.NewPCG(1, 2)), 784, 256, 10)
 	tape := autograd.NewTape[float64]()
-	L := autograd.SoftmaxCrossEntropy(model.Forward(tape.Input(train.X).Named("x")), train.Labels).Named("L")
+	x := autograd.InputFloat32(tape, b.X).Named("x")
+	L := autograd.SoftmaxCrossEntropy(model.Forward(x), b.Labels).Named("L")
 	tape.Backward(L)
 	return tape.WriteDot(w, L, &autograd.DotOptions{Title: "MLP 784-256-10, one minibatch of 100 MNIST images"})
 }
