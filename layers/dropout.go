@@ -15,7 +15,9 @@ import (
 // it is the identity. The mode belongs to the tape, not to the layer, so
 // a model with dropout can be evaluated on several tapes at once. Masks
 // are drawn from Rng, so training is reproducible from a seed; Rng is not
-// safe for concurrent use, so train on one tape at a time.
+// safe for concurrent use, so train on one tape at a time. A rand.Rand
+// holds no state but its source's: to resume a run bit-exactly, build Rng
+// as rand.New(pcg) and checkpoint pcg (rand.PCG.MarshalBinary).
 type Dropout[T tensor.Float] struct {
 	P   float64    // drop probability in [0, 1)
 	Rng *rand.Rand // the masks' generator

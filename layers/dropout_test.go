@@ -112,3 +112,27 @@ func TestNewDropoutPanics(t *testing.T) {
 		t.Fatal("dropout has parameters")
 	}
 }
+
+// The masks depend only on the generator's source: a PCG restored from
+// its marshalled state draws the same masks again (how a checkpoint
+// resumes a run with dropout).
+func TestDropoutResumesFromPCGState(t *testing.T) {
+	x, _ := batch(rand.New(rand.NewPCG(6, 6)))
+	pcg := rand.NewPCG(7, 8)
+	d := NewDropout[float64](rand.New(pcg), 0.5)
+	tape := autograd.NewTape[float64]()
+	d.Forward(tape.Input(x)) // advance the generator
+	state, err := pcg.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(d.Forward(tape.Input(x)).Data().Data())
+	restored := rand.NewPCG(0, 0)
+	if err := restored.UnmarshalBinary(state); err != nil {
+		t.Fatal(err)
+	}
+	d2 := NewDropout[float64](rand.New(restored), 0.5)
+	if got := d2.Forward(autograd.NewTape[float64]().Input(x)).Data().Data(); !slices.Equal(got, want) {
+		t.Fatal("a generator restored from the PCG state draws a different mask")
+	}
+}
