@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -31,7 +32,11 @@ type group struct {
 	cond    *sync.Cond
 	arrived int
 	gen     int
-	slots   []any
+	// The ranks' buffers in the collective under way, and each rank's
+	// sum buffer, reused (typed, so that a collective allocates nothing).
+	bytes      [][]byte
+	f32, sum32 [][]float32
+	f64, sum64 [][]float64
 }
 
 type member struct {
@@ -40,7 +45,9 @@ type member struct {
 }
 
 func newGroup(n int) []Comm {
-	g := &group{n: n, slots: make([]any, n)}
+	g := &group{n: n, bytes: make([][]byte, n),
+		f32: make([][]float32, n), sum32: make([][]float32, n),
+		f64: make([][]float64, n), sum64: make([][]float64, n)}
 	g.cond = sync.NewCond(&g.mu)
 	comms := make([]Comm, n)
 	for i := range comms {
@@ -66,15 +73,19 @@ func (g *group) barrier() {
 func (m member) Rank() int { return m.rank }
 func (m member) Size() int { return m.g.n }
 
-func (m member) SumFloat32(buf []float32) error { return groupSum(m, buf) }
-func (m member) SumFloat64(buf []float64) error { return groupSum(m, buf) }
+func (m member) SumFloat32(buf []float32) error { return groupSum(m, buf, m.g.f32, m.g.sum32) }
+func (m member) SumFloat64(buf []float64) error { return groupSum(m, buf, m.g.f64, m.g.sum64) }
 
-func groupSum[T tensor.Float](m member, buf []T) error {
-	m.g.slots[m.rank] = buf
+func groupSum[T tensor.Float](m member, buf []T, slots, sums [][]T) error {
+	slots[m.rank] = buf
 	m.g.barrier()
-	total := make([]T, len(buf))
-	for _, s := range m.g.slots {
-		s := s.([]T)
+	total := sums[m.rank]
+	if len(total) != len(buf) {
+		total = make([]T, len(buf))
+		sums[m.rank] = total
+	}
+	clear(total)
+	for _, s := range slots {
 		if len(s) != len(buf) {
 			panic(fmt.Sprintf("group: sum of %d and %d elements", len(s), len(buf)))
 		}
@@ -89,9 +100,9 @@ func groupSum[T tensor.Float](m member, buf []T) error {
 
 func (m member) Broadcast(buf []byte, root int) error {
 	checkRoot(root, m.g.n)
-	m.g.slots[m.rank] = buf
+	m.g.bytes[m.rank] = buf
 	m.g.barrier()
-	src := m.g.slots[root].([]byte)
+	src := m.g.bytes[root]
 	if len(src) != len(buf) {
 		panic(fmt.Sprintf("group: broadcast of %d bytes into %d", len(src), len(buf)))
 	}
@@ -107,7 +118,13 @@ func (m member) Broadcast(buf []byte, root int) error {
 // within a minute (a rank left waiting).
 func onRanks(t *testing.T, n int, f func(c Comm) error) []error {
 	t.Helper()
-	comms := newGroup(n)
+	return onComms(t, newGroup(n), f)
+}
+
+// onComms is onRanks on the ranks of an existing group.
+func onComms(t *testing.T, comms []Comm, f func(c Comm) error) []error {
+	t.Helper()
+	n := len(comms)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i, c := range comms {
@@ -396,5 +413,49 @@ func TestStartChecks(t *testing.T) {
 		if !errors.Is(err, data.ErrBatchSize) {
 			t.Errorf("B = 3 on 4 ranks: rank %d: %v, want data.ErrBatchSize", i, err)
 		}
+	}
+}
+
+// TestWarmStepsAllocateNothing: a warm Run on two ranks allocates no more
+// for 20 steps per epoch than for 4 (its allocations are per Run and per
+// epoch: the state check, the results).
+func TestWarmStepsAllocateNothing(t *testing.T) {
+	mallocs := func(n int) uint64 {
+		ds := testDataN(t, n)
+		comms := newGroup(2)
+		reps := make([]*Replica[float32], 2)
+		warm := func(c Comm) error {
+			tr, batches := newRun[float32](t, ds, 10, 1)
+			rep, err := New(c, tr, batches)
+			if err == nil {
+				reps[c.Rank()] = rep
+				_, err = rep.Run(context.Background(), nil, train.Config{Epochs: 1})
+			}
+			return err
+		}
+		again := func(c Comm) error {
+			_, err := reps[c.Rank()].Run(context.Background(), nil, train.Config{Epochs: 1})
+			return err
+		}
+		for _, err := range onComms(t, comms, warm) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		errs := onComms(t, comms, again)
+		runtime.ReadMemStats(&m1)
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m1.Mallocs - m0.Mallocs
+	}
+	few, many := mallocs(40), mallocs(200)
+	t.Logf("allocations of a warm one-epoch Run on 2 ranks: %d for 4 steps, %d for 20", few, many)
+	if many > few {
+		t.Errorf("%d allocations for 20 steps per rank, %d for 4: the steps allocate", many, few)
 	}
 }

@@ -24,11 +24,14 @@ const (
 // testData returns the training set: random pixels, the class given by
 // which third of the features has the largest sum (learnable, not
 // trivial).
-func testData(t testing.TB) *data.Dataset {
+func testData(t testing.TB) *data.Dataset { return testDataN(t, testN) }
+
+// testDataN is testData with n examples.
+func testDataN(t testing.TB, n int) *data.Dataset {
 	rng := rand.New(rand.NewPCG(7, 7))
-	pix := make([]uint8, testN*testFeatures)
-	labels := make([]uint8, testN)
-	for i := range testN {
+	pix := make([]uint8, n*testFeatures)
+	labels := make([]uint8, n)
+	for i := range n {
 		row := pix[i*testFeatures : (i+1)*testFeatures]
 		var sums [testClasses]int
 		for j := range row {
