@@ -39,13 +39,15 @@ func initDist() (func(), error) {
 
 // rankOutput returns the writer for the run's output: stdout on rank 0,
 // nothing on the others, which also drop the file flags -checkpoint and
-// -resume that rank 0 alone serves.
-func rankOutput(c *config, stdout io.Writer) io.Writer {
+// -resume that rank 0 alone serves. It reports idle on the ranks other
+// than 0 when there is nothing for them to do: -find-lr, a tool rank 0
+// runs alone.
+func rankOutput(c *config, stdout io.Writer) (out io.Writer, idle bool) {
 	if comm == nil || comm.Rank() == dist.Root {
-		return stdout
+		return stdout, false
 	}
 	c.checkpoint, c.resume = "", ""
-	return io.Discard
+	return io.Discard, c.lrt.find
 }
 
 // distBanner is the header line's note on the ranks ("" on one).

@@ -190,7 +190,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mnistdemo:", err)
 		return 2
 	}
-	stdout = rankOutput(c, stdout) // see dist.go
+	stdout, idle := rankOutput(c, stdout) // see dist.go
+	if idle {
+		return 0
+	}
 	code, err := train1(ctx, c, stdout)
 	if err != nil {
 		reportError(stderr, err)
