@@ -190,6 +190,10 @@ func TestRanksEqualOneProcess(t *testing.T) {
 		t.Run(fmt.Sprintf("n=%d,B=%d/float32", c.n, c.b), func(t *testing.T) { ranksEqualOneProcess[float32](t, ds, c.n, c.b) })
 		t.Run(fmt.Sprintf("n=%d,B=%d/float64", c.n, c.b), func(t *testing.T) { ranksEqualOneProcess[float64](t, ds, c.n, c.b) })
 	}
+	// Regression: squared error, a mean over B×outputs, weighted alike.
+	reg := testRegression(t, 90) // B = 16: a last batch of 10, split 3+3+4
+	t.Run("regression,n=3,B=16/float32", func(t *testing.T) { ranksEqualOneProcess[float32](t, reg, 3, 16) })
+	t.Run("regression,n=3,B=16/float64", func(t *testing.T) { ranksEqualOneProcess[float64](t, reg, 3, 16) })
 }
 
 func ranksEqualOneProcess[T tensor.Float](t *testing.T, ds *data.Dataset, n, b int) {
@@ -219,8 +223,8 @@ func ranksEqualOneProcess[T tensor.Float](t *testing.T, ds *data.Dataset, n, b i
 			t.Errorf("rank %d's parameters differ from rank 0's", i)
 		}
 	}
-	if r := results[0]; len(r) != epochs || r[epochs-1].Steps != steps || r[0].Examples != ds.Len() {
-		t.Errorf("results %+v: want %d epochs, %d steps, %d examples per epoch", r, epochs, steps, ds.Len())
+	if r := results[0]; len(r) != epochs || r[epochs-1].Steps != steps || r[0].Examples != ds.Len() || !(r[0].TrainLoss > r[epochs-1].TrainLoss) {
+		t.Errorf("results %+v: want %d epochs, %d steps, %d examples per epoch, a falling training loss", r, epochs, steps, ds.Len())
 	}
 	checkClose(t, "rank 0", params[0], want, start, steps, b)
 }

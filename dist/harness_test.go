@@ -51,11 +51,32 @@ func testDataN(t testing.TB, n int) *data.Dataset {
 	return ds
 }
 
-// newRun returns a Trainer and a Batcher of global size b for the test
-// problem, with weights and data order drawn from seed.
+// testRegression returns a regression table of n rows: 5 features in
+// [−1, 1], 2 targets that are smooth functions of them plus noise.
+func testRegression(t testing.TB, n int) *data.Dataset {
+	rng := rand.New(rand.NewPCG(8, 8))
+	x, y := tensor.New[float32](n, 5), tensor.New[float32](n, 2)
+	for i := range n {
+		row := x.Row(i)
+		for j := range row {
+			row[j] = float32(2*rng.Float64() - 1)
+		}
+		y.Set(i, 0, row[0]*row[1]+0.5*row[2]+float32(0.05*rng.NormFloat64()))
+		y.Set(i, 1, float32(math.Sin(float64(row[3])))-row[4]+float32(0.05*rng.NormFloat64()))
+	}
+	ds, err := data.NewRegressionTable(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// newRun returns a Trainer and a Batcher of global size b for ds (an MLP
+// with a hidden layer of 16, the dataset kind's loss), with weights and
+// data order drawn from seed.
 func newRun[T tensor.Float](t testing.TB, ds *data.Dataset, b int, seed uint64) (*train.Trainer[T], *data.Batcher) {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	model := layers.MLP[T](rng, testFeatures, 16, testClasses)
+	model := layers.MLP[T](rng, ds.Features(), 16, ds.Outputs())
 	opt, err := optim.NewSGD(model.Params(), optim.Must(optim.Constant(testRate)), optim.WithMomentum(optim.HeavyBall, testMomentum))
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +85,7 @@ func newRun[T tensor.Float](t testing.TB, ds *data.Dataset, b int, seed uint64) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return train.NewTrainer(model, opt, train.CrossEntropy[T]), batches
+	return train.NewTrainer(model, opt, train.LossFor[T](ds.Kind())), batches
 }
 
 // flatten returns copies of the parameters' values, concatenated.
