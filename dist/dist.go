@@ -9,8 +9,10 @@
 //	comm, err := dist.Init() // the MPI world under -tags mpi; else one rank
 //	defer dist.Finalize()
 //	...                      // model, optimizer, Trainer, Batcher of global B
-//	rep, err := dist.New(comm, trainer, batches)
-//	results, err := rep.Run(ctx, eval, cfg) // train.Run on every rank
+//	results, err := dist.Train(ctx, comm, trainer, batches, eval, cfg)
+//
+// in place of train.Run(ctx, trainer, batches, eval, cfg); Train is
+// New, which wraps the Trainer and Batcher, then Run.
 //
 // Built with -tags mpi (cgo, pkg-config ompi), Init starts MPI; run the
 // program with mpirun. Without the tag, the default and pure-Go build,
@@ -125,6 +127,21 @@ func New[T tensor.Float](comm Comm, tr *train.Trainer[T], batches *data.Batcher)
 	}
 	tr.BeforeUpdate = append(tr.BeforeUpdate, r.allreduce)
 	return r, nil
+}
+
+// Train is train.Run made data-parallel on comm, for programs that run
+// with or without mpirun: on several ranks it is New then Run (see both:
+// only rank 0's eval and cfg count); on one rank, or with a nil comm, it is
+// train.Run itself.
+func Train[T tensor.Float](ctx context.Context, comm Comm, tr *train.Trainer[T], batches *data.Batcher, eval *train.Evaluator[T], cfg train.Config) ([]train.EpochResult, error) {
+	if comm == nil || comm.Size() == 1 {
+		return train.Run(ctx, tr, batches, eval, cfg)
+	}
+	rep, err := New(comm, tr, batches)
+	if err != nil {
+		return nil, err
+	}
+	return rep.Run(ctx, eval, cfg)
 }
 
 // Comm returns the group the Replica trains on.

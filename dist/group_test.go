@@ -205,11 +205,8 @@ func ranksEqualOneProcess[T tensor.Float](t *testing.T, ds *data.Dataset, n, b i
 	results := make([][]train.EpochResult, n)
 	errs := onRanks(t, n, func(c Comm) error {
 		tr, batches := newRun[T](t, ds, b, uint64(1+10*c.Rank()))
-		rep, err := New(c, tr, batches)
-		if err != nil {
-			return err
-		}
-		results[c.Rank()], err = rep.Run(context.Background(), nil, train.Config{Epochs: epochs})
+		var err error
+		results[c.Rank()], err = Train(context.Background(), c, tr, batches, nil, train.Config{Epochs: epochs})
 		params[c.Rank()] = flatten(tr.Model().Params())
 		return err
 	})

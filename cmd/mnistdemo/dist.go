@@ -61,14 +61,7 @@ func distBanner() string {
 // runTraining is train.Run, data-parallel over comm when there are
 // several ranks.
 func runTraining(ctx context.Context, tr *train.Trainer[float32], batches *data.Batcher, eval *train.Evaluator[float32], cfg train.Config) ([]train.EpochResult, error) {
-	if comm == nil || comm.Size() == 1 {
-		return train.Run(ctx, tr, batches, eval, cfg)
-	}
-	rep, err := dist.New(comm, tr, batches)
-	if err != nil {
-		return nil, err
-	}
-	return rep.Run(ctx, eval, cfg)
+	return dist.Train(ctx, comm, tr, batches, eval, cfg)
 }
 
 // reportError prints a run's error: every rank its own, and only rank 0
