@@ -70,9 +70,8 @@ var ErrPeer = errors.New("another rank stopped")
 // Root is the rank that evaluates, prints and writes files.
 const Root = 0
 
-// A rank's status in a step's allreduce.
+// A rank's status in a step's allreduce (0: training on).
 const (
-	running     = 0
 	interrupted = 1 // its Run context is cancelled: stop after this step
 	diverged    = 2 // its step failed with train.ErrDiverged
 	failed      = 3 // its step failed otherwise
@@ -148,8 +147,8 @@ func Train[T tensor.Float](ctx context.Context, comm Comm, tr *train.Trainer[T],
 func (r *Replica[T]) Comm() Comm { return r.comm }
 
 // Run is train.Run on every rank, with the same contract, over the
-// Replica's Trainer and sharded Batcher; every rank must call it with the
-// same ctx semantics. Only rank 0's eval and cfg count: rank 0 evaluates,
+// Replica's Trainer and sharded Batcher; every rank must call it. Only
+// rank 0's eval and cfg count: rank 0 evaluates,
 // calls cfg.OnBatch and cfg.OnEpoch, and decides when to stop (cfg.Epochs,
 // cfg.Target, OnEpoch's ErrStop or error); the other ranks follow it (they
 // may pass nil and a zero Config). The EpochResults hold the training loss
