@@ -155,9 +155,9 @@ func (r *Replica[T]) Comm() Comm { return r.comm }
 // and examples of the global minibatches (all ranks'), rank 0's training
 // time, and on rank 0 the held-out metrics.
 //
-// Run returns on every rank at the same step. When ctx is cancelled on
-// any rank, every rank stops after the step that notices it and returns an
-// error wrapping context.Canceled. When a rank's step fails, that rank
+// Run returns on every rank at the same step. When ctx is done on any
+// rank, every rank stops after the step that notices it: that rank returns
+// ctx.Err(), the others an error wrapping context.Canceled. When a rank's step fails, that rank
 // returns its error and the others an error wrapping ErrPeer (and
 // train.ErrDiverged if the failure was a divergence), with the parameters
 // of the last completed step; when rank 0's OnEpoch fails, the others
@@ -226,7 +226,10 @@ func (r *Replica[T]) Run(ctx context.Context, eval *train.Evaluator[T], cfg trai
 		r.inStep = false
 		r.sendFailure(err)
 	}
-	if errors.Is(err, context.Canceled) && r.stopBy >= 0 && ctx.Err() == nil {
+	if errors.Is(err, context.Canceled) && r.stopBy >= 0 {
+		if cerr := ctx.Err(); cerr != nil {
+			return results, cerr // this rank's own (a deadline, say)
+		}
 		return results, fmt.Errorf("dist: rank %d was interrupted: %w", r.stopBy, context.Canceled)
 	}
 	return results, err
