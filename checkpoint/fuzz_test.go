@@ -19,6 +19,12 @@ func FuzzRead(f *testing.F) {
 		_, file := trained(f, form)
 		f.Add(file)
 	}
+	ds := synthetic(f, 1, 53, 20, 4)
+	r := newRunWith(f, ds, 10, 1, optim.Must(optim.Constant(0.01)), "rmsprop/centered+momentum", 20, 8, 4)
+	r.steps(f, 3)
+	var multi bytes.Buffer
+	Write(&multi, Capture(r.model.Params(), r.opt, r.batches))
+	f.Add(multi.Bytes())
 	var small bytes.Buffer
 	Write(&small, State[float32]{Params: []Param[float32]{{"w", tensor.FromSlice(1, 2, []float32{1, -2})}},
 		Meta: map[string]string{"a": "1", "b": "2"}})

@@ -201,7 +201,7 @@ func TestResumeErrors(t *testing.T) {
 		{"empty", []string{"-resume", write("empty.ckpt", nil)}, 1, "empty.ckpt: corrupt checkpoint: empty input"},
 		{"truncated", []string{"-resume", write("short.ckpt", good[:len(good)-7])}, 1, "short.ckpt: corrupt checkpoint: truncated: the header announces a payload of"},
 		{"bit flip", []string{"-resume", write("flip.ckpt", flipped)}, 1, "flip.ckpt: corrupt checkpoint: checksum mismatch"},
-		{"version", []string{"-resume", write("v9.ckpt", version)}, 1, "v9.ckpt: format version 9 is not supported (this flowgrad reads version 1)"},
+		{"version", []string{"-resume", write("v9.ckpt", version)}, 1, "v9.ckpt: format version 9 is not supported (this flowgrad reads versions 1 and 2)"},
 		{"IDX file", []string{"-resume", filepath.Join(dir, "train-labels-idx1-ubyte.gz")}, 1, `not a flowgrad checkpoint (it starts with "\x1f\x8b`},
 		{"folder", []string{"-resume", out}, 1, "-resume: checkpoint: " + out + ": read " + out + ": is a directory"},
 	} {
