@@ -460,42 +460,6 @@ func TestSetStateErrors(t *testing.T) {
 	}
 }
 
-// TestStepAllocatesNothing checks every form, with weight decay and a
-// schedule, in both precisions.
-func TestStepAllocatesNothing(t *testing.T) {
-	sched := Must(Warmup(10, Must(Cosine(0.1, 0.001, 1000))))
-	for _, form := range forms {
-		m := momentumFor(form, 0.9)
-		p64 := mlpParams[float64](rand.New(rand.NewPCG(1, 2)), []int{20, 30, 5})
-		o64, err := NewSGD(p64, sched, WithMomentum(form, m), WithWeightDecay(1e-4))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a := testing.AllocsPerRun(100, o64.Step); a != 0 {
-			t.Errorf("float64 %v: Step allocates %v times per call", form, a)
-		}
-		p32 := mlpParams[float32](rand.New(rand.NewPCG(1, 2)), []int{20, 30, 5})
-		o32, err := NewSGD(p32, sched, WithMomentum(form, m), WithWeightDecay(1e-4))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a := testing.AllocsPerRun(100, o32.Step); a != 0 {
-			t.Errorf("float32 %v: Step allocates %v times per call", form, a)
-		}
-		// The MNIST model, with its update split across cores.
-		big := mlpParams[float32](rand.New(rand.NewPCG(1, 2)), []int{784, 256, 256, 10})
-		defer func(v int) { minParallel = v }(minParallel)
-		minParallel = 1 << 15
-		ob, err := NewSGD(big, Must(Constant(1e-6)), WithMomentum(form, m), WithWeightDecay(1e-4))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a := testing.AllocsPerRun(20, ob.Step); a != 0 {
-			t.Errorf("float32 %v, 784-256-256-10: Step allocates %v times per call", form, a)
-		}
-	}
-}
-
 // mlpParams returns the parameters of an MLP with the given layer sizes
 // (fc1.W, fc1.b, fc2.W, …), with small random weights and gradients.
 func mlpParams[T tensor.Float](rng *rand.Rand, sizes []int) []*autograd.Value[T] {

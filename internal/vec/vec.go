@@ -1,4 +1,5 @@
-// Package vec holds the float32 elementwise kernels of the training step:
+// Package vec holds the elementwise kernels of the training step (float32;
+// the optimiser updates are generic in the element type):
 // bias + ReLU forward and backward, the optimiser updates (SGD in every
 // momentum form, Adam, RMSProp, Adagrad: step.go) in one pass each,
 // accumulation, and the uint8 → float32 minibatch conversion.
