@@ -44,7 +44,7 @@ type run struct {
 	model   *layers.Sequential[float32]
 	opt     optim.Optimizer[float32]
 	batches *data.Batcher
-	tr      *train.Trainer
+	tr      *train.Trainer[float32]
 }
 
 // newRun builds a run of SGD with the given momentum form whose weights and
@@ -101,21 +101,16 @@ func newRunWith(t testing.TB, ds *data.Dataset, B int, seed uint64, sched optim.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &run{model, opt, batches, train.NewTrainer(model, opt)}
+	return &run{model, opt, batches, train.NewTrainer(model, opt, train.CrossEntropy)}
 }
 
 // steps trains n steps, crossing epoch boundaries as needed.
 func (r *run) steps(t testing.TB, n int) {
 	t.Helper()
-	for i := 0; i < n; {
-		b, ok := r.batches.Next()
-		if !ok {
-			continue
-		}
-		if _, err := r.tr.Step(b); err != nil {
+	for range n {
+		if _, err := r.tr.Step(r.batches.Take()); err != nil {
 			t.Fatal(err)
 		}
-		i++
 	}
 }
 
