@@ -22,7 +22,8 @@ import (
 // it is interrupted (Ctrl-C, SIGTERM), always at a step boundary; each save
 // replaces FILE atomically. A diverged run is never saved, so FILE keeps the
 // last good state. With -resume FILE the run continues from FILE exactly:
-// same weights, momentum buffers, step (hence rate) and position in the
+// same weights, optimizer state (momentum or moment buffers, a plateau
+// scale), step (hence rate) and position in the
 // shuffled data, so that stopping and resuming gives the bits of an
 // uninterrupted run. The other training flags must be the ones FILE was
 // made with; -epochs counts from the start of the first run.
