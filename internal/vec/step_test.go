@@ -194,8 +194,18 @@ func TestShortSlicesPanic(t *testing.T) {
 // 784-256-256-10 on both paths.
 func BenchmarkStepKernels(b *testing.B) {
 	const n = 784*256 + 256*256 + 256*10
+	// Realistic values (the divider's speed can depend on its operands):
+	// weights ~0.05, gradients ~1e-3, moment buffers of their scale.
+	rng := rand.New(rand.NewPCG(7, 8))
 	theta, grad := make([]float32, n), make([]float32, n)
 	bufs := [][]float32{make([]float32, n), make([]float32, n), make([]float32, n)}
+	for i := range theta {
+		theta[i] = float32(0.05 * rng.NormFloat64())
+		grad[i] = float32(1e-3 * rng.NormFloat64())
+		bufs[0][i] = float32(1e-6 * rng.ExpFloat64()) // a second moment: sq, v or sum
+		bufs[1][i] = float32(1e-4 * rng.NormFloat64())
+		bufs[2][i] = float32(1e-4 * rng.NormFloat64())
+	}
 	for _, c := range stepCases() {
 		for _, p := range []string{"generic", "avx2"} {
 			if p == "avx2" && !hasAsm {
