@@ -24,10 +24,11 @@ type CSVOptions struct {
 	// other than '"', '\r', '\n' and the Unicode replacement character.
 	Comma rune
 	// Categorical names columns read as categories even when their first
-	// value is a number (codes such as zip codes or "1", "2", "3").
+	// value is a number (codes such as zip codes or "1", "2", "3"). Names
+	// that are not columns of the file are ignored.
 	Categorical []string
 	// Text names columns kept as text that are not features: an ID column
-	// to carry through to predictions.
+	// to carry through to predictions. Each must be a column of the file.
 	Text []string
 	// Progress, if not nil, is called every 16384 rows and once at the end
 	// with the data rows and the bytes of input (compressed bytes for a
@@ -116,6 +117,9 @@ func ReadCSV(r io.Reader, name string, opt *CSVOptions) (*Table, error) {
 	}{{opt.Categorical, Categorical}, {opt.Text, Text}} {
 		for _, n := range list.names {
 			c := t.Column(n)
+			if c == nil && list.typ == Categorical {
+				continue // a type hint for a column that may be absent (a target at prediction)
+			}
 			if c == nil {
 				return nil, fmt.Errorf("data: %s: %w: no column %q to read as %v (the columns are %s)", name, ErrColumns, n, list.typ, t.columnList())
 			}

@@ -1,0 +1,59 @@
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Split divides the rows of t at random into a training table and a
+// validation table holding about valFraction of them, before anything is
+// fitted (so that [Fit] sees the training rows only). For classification
+// (the task opt resolves to, as for Fit) the split is stratified: each
+// class gives round(valFraction·its rows) to validation, so both parts
+// keep the class proportions. Both parts keep the file order of their
+// rows. The split is a function of t, opt and rng's state.
+//
+// Split returns an error if valFraction is not in (0, 1), if either part
+// would be empty, or for a target or ignored column that does not exist.
+func Split(t *Table, opt FitOptions, valFraction float64, rng *rand.Rand) (train, val *Table, err error) {
+	if !(valFraction > 0 && valFraction < 1) {
+		return nil, nil, fmt.Errorf("data: Split: validation fraction %v (want 0 < fraction < 1)", valFraction)
+	}
+	target, kind, err := opt.resolve(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	var groups [][]int // row indices per stratum
+	if kind == Classification {
+		byClass := make(map[string][]int)
+		for i := range t.Len() {
+			k := target.Value(i)
+			byClass[k] = append(byClass[k], i)
+		}
+		for _, k := range sortedKeys(byClass) {
+			groups = append(groups, byClass[k])
+		}
+	} else {
+		all := make([]int, t.Len())
+		for i := range all {
+			all[i] = i
+		}
+		groups = [][]int{all}
+	}
+	var tr, va []int
+	for _, g := range groups {
+		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+		k := int(math.Round(valFraction * float64(len(g))))
+		va = append(va, g[:k]...)
+		tr = append(tr, g[k:]...)
+	}
+	if len(tr) == 0 || len(va) == 0 {
+		return nil, nil, fmt.Errorf("data: %s: %w: a validation fraction of %v splits %d rows into %d for training and %d for validation; both need rows",
+			t.name, ErrEmpty, valFraction, t.Len(), len(tr), len(va))
+	}
+	slices.Sort(tr)
+	slices.Sort(va)
+	return t.Subset(tr), t.Subset(va), nil
+}
