@@ -100,6 +100,66 @@ func ReadCSV(r io.Reader, name string, opt *CSVOptions) (*Table, error) {
 	if err != nil {
 		return nil, csvError(name, err)
 	}
+	t, err := startTable(name, header, opt)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, err)
+		}
+		if err := t.addRecord(rec, cr.FieldPos); err != nil {
+			return nil, err
+		}
+		if opt.Progress != nil && t.Len()%progressEvery == 0 {
+			opt.Progress(t.Len(), counter.n)
+		}
+	}
+	if err := t.finish(); err != nil {
+		return nil, err
+	}
+	if opt.Progress != nil {
+		opt.Progress(t.Len(), counter.n)
+	}
+	return t, nil
+}
+
+// TableFromRecords returns the table of a header and records held in
+// memory (for example rows to predict that arrive in a request), read
+// exactly as [ReadCSV] reads a file whose lines they are: line 1 is the
+// header, record i is on line i+2. opt.Comma and opt.Progress are not
+// used. Its errors are ReadCSV's.
+func TableFromRecords(name string, header []string, records [][]string, opt *CSVOptions) (*Table, error) {
+	if opt == nil {
+		opt = &CSVOptions{}
+	}
+	if len(header) == 0 {
+		return nil, fmt.Errorf("data: %s: %w: no header (want the column names, then rows of values)", name, ErrEmpty)
+	}
+	t, err := startTable(name, header, opt)
+	if err != nil {
+		return nil, err
+	}
+	for i, rec := range records {
+		line := i + 2
+		if err := t.addRecord(rec, func(int) (int, int) { return line, 0 }); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.finish(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// startTable returns the empty table of the columns header names, with the
+// types opt forces, or an error for a missing or repeated name or a
+// forced name that is not a column.
+func startTable(name string, header []string, opt *CSVOptions) (*Table, error) {
 	t := &Table{name: name, cols: make([]*Column, len(header))}
 	for j, h := range header {
 		h = strings.TrimSpace(h)
@@ -126,44 +186,39 @@ func ReadCSV(r io.Reader, name string, opt *CSVOptions) (*Table, error) {
 			c.typ = list.typ
 		}
 	}
+	return t, nil
+}
 
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, csvError(name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(t.cols) {
-			return nil, fmt.Errorf("data: %s: line %d: %w: %d fields, but the header has %d columns (every row needs one value per column)",
-				name, line, ErrColumns, len(rec), len(t.cols))
-		}
-		if t.Len() == 0 {
-			t.decideTypes(rec)
-		}
-		for j, s := range rec {
-			if err := t.cols[j].add(s); err != nil {
-				line, _ := cr.FieldPos(j)
-				return nil, fmt.Errorf("data: %s: line %d, column %q: %w", name, line, t.cols[j].name, err)
-			}
-		}
-		t.lines.add(int32(min(line, math.MaxInt32)))
-		if opt.Progress != nil && t.Len()%progressEvery == 0 {
-			opt.Progress(t.Len(), counter.n)
-		}
+// addRecord appends the row rec, whose field j starts on line
+// fieldPos(j), or returns an error naming the line and column.
+func (t *Table) addRecord(rec []string, fieldPos func(j int) (line, col int)) error {
+	line, _ := fieldPos(0)
+	if len(rec) != len(t.cols) {
+		return fmt.Errorf("data: %s: line %d: %w: %d fields, but the header has %d columns (every row needs one value per column)",
+			t.name, line, ErrColumns, len(rec), len(t.cols))
 	}
 	if t.Len() == 0 {
-		return nil, fmt.Errorf("data: %s: %w: a header but no rows of values", name, ErrEmpty)
+		t.decideTypes(rec)
+	}
+	for j, s := range rec {
+		if err := t.cols[j].add(s); err != nil {
+			line, _ := fieldPos(j)
+			return fmt.Errorf("data: %s: line %d, column %q: %w", t.name, line, t.cols[j].name, err)
+		}
+	}
+	t.lines.add(int32(min(line, math.MaxInt32)))
+	return nil
+}
+
+// finish ends reading: it returns an error for a table without rows.
+func (t *Table) finish() error {
+	if t.Len() == 0 {
+		return fmt.Errorf("data: %s: %w: a header but no rows of values", t.name, ErrEmpty)
 	}
 	for _, c := range t.cols {
 		c.index = nil // only needed while reading
 	}
-	if opt.Progress != nil {
-		opt.Progress(t.Len(), counter.n)
-	}
-	return t, nil
+	return nil
 }
 
 // decideTypes sets the type of every column not named in the options from

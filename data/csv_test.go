@@ -222,3 +222,23 @@ func TestChunked(t *testing.T) {
 	}
 	wantPanic(t, "out of range", func() { c.at(n) })
 }
+
+func TestTableFromRecords(t *testing.T) {
+	want := readString(t, "a,b\n1,x\n2,y\n", nil)
+	got, err := TableFromRecords("req", []string{"a", "b"}, [][]string{{"1", "x"}, {"2", "y"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, c := range want.Columns() {
+		g := got.Columns()[j]
+		if g.Name() != c.Name() || g.Type() != c.Type() || g.Value(1) != c.Value(1) || got.Line(1) != 3 {
+			t.Errorf("column %d: %q %v %q, line %d", j, g.Name(), g.Type(), g.Value(1), got.Line(1))
+		}
+	}
+	_, err = TableFromRecords("req", []string{"a", "b"}, [][]string{{"1", "x"}, {"two", "y"}}, nil)
+	wantErr(t, err, ErrBadValue, "req: line 3", `column "a"`, `"two"`)
+	_, err = TableFromRecords("req", []string{"a", "b"}, nil, nil)
+	wantErr(t, err, ErrEmpty, "req")
+	_, err = TableFromRecords("req", nil, nil, nil)
+	wantErr(t, err, ErrEmpty, "no header")
+}
