@@ -406,11 +406,15 @@ func (p *Preprocessor) CSVOptions(base *CSVOptions) *CSVOptions {
 // lists what is missing or extra.
 func (p *Preprocessor) Match(t *Table, withTarget bool) error {
 	var missing []string
+	at := 0
 	for _, f := range p.Features {
-		switch c := t.Column(f.Name); {
-		case c == nil:
+		k := t.find(f.Name, at)
+		if k < 0 {
 			missing = append(missing, strconv.Quote(f.Name))
-		case c.typ != f.Type:
+			continue
+		}
+		at = k + 1
+		if c := t.cols[k]; c.typ != f.Type {
 			return fmt.Errorf("data: %s: %w: column %q is %v here (first value %q) but was %v in the training data",
 				t.name, ErrColumns, f.Name, c.typ, c.Value(0), f.Type)
 		}
@@ -427,13 +431,24 @@ func (p *Preprocessor) Match(t *Table, withTarget bool) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("data: %s: %w: missing column %s (the model needs %s)", t.name, ErrColumns, strings.Join(missing, ", "), p.columnList())
 	}
+	// Every feature is a column of t, and no feature is the target, ignored
+	// or a text column: t has other columns iff they are not all of those.
+	others := 0
+	for _, c := range t.cols {
+		if c.typ == Text || c.name == p.Target || slices.Contains(p.Ignored, c.name) {
+			others++
+		}
+	}
+	if len(p.Features)+others == len(t.cols) {
+		return nil
+	}
 	for _, c := range t.cols {
 		if c.typ != Text && c.name != p.Target && !slices.Contains(p.Ignored, c.name) && !slices.ContainsFunc(p.Features, func(f Feature) bool { return f.Name == c.name }) {
 			return fmt.Errorf("data: %s: %w: column %q was not in the training data (the model needs %s); remove it, or read it as a text column",
 				t.name, ErrColumns, c.name, p.columnList())
 		}
 	}
-	return nil
+	panic("data: Match: miscounted columns")
 }
 
 func (p *Preprocessor) columnList() string {
@@ -461,10 +476,11 @@ func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 	if err := p.Match(t, false); err != nil {
 		return err
 	}
-	off := 0
+	off, at := 0, 0
 	for k := range p.Features {
 		f := &p.Features[k]
-		c := t.Column(f.Name)
+		at = t.find(f.Name, at) + 1
+		c := t.cols[at-1]
 		if f.Type == Numeric {
 			for i := range n {
 				dst[i*in+off] = f.scale(c.nums.at(i))

@@ -105,6 +105,19 @@ func (t *Table) Column(name string) *Column {
 	return nil
 }
 
+// find returns the index of the column named name, or -1, looking from
+// column from on and then from the start: features are found in one pass
+// when the table has them in the training file's order.
+func (t *Table) find(name string, from int) int {
+	for k := range len(t.cols) {
+		j := (from + k) % len(t.cols)
+		if t.cols[j].name == name {
+			return j
+		}
+	}
+	return -1
+}
+
 // Line returns the line of the file on which row i starts (the header is
 // line 1). It panics if i is out of range.
 func (t *Table) Line(i int) int { return int(t.lines.at(i)) }
