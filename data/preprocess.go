@@ -166,8 +166,9 @@ func (f *Feature) scale(x float32) float32 { return float32((float64(x) - f.Mean
 // Fit returns an error that says what to do for a target or ignored column
 // that does not exist, no feature column left ([ErrColumns]), a regression
 // target that is not numeric ([ErrBadValue]), training rows with a single
-// class, a constant feature or a constant target when it is to be scaled
-// ([ErrDegenerate]).
+// class, a constant feature, a categorical feature with a different value
+// in each of 20 or more rows (an identifier), or a constant target when it
+// is to be scaled ([ErrDegenerate]).
 func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 	target, kind, err := opt.resolve(t)
 	if err != nil {
@@ -191,6 +192,10 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 			if len(cats) == 1 {
 				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %q in all %d training rows, so it cannot help; ignore the column",
 					t.name, ErrDegenerate, c.name, cats[0], t.Len())
+			}
+			if n := t.Len(); len(cats) == n && n >= 20 {
+				return nil, fmt.Errorf("data: %s: %w: the feature column %q has a different value in each of the %d training rows (an identifier?), so it cannot generalise; ignore the column",
+					t.name, ErrDegenerate, c.name, n)
 			}
 			slices.Sort(cats)
 			p.Features = append(p.Features, Feature{Name: c.name, Type: Categorical, Categories: cats})

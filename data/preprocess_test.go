@@ -2,6 +2,7 @@ package data
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -108,6 +109,7 @@ func TestFitErrors(t *testing.T) {
 		{"constant category", "a,c,b\n1,k,x\n2,k,y\n", FitOptions{}, ErrDegenerate, []string{`column "c"`, `"k"`}},
 		{"constant target", "a,b\n1,3\n2,3\n", FitOptions{ScaleTarget: true}, ErrDegenerate, []string{`target column "b"`}},
 		{"string regression", "a,b\n1,x\n2,y\n", FitOptions{Task: RegressionTask}, ErrBadValue, []string{"line 2", `"x" is not a number`}},
+		{"identifier", "name,x,y\n" + idRows(25), FitOptions{}, ErrDegenerate, []string{`column "name"`, "identifier", "ignore the column"}},
 		{"no features", "id,b\n1,x\n2,y\n", FitOptions{Ignore: []string{"id"}}, ErrColumns, []string{"no feature columns"}},
 	}
 	for _, c := range cases {
@@ -285,4 +287,13 @@ func TestTaskNames(t *testing.T) {
 	if _, err := ParseTask("clustering"); err == nil {
 		t.Error("unknown task accepted")
 	}
+}
+
+// idRows returns n CSV rows "idI,I,a|b" for a table name,x,y.
+func idRows(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "id%d,%d,%c\n", i, i, 'a'+i%2)
+	}
+	return b.String()
 }

@@ -63,7 +63,8 @@ func (m *Model) Kind() data.Kind { return m.Pre.Kind }
 
 // Prediction is what a model predicts for a batch of rows.
 type Prediction struct {
-	Kind data.Kind
+	Kind   data.Kind
+	Target string // the target column's name
 	// Classification: the most probable class of each row (an index into
 	// Classes; the first one on a tie), the class names, and the rows×C
 	// class probabilities.
@@ -122,7 +123,7 @@ func (m *Model) PredictInto(p *Prediction, t *data.Table) error {
 	}
 	m.tape.Reset()
 	out := m.Net.Forward(m.tape.Input(x)).Data() // n×outputs
-	p.Kind = m.Pre.Kind
+	p.Kind, p.Target = m.Pre.Kind, m.Pre.Target
 	if m.Pre.Kind == data.Classification {
 		p.Value = nil
 		p.Classes = m.Pre.Classes

@@ -2,12 +2,14 @@ package model
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,6 +72,21 @@ func TestIrisEndToEnd(t *testing.T) {
 	}
 	if acc := float64(correct) / float64(va.Len()); acc < 0.9 {
 		t.Errorf("validation accuracy %.3f, want ≥ 0.9", acc)
+	}
+
+	var out bytes.Buffer
+	if err := got.WriteCSV(&out, nil); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&out).ReadAll()
+	if err != nil || len(recs) != va.Len()+1 || strings.Join(recs[0], ",") != "species,p_setosa,p_versicolor,p_virginica" {
+		t.Fatalf("CSV %v, %v", recs[:min(2, len(recs))], err)
+	}
+	for i, rec := range recs[1:] {
+		p, _ := strconv.ParseFloat(rec[1+got.Class[i]], 32)
+		if rec[0] != got.Classes[got.Class[i]] || float32(p) != got.Prob.At(i, got.Class[i]) {
+			t.Fatalf("CSV row %d: %v", i, rec)
+		}
 	}
 }
 
