@@ -24,11 +24,14 @@ type CSVOptions struct {
 	// other than '"', '\r', '\n' and the Unicode replacement character.
 	Comma rune
 	// Categorical names columns read as categories even when their first
-	// value is a number (codes such as zip codes or "1", "2", "3"). Names
-	// that are not columns of the file are ignored.
+	// value is a number (codes such as zip codes or "1", "2", "3").
 	Categorical []string
-	// Text names columns kept as text that are not features: an ID column
-	// to carry through to predictions. Each must be a column of the file.
+	// Text names columns kept as text, unparsed, that are not features: an
+	// ID column to carry through to predictions, or any ignored column.
+	//
+	// Names in Categorical and Text that are not columns of the file are
+	// no error (a model's target is absent from the rows to predict): check
+	// with [Table.Column] where a column must be there.
 	Text []string
 	// Progress, if not nil, is called every 16384 rows and once at the end
 	// with the data rows and the bytes of input (compressed bytes for a
@@ -64,8 +67,7 @@ func LoadCSV(path string, opt *CSVOptions) (*Table, error) {
 //
 // ReadCSV returns an error that names the file, the line and the column for
 // an empty input or a header only ([ErrEmpty]), a column without a name or
-// with the name of another ([ErrColumns]), a name in opt that is not a
-// column ([ErrColumns]), a row with more or fewer fields than the header
+// with the name of another ([ErrColumns]), a row with more or fewer fields than the header
 // ([ErrColumns]), an empty value, a value that is not a number in a
 // numeric column, NaN, an infinity or a number beyond float32's range
 // ([ErrBadValue]), and malformed CSV or gzip ([ErrCorrupt]). It never
@@ -176,14 +178,9 @@ func startTable(name string, header []string, opt *CSVOptions) (*Table, error) {
 		typ   ColumnType
 	}{{opt.Categorical, Categorical}, {opt.Text, Text}} {
 		for _, n := range list.names {
-			c := t.Column(n)
-			if c == nil && list.typ == Categorical {
-				continue // a type hint for a column that may be absent (a target at prediction)
+			if c := t.Column(n); c != nil { // a hint for a column that may be absent
+				c.typ = list.typ
 			}
-			if c == nil {
-				return nil, fmt.Errorf("data: %s: %w: no column %q to read as %v (the columns are %s)", name, ErrColumns, n, list.typ, t.columnList())
-			}
-			c.typ = list.typ
 		}
 	}
 	return t, nil

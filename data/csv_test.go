@@ -120,7 +120,6 @@ func TestReadCSVErrors(t *testing.T) {
 		{"empty number", "a,b\n1,2\n,3\n", nil, ErrBadValue, []string{"line 3", `column "a"`, "empty value"}},
 		{"empty category", "a,b\nx,2\n,3\n", nil, ErrBadValue, []string{"line 3", "empty value"}},
 		{"bare quote", "a,b\n1,2\n3,4\"x\n", nil, ErrCorrupt, []string{"line 3", "quote"}},
-		{"unknown forced", "a,b\n1,2\n", &CSVOptions{Text: []string{"id"}}, ErrColumns, []string{`no column "id"`, `"a", "b"`}},
 		{"bad separator", "a,b\n1,2\n", &CSVOptions{Comma: '"'}, nil, []string{"separator"}},
 		{"truncated gzip", string(gz([]byte("a,b\n1,2\n3,4\n"))[:20]), nil, nil, []string{"t.csv"}},
 	}

@@ -76,7 +76,8 @@ type FitOptions struct {
 	// Target names the target column; "" means the last column.
 	Target string
 	// Ignore names columns that are not features, such as an ID column.
-	// Text columns (see [CSVOptions]) are never features either.
+	// Text columns (see [CSVOptions]) are never features either: reading
+	// the ignored columns as Text spares parsing their values at all.
 	Ignore []string
 	// Task is classification, regression or (the zero value) decided by
 	// the target column's type.
@@ -387,7 +388,7 @@ func (p *Preprocessor) Outputs() int {
 // CSVOptions returns a copy of base (nil: the defaults) that reads the
 // categorical features and a categorical target as categories, so that a
 // later file is read as the training file was even when a first value
-// looks like a number.
+// looks like a number, and the ignored columns as text.
 func (p *Preprocessor) CSVOptions(base *CSVOptions) *CSVOptions {
 	var o CSVOptions
 	if base != nil {
@@ -402,6 +403,7 @@ func (p *Preprocessor) CSVOptions(base *CSVOptions) *CSVOptions {
 	if p.TargetType == Categorical {
 		o.Categorical = append(o.Categorical, p.Target)
 	}
+	o.Text = append(slices.Clone(o.Text), p.Ignored...)
 	return &o
 }
 

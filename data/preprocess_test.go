@@ -161,6 +161,14 @@ func TestApplyErrors(t *testing.T) {
 	if x[1] != 1 || x[2] != 0 {
 		t.Errorf("inputs %v", x)
 	}
+	// The ignored ID column is read as text: an empty ID is no error.
+	tab = readString(t, "id,x,color\n,4,blue\n", p.CSVOptions(nil))
+	if tab.Column("id").Type() != Text {
+		t.Errorf("the ignored column is %v", tab.Column("id").Type())
+	}
+	if err := p.Transform(x, tab); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A preprocessor survives JSON and applies the same way after it.
