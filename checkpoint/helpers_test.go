@@ -42,7 +42,7 @@ type run struct {
 	model   *layers.Sequential[float32]
 	opt     *optim.SGD[float32]
 	batches *data.Batcher
-	tr      *train.Trainer
+	tr      *train.Trainer[float32]
 }
 
 // newRun builds a run whose weights and data order come from seed.
@@ -63,21 +63,16 @@ func newRun(t testing.TB, ds *data.Dataset, B int, seed uint64, sched optim.Sche
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &run{model, opt, batches, train.NewTrainer(model, opt)}
+	return &run{model, opt, batches, train.NewTrainer(model, opt, train.CrossEntropy)}
 }
 
 // steps trains n steps, crossing epoch boundaries as needed.
 func (r *run) steps(t testing.TB, n int) {
 	t.Helper()
-	for i := 0; i < n; {
-		b, ok := r.batches.Next()
-		if !ok {
-			continue
-		}
-		if _, err := r.tr.Step(b); err != nil {
+	for range n {
+		if _, err := r.tr.Step(r.batches.Take()); err != nil {
 			t.Fatal(err)
 		}
-		i++
 	}
 }
 

@@ -42,6 +42,23 @@ func (b Batch) Size() int {
 	return b.X.Rows()
 }
 
+// Clone returns a copy of the batch that owns its matrices and labels, so
+// it stays valid after the next batch is requested (for a fixed set of
+// batches, as curvature estimates and gradient checks take).
+func (b Batch) Clone() Batch {
+	c := b
+	if b.X != nil {
+		c.X = b.X.Clone()
+	}
+	if b.Labels != nil {
+		c.Labels = append([]int(nil), b.Labels...)
+	}
+	if b.Targets != nil {
+		c.Targets = b.Targets.Clone()
+	}
+	return c
+}
+
 // Batcher serves a dataset's examples as minibatches of B, in a new random
 // order each epoch. With N = Len of the dataset, an epoch is ⌈N/B⌉ batches:
 // B examples each, except that the last holds the N mod B that remain

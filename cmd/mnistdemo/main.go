@@ -211,7 +211,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	eval, err := train.NewEvaluator(testSet, 1000)
+	eval, err := train.NewEvaluator(testSet, 1000, train.CrossEntropy[float32])
 	if err != nil {
 		return 1, err
 	}
@@ -244,7 +244,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 				bar.Clear()
 			}
 			fmt.Fprintf(stdout, "%5d  %10.4f  %9.4f  %7.2f%%  %10.0f  %7.1fs\n",
-				r.Epoch, r.TrainLoss, r.TestLoss, 100*r.TestAccuracy, r.ExamplesPerSecond(), r.Elapsed.Seconds())
+				r.Epoch, r.TrainLoss, r.Eval.Loss, 100*r.Eval.Accuracy, r.ExamplesPerSecond(), r.Elapsed.Seconds())
 			return nil
 		},
 	}
@@ -252,7 +252,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		cfg.OnBatch = func(_ float64, index, _ int) { bar.Set(index + 1) }
 	}
 	cfg = ck.wrap(cfg)
-	tr := train.NewTrainer(model, opt)
+	tr := train.NewTrainer(model, opt, train.CrossEntropy)
 	tr.MaxLoss = explodeFactor * math.Log(float64(trainSet.Classes()))
 	results, err := train.Run(ctx, tr, batches, eval, cfg)
 	if err = ck.finish(err, stdout); err != nil {
@@ -266,11 +266,11 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		trainTime += r.TrainTime
 	}
 	last := results[len(results)-1]
-	if c.target > 0 && last.TestAccuracy >= c.target {
+	if c.target > 0 && last.Eval.Accuracy >= c.target {
 		fmt.Fprintf(stdout, "reached %.2f%% test accuracy (target %.2f%%) after %d epochs: %.1fs of training, %.1fs in all\n",
-			100*last.TestAccuracy, 100*c.target, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
+			100*last.Eval.Accuracy, 100*c.target, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
 	} else {
-		fmt.Fprintf(stdout, "final test accuracy %.2f%% after %d epochs: %.1fs of training, %.1fs in all", 100*last.TestAccuracy, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
+		fmt.Fprintf(stdout, "final test accuracy %.2f%% after %d epochs: %.1fs of training, %.1fs in all", 100*last.Eval.Accuracy, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
 		if c.target > 0 {
 			fmt.Fprintf(stdout, " (target %.2f%% not reached)", 100*c.target)
 		}
