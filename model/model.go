@@ -97,10 +97,14 @@ func (m *Model) Predict(t *data.Table) (*Prediction, error) {
 	return p, nil
 }
 
+// maxSizes bounds the batch sizes whose buffers a Model keeps.
+const maxSizes = 8
+
 // PredictInto is [Model.Predict] writing into p, whose buffers it reuses
 // when they have the right size (a Prediction of as many rows from the same
 // model), so that predicting batches of a fixed size allocates nothing once
-// warm. On error p is unchanged.
+// warm. The model keeps buffers for up to 8 batch sizes at a time. On error
+// p is unchanged.
 func (m *Model) PredictInto(p *Prediction, t *data.Table) error {
 	n, in := t.Len(), m.Pre.Inputs()
 	if cap(m.x) < n*in {
@@ -112,8 +116,11 @@ func (m *Model) PredictInto(p *Prediction, t *data.Table) error {
 	}
 	x := m.xs[n]
 	if x == nil {
-		if m.xs == nil {
+		if len(m.xs) >= maxSizes || m.xs == nil {
+			// The tape keeps buffers for every batch size it has seen: a
+			// server with requests of many sizes starts afresh now and then.
 			m.xs = make(map[int]*tensor.Dense[float32])
+			m.tape = nil
 		}
 		x = tensor.FromSlice(n, in, m.x[:n*in])
 		m.xs[n] = x

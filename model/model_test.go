@@ -207,6 +207,17 @@ func TestPredictAllocations(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { m.PredictInto(p, tab) }); n != 0 {
 		t.Errorf("PredictInto with a reused result: %v allocations, want 0", n)
 	}
+	// Many batch sizes: the buffers kept stay bounded, the results right.
+	for n := 1; n <= 3*maxSizes; n++ {
+		part := tab.Subset(seq(n))
+		q, err := m.Predict(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.xs) > maxSizes || !slices.Equal(q.Class, p.Class[:n]) {
+			t.Fatalf("%d rows: %d sizes kept, classes %v, want %v", n, len(m.xs), q.Class, p.Class[:n])
+		}
+	}
 	// The result: the Prediction, its Class slice and its Prob matrix
 	// (whose gorgonia tensor takes several allocations of its own).
 	result := testing.AllocsPerRun(20, func() { _ = tensor.New[float32](tab.Len(), 3) }) + 2
@@ -216,3 +227,12 @@ func TestPredictAllocations(t *testing.T) {
 }
 
 func newRand() *rand.Rand { return rand.New(rand.NewPCG(1, 1)) }
+
+// seq returns 0, 1, …, n−1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
