@@ -252,6 +252,12 @@ func TestSplitStratified(t *testing.T) {
 			}
 		}
 	}
+	// A class of one row stays in training, even at half.
+	small := readString(t, "x,y\n1,a\n2,a\n3,b\n", nil)
+	tr1, va1, err := Split(small, FitOptions{}, 0.5, rand.New(rand.NewPCG(1, 2)))
+	if err != nil || tr1.Len() != 2 || va1.Len() != 1 || va1.Column("y").Value(0) != "a" {
+		t.Errorf("one-row class: %v", err)
+	}
 	// Same seed, same split; another seed, another.
 	tr2, _, _ := Split(tab, FitOptions{}, 0.2, rand.New(rand.NewPCG(1, 2)))
 	tr3, _, _ := Split(tab, FitOptions{}, 0.2, rand.New(rand.NewPCG(3, 4)))

@@ -11,8 +11,8 @@ import (
 // validation table holding about valFraction of them, before anything is
 // fitted (so that [Fit] sees the training rows only). For classification
 // (the task opt resolves to, as for Fit) the split is stratified: each
-// class gives round(valFraction·its rows) to validation, so both parts
-// keep the class proportions. Both parts keep the file order of their
+// class gives round(valFraction·its rows) to validation (but keeps at
+// least one for training), so both parts keep the class proportions. Both parts keep the file order of their
 // rows. The split is a function of t, opt and rng's state.
 //
 // Split returns an error if valFraction is not in (0, 1), if either part
@@ -45,7 +45,9 @@ func Split(t *Table, opt FitOptions, valFraction float64, rng *rand.Rand) (train
 	var tr, va []int
 	for _, g := range groups {
 		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
-		k := int(math.Round(valFraction * float64(len(g))))
+		// Each class keeps a training row, so that validation has no class
+		// that the training rows lack.
+		k := min(int(math.Round(valFraction*float64(len(g)))), len(g)-1)
 		va = append(va, g[:k]...)
 		tr = append(tr, g[k:]...)
 	}

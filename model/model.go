@@ -66,8 +66,8 @@ type Prediction struct {
 	Kind   data.Kind
 	Target string // the target column's name
 	// Classification: the most probable class of each row (an index into
-	// Classes; the first one on a tie), the class names, and the rows×C
-	// class probabilities.
+	// Classes; the first one on a tie), the class names (the model's: do
+	// not modify them), and the rows×C class probabilities.
 	Class   []int
 	Classes []string
 	Prob    *tensor.Dense[float32]
