@@ -258,6 +258,21 @@ func TestSplitStratified(t *testing.T) {
 	if err != nil || tr1.Len() != 2 || va1.Len() != 1 || va1.Column("y").Value(0) != "a" {
 		t.Errorf("one-row class: %v", err)
 	}
+	// A category that only validation rows would have moves to training.
+	rare := readString(t, "x,c,y\n1,u,1\n2,u,2\n3,u,3\n4,v,4\n5,u,5\n6,u,6\n7,u,7\n8,u,8\n", nil)
+	for seed := range uint64(20) {
+		tr, va, err := Split(rare, FitOptions{}, 0.5, rand.New(rand.NewPCG(seed, 1)))
+		if err != nil || tr.Len()+va.Len() != 8 || va.Len() < 3 {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		p, err := Fit(tr, FitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Dataset(va); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
 	// Same seed, same split; another seed, another.
 	tr2, _, _ := Split(tab, FitOptions{}, 0.2, rand.New(rand.NewPCG(1, 2)))
 	tr3, _, _ := Split(tab, FitOptions{}, 0.2, rand.New(rand.NewPCG(3, 4)))
