@@ -65,13 +65,13 @@ func LoadCSV(path string, opt *CSVOptions) (*Table, error) {
 // Categorical or Text. Column names are trimmed of surrounding spaces, as
 // are numbers.
 //
-// ReadCSV returns an error that names the file, the line and the column for
-// an empty input or a header only ([ErrEmpty]), a column without a name or
-// with the name of another ([ErrColumns]), a row with more or fewer fields than the header
-// ([ErrColumns]), an empty value, a value that is not a number in a
-// numeric column, NaN, an infinity or a number beyond float32's range
-// ([ErrBadValue]), and malformed CSV or gzip ([ErrCorrupt]). It never
-// panics on bad input.
+// ReadCSV returns an error that names the file, the line and the column
+// for an empty input or a header only ([ErrEmpty]), a column without a
+// name or with the name of another, a row with more or fewer fields than
+// the header ([ErrColumns]), an empty value, a value that is not a number
+// in a numeric column, NaN, an infinity or a number beyond float32's range
+// ([ErrBadValue]), and malformed CSV or gzip ([ErrCorrupt],
+// [ErrTruncated]). It never panics on bad input.
 func ReadCSV(r io.Reader, name string, opt *CSVOptions) (*Table, error) {
 	if opt == nil {
 		opt = &CSVOptions{}

@@ -97,10 +97,8 @@ func (t *Table) Columns() []*Column { return t.cols }
 
 // Column returns the column named name, or nil if there is none.
 func (t *Table) Column(name string) *Column {
-	for _, c := range t.cols {
-		if c.name == name {
-			return c
-		}
+	if j := t.find(name, 0); j >= 0 {
+		return t.cols[j]
 	}
 	return nil
 }
