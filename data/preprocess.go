@@ -489,8 +489,12 @@ func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 		at = t.find(f.Name, at) + 1
 		c := t.cols[at-1]
 		if f.Type == Numeric {
-			for i := range n {
-				dst[i*in+off] = f.scale(c.nums.at(i))
+			i := off
+			for _, chunk := range c.nums.chunks {
+				for _, v := range chunk {
+					dst[i] = f.scale(v)
+					i += in
+				}
 			}
 			off++
 			continue
