@@ -21,8 +21,8 @@ type Spec struct {
 
 // LayerSpec is one layer of a [Spec].
 type LayerSpec struct {
-	// Type is the kind of layer: LinearType or one of the activation
-	// names ("ReLU", "Tanh", "Sigmoid").
+	// Type is the kind of layer: LinearType, DropoutType or one of the
+	// activation names ("ReLU", "Tanh", "Sigmoid").
 	Type string `json:"type"`
 	// Name prefixes a Linear layer's parameter names (Name+".W",
 	// Name+".b").
@@ -31,12 +31,17 @@ type LayerSpec struct {
 	In   int  `json:"in,omitempty"`
 	Out  int  `json:"out,omitempty"`
 	ReLU bool `json:"relu,omitempty"`
-	// Layers with parameters of their own beyond these (dropout's rate)
-	// add fields here and a case to Build and SpecOf.
+	// P is a Dropout layer's drop probability, in [0, 1).
+	P float64 `json:"p,omitempty"`
+	// A new kind of layer adds its settings here and a case to Check,
+	// Build and SpecOf.
 }
 
-// LinearType is the Type of a [Linear] layer in a [LayerSpec].
-const LinearType = "Linear"
+// The Types of the layers with settings in a [LayerSpec].
+const (
+	LinearType  = "Linear"  // a [Linear] layer
+	DropoutType = "Dropout" // a [Dropout] layer
+)
 
 // activations maps the activation names of a LayerSpec to their layers.
 func activations[T tensor.Float]() map[string]Activation[T] {
@@ -79,21 +84,26 @@ func (s Spec) Check() error {
 			}
 			names[l.Name] = true
 			width = l.Out
-		case act:
+		case act || l.Type == DropoutType:
 			if l.Name != "" || l.In != 0 || l.Out != 0 || l.ReLU {
-				return fmt.Errorf("layers: spec: layer %d: the activation %s takes no name, sizes or relu", i, l.Type)
+				return fmt.Errorf("layers: spec: layer %d: %s takes no name, sizes or relu", i, l.Type)
+			}
+			if act && l.P != 0 || !(l.P >= 0 && l.P < 1) {
+				return fmt.Errorf("layers: spec: layer %d: %s with p = %v (only Dropout takes p, in [0, 1))", i, l.Type, l.P)
 			}
 		default:
-			return fmt.Errorf("layers: spec: layer %d: unknown type %q (want Linear, ReLU, Tanh or Sigmoid)", i, l.Type)
+			return fmt.Errorf("layers: spec: layer %d: unknown type %q (want Linear, Dropout, ReLU, Tanh or Sigmoid)", i, l.Type)
 		}
 	}
 	return nil
 }
 
 // Build returns the stack that spec describes, with Linear weights drawn
-// from rng (He initialisation) and zero biases, as [MLP] makes them. It
-// returns spec.Check's error for a spec that does not describe a stack, so
-// a spec read from a file needs no checks of its own.
+// from rng (He initialisation) and zero biases, as [MLP] makes them; its
+// Dropout layers draw their masks from rng too (see [Dropout] for
+// resuming such a run exactly). It returns spec.Check's error for a spec
+// that does not describe a stack, so a spec read from a file needs no
+// checks of its own.
 func Build[T tensor.Float](spec Spec, rng *rand.Rand) (*Sequential[T], error) {
 	if err := spec.Check(); err != nil {
 		return nil, err
@@ -107,13 +117,17 @@ func Build[T tensor.Float](spec Spec, rng *rand.Rand) (*Sequential[T], error) {
 			ls[i] = lin
 			continue
 		}
+		if l.Type == DropoutType {
+			ls[i] = NewDropout[T](rng, l.P)
+			continue
+		}
 		ls[i] = acts[l.Type]
 	}
 	return NewSequential(ls...), nil
 }
 
-// SpecOf returns the spec of s, whose layers must be *Linear or the
-// activations ReLU, Tanh and Sigmoid (as Build and MLP make them); it
+// SpecOf returns the spec of s, whose layers must be *Linear, *Dropout or
+// the activations ReLU, Tanh and Sigmoid (as Build and MLP make them); it
 // returns an error for any other layer, which a spec cannot describe.
 func SpecOf[T tensor.Float](s *Sequential[T]) (Spec, error) {
 	var spec Spec
@@ -130,6 +144,8 @@ func SpecOf[T tensor.Float](s *Sequential[T]) (Spec, error) {
 				return Spec{}, fmt.Errorf("layers: SpecOf: layer %d: Linear weight named %q (want NAME.W)", i, l.W.Name())
 			}
 			spec.Layers = append(spec.Layers, LayerSpec{Type: LinearType, Name: name, In: in, Out: out, ReLU: l.ReLU})
+		case *Dropout[T]:
+			spec.Layers = append(spec.Layers, LayerSpec{Type: DropoutType, P: l.P})
 		case Activation[T]:
 			if _, ok := acts[l.Name]; !ok {
 				return Spec{}, fmt.Errorf("layers: SpecOf: layer %d: activation %q has no spec", i, l.Name)

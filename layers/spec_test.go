@@ -2,6 +2,7 @@ package layers
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -13,7 +14,7 @@ import (
 func TestSpecRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	mlp := MLP[float32](rng, 4, 8, 6, 3)
-	mlp.Layers = append(mlp.Layers, Tanh[float32]())
+	mlp.Layers = append(mlp.Layers, Tanh[float32](), NewDropout[float32](rng, 0.25))
 	spec, err := SpecOf(mlp)
 	if err != nil {
 		t.Fatal(err)
@@ -23,6 +24,7 @@ func TestSpecRoundTrip(t *testing.T) {
 		{Type: "Linear", Name: "fc2", In: 8, Out: 6, ReLU: true},
 		{Type: "Linear", Name: "fc3", In: 6, Out: 3},
 		{Type: "Tanh"},
+		{Type: "Dropout", P: 0.25},
 	}}
 	if !reflect.DeepEqual(spec, want) || spec.Outputs() != 3 {
 		t.Fatalf("SpecOf = %+v", spec)
@@ -68,13 +70,16 @@ func TestSpecErrors(t *testing.T) {
 		spec Spec
 		part string
 	}{
-		"no inputs":  {Spec{Layers: []LayerSpec{lin("a", 1, 1)}}, "0 inputs"},
-		"no layers":  {Spec{Inputs: 2}, "no layers"},
-		"width":      {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 3), lin("b", 2, 1)}}, "want in = 3"},
-		"zero out":   {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 0)}}, "out ≥ 1"},
-		"same name":  {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 2), lin("a", 2, 1)}}, `repeated name "a"`},
-		"unknown":    {Spec{Inputs: 2, Layers: []LayerSpec{{Type: "Conv"}}}, `unknown type "Conv"`},
-		"sized ReLU": {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 2), {Type: "ReLU", Out: 2}}}, "takes no name"},
+		"no inputs":     {Spec{Layers: []LayerSpec{lin("a", 1, 1)}}, "0 inputs"},
+		"no layers":     {Spec{Inputs: 2}, "no layers"},
+		"width":         {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 3), lin("b", 2, 1)}}, "want in = 3"},
+		"zero out":      {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 0)}}, "out ≥ 1"},
+		"same name":     {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 2), lin("a", 2, 1)}}, `repeated name "a"`},
+		"unknown":       {Spec{Inputs: 2, Layers: []LayerSpec{{Type: "Conv"}}}, `unknown type "Conv"`},
+		"sized ReLU":    {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 2), {Type: "ReLU", Out: 2}}}, "takes no name"},
+		"ReLU with p":   {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 2), {Type: "ReLU", P: 0.5}}}, "only Dropout takes p"},
+		"dropout p = 1": {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 2), {Type: "Dropout", P: 1}}}, "p = 1"},
+		"dropout NaN":   {Spec{Inputs: 2, Layers: []LayerSpec{lin("a", 2, 2), {Type: "Dropout", P: math.NaN()}}}, "p = NaN"},
 	}
 	for name, c := range cases {
 		if _, err := Build[float32](c.spec, rand.New(rand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), c.part) ||

@@ -127,6 +127,7 @@ func (m *Model) PredictInto(p *Prediction, t *data.Table) error {
 	}
 	if m.tape == nil {
 		m.tape = autograd.NewTape[float32]()
+		m.tape.SetTraining(false) // dropout off
 	}
 	m.tape.Reset()
 	out := m.Net.Forward(m.tape.Input(x)).Data() // n×outputs

@@ -236,3 +236,37 @@ func seq(n int) []int {
 	}
 	return s
 }
+
+// A network with dropout predicts on an evaluation tape: deterministically,
+// as the same network without its dropout layer, also after a round trip
+// through a file.
+func TestPredictWithDropout(t *testing.T) {
+	f := trainTable(t, loadIris(t), data.FitOptions{}, []int{8}, 1, 0.05)
+	plain := f.model.Net
+	withDrop := layers.NewSequential(plain.Layers[0], layers.NewDropout[float32](newRand(), 0.5), plain.Layers[1])
+	m, err := New(withDrop, f.model.Pre, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Spec.Layers[1].Type != layers.DropoutType || m.Spec.Layers[1].P != 0.5 {
+		t.Fatalf("spec %+v", m.Spec)
+	}
+	b, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Read(bytes.NewReader(b), "drop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := f.model.Predict(f.val)
+	for _, mm := range []*Model{m, m, loaded} {
+		got, err := mm.Predict(f.val)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Prob.Data(), want.Prob.Data()) {
+			t.Fatal("dropout changed a prediction")
+		}
+	}
+}
