@@ -164,13 +164,17 @@ func (f *Feature) scale(x float32) float32 { return float32((float64(x) - f.Mean
 // feature, the categories of each categorical feature and the classes,
 // sorted (numerically for a numeric target), all from t alone.
 //
-// Fit returns an error that says what to do for a target or ignored column
+// Fit returns an error that says what to do for a table without rows
+// ([ErrEmpty]), a target or ignored column
 // that does not exist, no feature column left ([ErrColumns]), a regression
 // target that is not numeric ([ErrBadValue]), training rows with a single
 // class, a constant feature, a categorical feature with a different value
 // in each of 20 or more rows (an identifier), or a constant target when it
 // is to be scaled ([ErrDegenerate]).
 func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
+	if t.Len() == 0 {
+		return nil, fmt.Errorf("data: %s: %w: no training rows", t.name, ErrEmpty)
+	}
 	target, kind, err := opt.resolve(t)
 	if err != nil {
 		return nil, err
@@ -550,9 +554,13 @@ func (p *Preprocessor) Labels(dst []int32, t *Table) error {
 
 // Dataset returns t as a dataset for training or evaluation: its inputs
 // (see [Preprocessor.Transform]) and its targets, class indices or the
-// (scaled) regression target as one output. Its errors are Match's with
-// the target and Transform's and Labels'.
+// (scaled) regression target as one output. Its errors are [ErrEmpty] for
+// a table without rows (a [Table.Subset] can have none), Match's with the
+// target and Transform's and Labels'.
 func (p *Preprocessor) Dataset(t *Table) (*Dataset, error) {
+	if t.Len() == 0 {
+		return nil, fmt.Errorf("data: %s: %w: no rows", t.name, ErrEmpty)
+	}
 	if err := p.Match(t, true); err != nil {
 		return nil, err
 	}

@@ -151,6 +151,13 @@ func TestApplyErrors(t *testing.T) {
 			wantErr(t, err, c.kind, c.parts...)
 		})
 	}
+	none := train.Subset(nil)
+	if _, err := p.Dataset(none); err == nil {
+		t.Error("a dataset of no rows")
+	}
+	if _, err := Fit(none, FitOptions{}); err == nil {
+		t.Error("fitted on no rows")
+	}
 	// For prediction the target may be missing, ignored columns too, and a
 	// text column is carried along.
 	tab := readString(t, "x,color,key\n4,blue,k1\n", p.CSVOptions(&CSVOptions{Text: []string{"key"}}))

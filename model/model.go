@@ -103,10 +103,14 @@ const maxSizes = 8
 // PredictInto is [Model.Predict] writing into p, whose buffers it reuses
 // when they have the right size (a Prediction of as many rows from the same
 // model), so that predicting batches of a fixed size allocates nothing once
-// warm. The model keeps buffers for up to 8 batch sizes at a time. On error
-// p is unchanged.
+// warm. The model keeps buffers for up to 8 batch sizes at a time. A table
+// without rows (a [data.Table.Subset] can have none) is an error wrapping
+// [data.ErrEmpty]. On error p is unchanged.
 func (m *Model) PredictInto(p *Prediction, t *data.Table) error {
 	n, in := t.Len(), m.Pre.Inputs()
+	if n == 0 {
+		return fmt.Errorf("model: %s: %w: no rows to predict", t.Name(), data.ErrEmpty)
+	}
 	if cap(m.x) < n*in {
 		m.x = make([]float32, n*in)
 		clear(m.xs) // views of the old buffer

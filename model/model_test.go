@@ -162,6 +162,9 @@ func TestPredictErrors(t *testing.T) {
 	if p.Class != nil || p.Prob != nil {
 		t.Error("a failed prediction changed its result")
 	}
+	if _, err := f.model.Predict(f.val.Subset(nil)); !errors.Is(err, data.ErrEmpty) {
+		t.Errorf("no rows: %v", err)
+	}
 }
 
 func TestNewErrors(t *testing.T) {
