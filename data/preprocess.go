@@ -349,6 +349,9 @@ func (p *Preprocessor) Check() error {
 					return bad("class %q of a numeric target is not a number", s)
 				}
 				p.classNums[i] = float32(v)
+				if i > 0 && !(p.classNums[i-1] < p.classNums[i]) {
+					return bad("classes of a numeric target out of order: %q after %q", s, p.Classes[i-1])
+				}
 			}
 		}
 	case Regression:

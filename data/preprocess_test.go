@@ -214,6 +214,7 @@ func TestPreprocessorJSON(t *testing.T) {
 		`{"features":[{"name":"x","type":"numeric","std":1}],"target":"y","target_type":"categorical","kind":"classification","classes":["a"]}`,
 		`{"features":[{"name":"y","type":"numeric","std":1}],"target":"y","target_type":"numeric","kind":"regression"}`,
 		`{"features":[{"name":"x","type":"numeric","std":1}],"target":"y","target_type":"numeric","kind":"classification","classes":["a","b"]}`,
+		`{"features":[{"name":"x","type":"numeric","std":1}],"target":"y","target_type":"numeric","kind":"classification","classes":["10","2"]}`,
 	} {
 		var r Preprocessor
 		if err := json.Unmarshal([]byte(bad), &r); err == nil {
