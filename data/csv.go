@@ -114,7 +114,8 @@ func ReadCSV(r io.Reader, name string, opt *CSVOptions) (*Table, error) {
 		if err != nil {
 			return nil, csvError(name, err)
 		}
-		if err := t.addRecord(rec, cr.FieldPos); err != nil {
+		line, _ := cr.FieldPos(0)
+		if err := t.addRecord(rec, line, cr.FieldPos); err != nil {
 			return nil, err
 		}
 		if opt.Progress != nil && t.Len()%progressEvery == 0 {
@@ -147,8 +148,7 @@ func TableFromRecords(name string, header []string, records [][]string, opt *CSV
 		return nil, err
 	}
 	for i, rec := range records {
-		line := i + 2
-		if err := t.addRecord(rec, func(int) (int, int) { return line, 0 }); err != nil {
+		if err := t.addRecord(rec, i+2, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -186,10 +186,10 @@ func startTable(name string, header []string, opt *CSVOptions) (*Table, error) {
 	return t, nil
 }
 
-// addRecord appends the row rec, whose field j starts on line
-// fieldPos(j), or returns an error naming the line and column.
-func (t *Table) addRecord(rec []string, fieldPos func(j int) (line, col int)) error {
-	line, _ := fieldPos(0)
+// addRecord appends the row rec, which starts on line line and whose field
+// j starts on line fieldPos(j) (on line line if fieldPos is nil), or
+// returns an error naming the line and column.
+func (t *Table) addRecord(rec []string, line int, fieldPos func(j int) (line, col int)) error {
 	if len(rec) != len(t.cols) {
 		return fmt.Errorf("data: %s: line %d: %w: %d fields, but the header has %d columns (every row needs one value per column)",
 			t.name, line, ErrColumns, len(rec), len(t.cols))
@@ -199,7 +199,9 @@ func (t *Table) addRecord(rec []string, fieldPos func(j int) (line, col int)) er
 	}
 	for j, s := range rec {
 		if err := t.cols[j].add(s); err != nil {
-			line, _ := fieldPos(j)
+			if fieldPos != nil {
+				line, _ = fieldPos(j)
+			}
 			return fmt.Errorf("data: %s: line %d, column %q: %w", t.name, line, t.cols[j].name, err)
 		}
 	}

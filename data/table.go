@@ -226,7 +226,7 @@ func (c *chunked[T]) add(v T) {
 	if k < 0 || len(c.chunks[k]) == chunkLen {
 		size := chunkLen
 		if k < 0 {
-			size = 64
+			size = 8 // a table of one row (a request to predict) stays small
 		}
 		c.chunks = append(c.chunks, make([]T, 0, size))
 		k++
