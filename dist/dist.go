@@ -83,7 +83,7 @@ const (
 type Replica[T tensor.Float] struct {
 	comm    Comm
 	tr      *train.Trainer[T]
-	opt     *optim.SGD[T]
+	opt     optim.Optimizer[T]
 	batches *data.Batcher
 	params  []*autograd.Value[T]
 	nGrad   int // elements of all gradients
@@ -109,11 +109,12 @@ type Replica[T tensor.Float] struct {
 // New returns an error on every rank if any rank fails: B too small to
 // give each rank at least one example (wrapping data.ErrBatchSize), or a
 // rank's model that does not fit rank 0's state. It panics if tr's
-// optimizer is not an *optim.SGD[T].
+// optimizer is not an optim.Optimizer[T] (every optimiser of package optim
+// is).
 func New[T tensor.Float](comm Comm, tr *train.Trainer[T], batches *data.Batcher) (*Replica[T], error) {
-	opt, ok := tr.Optimizer().(*optim.SGD[T])
+	opt, ok := tr.Optimizer().(optim.Optimizer[T])
 	if !ok {
-		panic(fmt.Sprintf("dist: New: the Trainer's optimizer is a %T, want *optim.SGD", tr.Optimizer()))
+		panic(fmt.Sprintf("dist: New: the Trainer's optimizer, a %T, is not an optim.Optimizer (its state is copied between ranks as a checkpoint)", tr.Optimizer()))
 	}
 	r := &Replica[T]{comm: comm, tr: tr, opt: opt, batches: batches, params: tr.Model().Params(), stopBy: -1}
 	for _, p := range r.params {

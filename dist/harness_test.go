@@ -75,9 +75,16 @@ func testRegression(t testing.TB, n int) *data.Dataset {
 // with a hidden layer of 16, the dataset kind's loss), with weights and
 // data order drawn from seed.
 func newRun[T tensor.Float](t testing.TB, ds *data.Dataset, b int, seed uint64) (*train.Trainer[T], *data.Batcher) {
+	return newRunWith(t, ds, b, seed, func(params []*autograd.Value[T]) (optim.Optimizer[T], error) {
+		return optim.NewSGD(params, optim.Must(optim.Constant(testRate)), optim.WithMomentum(optim.HeavyBall, testMomentum))
+	})
+}
+
+// newRunWith is newRun with the optimiser newOpt makes.
+func newRunWith[T tensor.Float](t testing.TB, ds *data.Dataset, b int, seed uint64, newOpt func([]*autograd.Value[T]) (optim.Optimizer[T], error)) (*train.Trainer[T], *data.Batcher) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	model := layers.MLP[T](rng, ds.Features(), 16, ds.Outputs())
-	opt, err := optim.NewSGD(model.Params(), optim.Must(optim.Constant(testRate)), optim.WithMomentum(optim.HeavyBall, testMomentum))
+	opt, err := newOpt(model.Params())
 	if err != nil {
 		t.Fatal(err)
 	}
