@@ -40,14 +40,14 @@ func initDist() (func(), error) {
 // rankOutput returns the writer for the run's output: stdout on rank 0,
 // nothing on the others, which also drop the file flags -checkpoint and
 // -resume that rank 0 alone serves. It reports idle on the ranks other
-// than 0 when there is nothing for them to do: -find-lr, a tool rank 0
-// runs alone.
+// than 0 when there is nothing for them to do: -find-lr and -graph, tools
+// that rank 0 runs alone.
 func rankOutput(c *config, stdout io.Writer) (out io.Writer, idle bool) {
 	if comm == nil || comm.Rank() == dist.Root {
 		return stdout, false
 	}
 	c.checkpoint, c.resume = "", ""
-	return io.Discard, c.lrt.find
+	return io.Discard, c.lrt.find || c.graph != ""
 }
 
 // distBanner is the header line's note on the ranks ("" on one).
