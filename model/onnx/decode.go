@@ -384,7 +384,7 @@ func (d *decoder) affine(nd *pb.NodeProto, consts []string) error {
 			transB = a.I == 1
 		case nd.OpType == "Gemm" && a.Name == "transA" && a.I == 0:
 		default:
-			return refuse(nd, "attribute %s", a.Name)
+			return refuse(nd, "attribute %s=%v", a.Name, attrValue(a))
 		}
 	}
 	if len(consts) < 1 || consts[0] == "" || nd.OpType == "MatMul" && len(consts) != 1 || len(consts) > 2 {
@@ -404,6 +404,13 @@ func (d *decoder) affine(nd *pb.NodeProto, consts []string) error {
 	}
 	if k != d.width {
 		return refuse(nd, "shapes do not chain: weight %q takes %d inputs but the value before it has %d columns", consts[0], k, d.width)
+	}
+	if d.linears == 0 { // k is the input's width: broadcast a scalar mean or std
+		for _, v := range []*[]float32{&d.net.InputMean, &d.net.InputStd} {
+			if len(*v) == 1 {
+				*v = slices.Repeat(*v, k)
+			}
+		}
 	}
 	for i := range w {
 		w[i] *= alpha
@@ -456,6 +463,10 @@ func (d *decoder) vector(nd *pb.NodeProto, consts []string, n int) ([]float32, e
 		return nil, err
 	}
 	switch {
+	case len(v) == 1 && d.linears == 0:
+		// The input's width is not yet backed by weights: a file can
+		// claim any number of features. affine broadcasts it.
+		return v, nil
 	case len(v) == 1:
 		return slices.Repeat(v, n), nil
 	case len(v) == n && (len(dims) == 1 || len(dims) == 2 && dims[0] == 1):
@@ -500,4 +511,15 @@ func (d *decoder) floats(nd *pb.NodeProto, name string) ([]float32, []int, error
 	}
 	return nil, nil, fmt.Errorf("onnx: node %q (%s): %w: tensor %q of shape %v holds %d raw bytes and %d float_data values, want %d values in one of them",
 		nodeName(nd), nd.OpType, ErrInvalid, name, t.Dims, len(t.RawData), len(t.FloatData), size)
+}
+
+// attrValue returns the value of an INT or FLOAT attribute, else its type.
+func attrValue(a *pb.AttributeProto) any {
+	switch a.Type {
+	case pb.AttributeProto_INT:
+		return a.I
+	case pb.AttributeProto_FLOAT:
+		return a.F
+	}
+	return a.Type
 }
