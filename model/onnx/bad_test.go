@@ -78,29 +78,29 @@ func TestBadModelsAreRefusedWithAReason(t *testing.T) {
 		{"operator of another domain", func(m *pb.ModelProto) { node(m, "Tanh").Domain = "com.microsoft" },
 			ErrUnsupported, []string{"com.microsoft"}},
 		{"weights that do not chain", func(m *pb.ModelProto) {
-			w := initializer(m, "fc2.W")
+			w := initializer(m, "hidden.1.W")
 			w.Dims[0]--
 			w.RawData = w.RawData[:4*w.Dims[0]*w.Dims[1]]
-		}, ErrUnsupported, []string{`node "layer2.gemm"`, "shapes do not chain", `"fc2.W" takes 15 inputs`, "16 columns"}},
+		}, ErrUnsupported, []string{`node "layer2.gemm"`, "shapes do not chain", `"hidden.1.W" takes 15 inputs`, "16 columns"}},
 		{"bias of the wrong length", func(m *pb.ModelProto) {
-			b := initializer(m, "fc2.b")
+			b := initializer(m, "hidden.1.b")
 			b.Dims[0]--
 			b.RawData = b.RawData[:4*b.Dims[0]]
-		}, ErrUnsupported, []string{"shapes do not chain", `"fc2.b"`, "[11]"}},
+		}, ErrUnsupported, []string{"shapes do not chain", `"hidden.1.b"`, "[11]"}},
 		{"output declared with other columns", func(m *pb.ModelProto) {
 			m.Graph.Output[0].Type.GetTensorType().Shape.Dim[1].Value = &pb.TensorShapeProto_Dimension_DimValue{DimValue: 5}
 		}, ErrUnsupported, []string{"5 columns", "give 3"}},
-		{"raw data of the wrong size", func(m *pb.ModelProto) { w := initializer(m, "fc1.W"); w.RawData = w.RawData[:len(w.RawData)-1] },
-			ErrInvalid, []string{`"fc1.W"`, "raw bytes"}},
+		{"raw data of the wrong size", func(m *pb.ModelProto) { w := initializer(m, "first.W"); w.RawData = w.RawData[:len(w.RawData)-1] },
+			ErrInvalid, []string{`"first.W"`, "raw bytes"}},
 		{"external data", func(m *pb.ModelProto) {
-			w := initializer(m, "fc1.W")
+			w := initializer(m, "first.W")
 			w.DataLocation, w.RawData = pb.TensorProto_EXTERNAL, nil
 			w.ExternalData = []*pb.StringStringEntryProto{{Key: "location", Value: "weights.bin"}}
-		}, ErrUnsupported, []string{`"fc1.W"`, "external file"}},
+		}, ErrUnsupported, []string{`"first.W"`, "external file"}},
 		{"float64 weights", func(m *pb.ModelProto) {
-			w := initializer(m, "fc1.W")
+			w := initializer(m, "first.W")
 			w.DataType, w.RawData, w.DoubleData = int32(pb.TensorProto_DOUBLE), nil, make([]float64, 64)
-		}, ErrUnsupported, []string{`"fc1.W"`, "DOUBLE", "float32"}},
+		}, ErrUnsupported, []string{`"first.W"`, "DOUBLE", "float32"}},
 		{"int64 input", func(m *pb.ModelProto) { m.Graph.Input[0].Type.GetTensorType().ElemType = int32(pb.TensorProto_INT64) },
 			ErrUnsupported, []string{`input "input"`, "INT64"}},
 		{"image input", func(m *pb.ModelProto) {
@@ -124,9 +124,9 @@ func TestBadModelsAreRefusedWithAReason(t *testing.T) {
 			d.Input[1] = "input.std"
 		}, ErrUnsupported, []string{"Mul by a constant only"}},
 		{"NaN weight", func(m *pb.ModelProto) {
-			w := initializer(m, "fc3.W")
+			w := initializer(m, "hidden.2.W")
 			copy(w.RawData, []byte{0, 0, 0xc0, 0x7f})
-		}, nil, []string{"fc3.W[0] is NaN"}},
+		}, nil, []string{"hidden.2.W[0] is NaN"}},
 		{"no opset", func(m *pb.ModelProto) { m.OpsetImport = nil }, ErrInvalid, []string{"opset_import"}},
 		{"old opset", func(m *pb.ModelProto) { m.OpsetImport[0].Version = 6 }, ErrUnsupported, []string{"opset 6"}},
 		{"no graph", func(m *pb.ModelProto) { m.Graph = nil }, ErrInvalid, []string{"no graph"}},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	pb "github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
@@ -30,8 +31,9 @@ const family = "supported: one chain of Gemm (transA 0), or MatMul with an optio
 
 // Decode reads an ONNX model from r and returns it as a Network whose
 // layers can be trained further: each Gemm, or MatMul with the Add of its
-// bias, becomes a Linear layer named fc1, fc2, … (a Relu right after it is
-// fused into it), Relu, Tanh and Sigmoid nodes become activation layers,
+// bias, becomes a Linear layer (a Relu right after it is fused into it)
+// named NAME if its initializers are NAME.W and NAME.b, as Encode writes
+// them, else fc1, fc2, …; Relu, Tanh and Sigmoid nodes become activation layers,
 // and the elementwise steps around the layers become the Network's other
 // fields (see Network). Gemm's alpha and beta are multiplied into the
 // weights and bias; a B input with transB 1 is transposed into flowgrad's
@@ -130,6 +132,7 @@ type decoder struct {
 	// whose bias an Add right after it supplies.
 	pending *layers.Linear[float32]
 	linears int
+	names   map[string]bool // of the Linear layers so far
 	layers  []layers.Layer[float32]
 	net     Network
 	in      int // the graph's number of input features
@@ -416,7 +419,7 @@ func (d *decoder) affine(nd *pb.NodeProto, consts []string) error {
 		w[i] *= alpha
 	}
 	d.linears++
-	name := fmt.Sprintf("fc%d", d.linears)
+	name := d.layerName(consts)
 	l := &layers.Linear[float32]{
 		W: autograd.NewParam(name+".W", tensor.FromSlice(k, n, w)),
 		B: autograd.NewParam(name+".b", tensor.New[float32](1, n)),
@@ -439,6 +442,25 @@ func (d *decoder) affine(nd *pb.NodeProto, consts []string) error {
 	d.layers = append(d.layers, l)
 	d.stage, d.width = layerStage, n
 	return nil
+}
+
+// layerName returns the name of the next Linear layer: NAME when its
+// weight and bias initializers are NAME.W and NAME.b (as Encode writes
+// them) and NAME is not taken, else the first free one of fc1, fc2, ….
+func (d *decoder) layerName(consts []string) string {
+	if d.names == nil {
+		d.names = map[string]bool{}
+	}
+	name, ok := strings.CutSuffix(consts[0], ".W")
+	if !ok || name == "" || d.names[name] || len(consts) == 2 && consts[1] != name+".b" {
+		for i := d.linears; ; i++ {
+			if name = fmt.Sprintf("fc%d", i); !d.names[name] {
+				break
+			}
+		}
+	}
+	d.names[name] = true
+	return name
 }
 
 // transpose returns the cols×rows transpose of the rows×cols matrix a.

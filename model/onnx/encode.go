@@ -56,14 +56,19 @@ func (b *graphBuilder) node(op, name, out string, consts []string, attrs ...*pb.
 
 // initializer adds a float32 initializer of the given shape.
 func (b *graphBuilder) initializer(name string, data []float32, dims ...int64) string {
-	raw := make([]byte, 4*len(data))
-	for i, v := range data {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-	}
 	b.g.Initializer = append(b.g.Initializer, &pb.TensorProto{
-		Name: name, DataType: int32(pb.TensorProto_FLOAT), Dims: dims, RawData: raw,
+		Name: name, DataType: int32(pb.TensorProto_FLOAT), Dims: dims, RawData: f32bytes(data),
 	})
 	return name
+}
+
+// f32bytes returns x as ONNX raw_data: little-endian IEEE 754 values.
+func f32bytes(x []float32) []byte {
+	raw := make([]byte, 4*len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+	}
+	return raw
 }
 
 // proto returns n as an ONNX ModelProto.

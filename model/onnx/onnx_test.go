@@ -24,11 +24,11 @@ const tolerance = 2e-5
 // testNetwork returns a network of every layer kind package layers builds,
 // with random weights and biases, sizes in → 16 → 12 → 9 → out.
 func testNetwork(rng *rand.Rand, in, out int) *Network {
-	l1 := layers.NewLinear[float32](rng, "fc1", in, 16, layers.He)
+	l1 := layers.NewLinear[float32](rng, "first", in, 16, layers.He)
 	l1.ReLU = true
-	l2 := layers.NewLinear[float32](rng, "fc2", 16, 12, layers.Glorot)
-	l3 := layers.NewLinear[float32](rng, "fc3", 12, 9, layers.Glorot)
-	l4 := layers.NewLinear[float32](rng, "fc4", 9, out, layers.He)
+	l2 := layers.NewLinear[float32](rng, "hidden.1", 16, 12, layers.Glorot)
+	l3 := layers.NewLinear[float32](rng, "hidden.2", 12, 9, layers.Glorot)
+	l4 := layers.NewLinear[float32](rng, "head", 9, out, layers.He)
 	for _, l := range []*layers.Linear[float32]{l1, l2, l3, l4} {
 		for i := range l.B.Data().Data() {
 			l.B.Data().Data()[i] = float32(rng.NormFloat64() * 0.1)
@@ -266,8 +266,8 @@ func TestRoundTripIsBitIdentical(t *testing.T) {
 				t.Fatalf("%d parameters back, want %d", len(q), len(p))
 			}
 			for i := range p {
-				if p[i].Shape() != q[i].Shape() {
-					t.Fatalf("parameter %s is %v back, want %v", p[i].Name(), q[i].Shape(), p[i].Shape())
+				if p[i].Name() != q[i].Name() || p[i].Shape() != q[i].Shape() {
+					t.Fatalf("parameter %d is %s %v back, want %s %v", i, q[i].Name(), q[i].Shape(), p[i].Name(), p[i].Shape())
 				}
 				sameBits(t, p[i].Name(), q[i].Data().Data(), p[i].Data().Data())
 			}
