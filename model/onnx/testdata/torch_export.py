@@ -18,19 +18,19 @@ from torch import nn
 OPSET = 13  # the opset gonnx (the Go runtime of the tests) serves
 
 
-def export(name, model, inputs, **kw):
+def export(name, model, inputs, opset=OPSET, **kw):
     model.eval()
     x = torch.tensor(inputs, dtype=torch.float32)
     with torch.no_grad():
         y = model(x)
     torch.onnx.export(
-        model, x, name + ".onnx", opset_version=OPSET,
+        model, x, name + ".onnx", opset_version=opset,
         input_names=["input"], output_names=["output"],
         dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, **kw)
     with open(name + ".json", "w") as f:
         # float32 values as Python floats: the float64 of each float32 is
         # exact, and json writes the shortest text that reads back to it.
-        json.dump({"torch": torch.__version__, "opset": OPSET,
+        json.dump({"torch": torch.__version__, "opset": opset,
                    "model": str(model), "export": kw and str(kw) or "defaults",
                    "inputs": x.tolist(), "outputs": y.tolist()}, f, indent=1)
         f.write("\n")
@@ -51,6 +51,9 @@ def main():
     # initializer); initializers listed as graph inputs too, the old style.
     nobias = nn.Sequential(nn.Linear(4, 8, bias=False), nn.ReLU(), nn.Linear(8, 3))
     export("torch_matmul", nobias, inputs[:3], keep_initializers_as_inputs=True)
+    # The newest opset this torch writes (gonnx does not run it; flowgrad
+    # reads opsets 7 to 23).
+    export("torch_opset17", act, (torch.randn(4, 5)).tolist(), opset=17)
 
 
 if __name__ == "__main__":
