@@ -13,7 +13,7 @@ func InputFloat32[T tensor.Float](t *Tape[T], x *tensor.Dense[float32]) *Value[T
 	if x32, ok := any(x).(*tensor.Dense[T]); ok {
 		return t.Input(x32)
 	}
-	v := t.node(opLeaf, x.Rows(), x.Cols(), nil, nil)
+	v := t.node(opInput, x.Rows(), x.Cols(), nil, nil)
 	dst := v.data.Data()
 	for i, e := range x.Data() {
 		dst[i] = T(e)

@@ -44,7 +44,8 @@ func (m Metrics) String() string {
 }
 
 // Evaluator scores a model on one dataset, reusing its buffers across
-// calls: a warm Evaluate allocates nothing.
+// calls: a warm Evaluate allocates nothing. It runs the model on an
+// evaluation tape, so layers such as dropout act as at inference.
 type Evaluator[T tensor.Float] struct {
 	batches *data.Batcher
 	loss    Loss[T]
@@ -69,6 +70,7 @@ func NewEvaluator[T tensor.Float](ds *data.Dataset, size int, loss Loss[T]) (*Ev
 		return nil, fmt.Errorf("train: evaluation set: %w", err)
 	}
 	e := &Evaluator[T]{batches: b, loss: loss, tape: autograd.NewTape[T](), kind: ds.Kind()}
+	e.tape.SetTraining(false) // evaluation: dropout is the identity
 	if e.kind == data.Regression {
 		k := ds.Outputs()
 		e.mean, e.ssRes, e.ssTot = make([]float64, k), make([]float64, k), make([]float64, k)

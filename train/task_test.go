@@ -252,3 +252,19 @@ func TestLossKindMismatchPanics(t *testing.T) {
 	}()
 	CrossEntropy(out, batch)
 }
+
+// The Evaluator runs the model in evaluation mode: with dropout in the
+// model, its metrics are those of the network without dropout, the same
+// at every call.
+func TestEvaluatorTurnsDropoutOff(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	ds := wave(t, rng, 50, 0.1)
+	plain := layers.MLP[float32](rng, 2, 16, 2)
+	withDropout := layers.NewSequential[float32](plain.Layers[0], layers.NewDropout[float32](rng, 0.5), plain.Layers[1])
+	eval, _ := NewEvaluator(ds, 50, SquaredError[float32])
+	a, b, c := eval.Evaluate(withDropout), eval.Evaluate(withDropout), eval.Evaluate(plain)
+	same := func(x, y Metrics) bool { return x.Loss == y.Loss && x.RMSE == y.RMSE && x.R2 == y.R2 && x.N == y.N }
+	if !same(a, b) || !same(a, c) {
+		t.Fatalf("evaluations with dropout %+v, %+v; without %+v: want all equal", a, b, c)
+	}
+}

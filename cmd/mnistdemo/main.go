@@ -11,7 +11,8 @@
 //	go run ./cmd/mnistdemo [flags]
 //
 // With -checkpoint FILE the run is saved after every epoch and on Ctrl-C;
-// -resume FILE continues it exactly (see checkpoint.go).
+// -resume FILE continues it exactly (see checkpoint.go). -graph FILE
+// writes the model's flow graph as Graphviz DOT and exits (see graph.go).
 //
 // Exit status: 0 on success, 1 when training or the data fails, 2 for bad
 // flags.
@@ -63,6 +64,7 @@ type config struct {
 	target             float64
 	progress           string
 	checkpoint, resume string // see checkpoint.go
+	graph              string // -graph: see graph.go
 
 	lrt lrFlags // -lr auto, -find-lr: see lrtools.go
 }
@@ -92,6 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.target, "target", 0.98, "stop once test accuracy reaches this fraction (0: run all epochs)")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (when stdout is a terminal) | on | off")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "save the run to this file after every epoch and on Ctrl-C (atomically; never a diverged state)")
+	fs.StringVar(&c.graph, "graph", "", graphUsage)
 	fs.StringVar(&c.resume, "resume", "", "continue exactly from this checkpoint (give the same training flags; -epochs counts from the start)")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}
@@ -203,6 +206,9 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		return code, err
 	}
 	model := layers.MLP[float32](rng, sizes...)
+	if c.graph != "" {
+		return writeGraph(c.graph, model, sizes, trainSet, stdout)
+	}
 	sched, err := c.lrt.apply(c, model, trainSet, batches.BatchesPerEpoch(), stdout)
 	if err != nil {
 		return lrExit(err)
