@@ -113,7 +113,7 @@ func TestBadModelsAreRefusedWithAReason(t *testing.T) {
 			m.Graph.Input = append(m.Graph.Input, second)
 		}, ErrUnsupported, []string{"2 inputs", `"mask"`}},
 		{"a branch", func(m *pb.ModelProto) { node(m, "Sigmoid").Input[0] = "layer1.gemm.out" },
-			ErrUnsupported, []string{`node "layer5.Sigmoid"`, "single chain"}},
+			ErrUnsupported, []string{`node "layer6.Sigmoid"`, "single chain"}},
 		{"transA", func(m *pb.ModelProto) {
 			g := node(m, "Gemm")
 			g.Attribute = append(g.Attribute, &pb.AttributeProto{Name: "transA", Type: pb.AttributeProto_INT, I: 1})

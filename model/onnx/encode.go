@@ -18,7 +18,8 @@ import (
 // dimension, and gives "output", N×Outputs. Each Linear layer becomes a
 // Gemm node whose weight and bias initializers carry the parameters' names
 // ("fc1.W", "fc1.b"); a fused ReLU and each activation layer become Relu,
-// Tanh or Sigmoid nodes; InputMean and InputStd become Sub and Div,
+// Tanh or Sigmoid nodes; Dropout layers, the identity at inference, are
+// left out; InputMean and InputStd become Sub and Div,
 // Softmax a Softmax over the last axis, OutputScale and OutputShift Mul
 // and Add. Encode returns an error, and writes nothing, for a network that
 // Sizes refuses; it returns w's error if writing fails.
@@ -96,6 +97,7 @@ func (n *Network) proto() (*pb.ModelProto, error) {
 			if l.ReLU {
 				b.node("Relu", fmt.Sprintf("layer%d.relu", i+1), "", nil)
 			}
+		case *layers.Dropout[float32]:
 		default:
 			op, _ := activationOp(l) // Sizes checked it
 			b.node(op, fmt.Sprintf("layer%d.%s", i+1, op), "", nil)

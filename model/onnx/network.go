@@ -81,6 +81,8 @@ func (n *Network) Sizes() (in, out int, err error) {
 					return 0, 0, err
 				}
 			}
+		case *layers.Dropout[float32]:
+			// The identity at inference: not written.
 		default:
 			if _, err := activationOp(l); err != nil {
 				return 0, 0, fmt.Errorf("onnx: layer %d: %w", i+1, err)
@@ -136,7 +138,7 @@ func activationOp(l layers.Layer[float32]) (string, error) {
 	case *layers.Activation[float32]:
 		name = a.Name
 	default:
-		return "", fmt.Errorf("%w: layer type %T has no ONNX form here (supported: Linear, and the activations ReLU, Tanh, Sigmoid)", ErrUnsupported, l)
+		return "", fmt.Errorf("%w: layer type %T has no ONNX form here (supported: Linear, Dropout, and the activations ReLU, Tanh, Sigmoid)", ErrUnsupported, l)
 	}
 	switch name {
 	case "ReLU":

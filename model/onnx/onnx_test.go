@@ -21,7 +21,8 @@ import (
 // hundred float32 rounding units (2⁻²³ ≈ 1.2e-7) of the sums involved.
 const tolerance = 2e-5
 
-// testNetwork returns a network of every layer kind package layers builds,
+// testNetwork returns a network of every layer kind package layers builds
+// (Dropout too, which the graph leaves out),
 // with random weights and biases, sizes in → 16 → 12 → 9 → out.
 func testNetwork(rng *rand.Rand, in, out int) *Network {
 	l1 := layers.NewLinear[float32](rng, "first", in, 16, layers.He)
@@ -35,7 +36,7 @@ func testNetwork(rng *rand.Rand, in, out int) *Network {
 		}
 	}
 	return &Network{Net: layers.NewSequential[float32](
-		l1, l2, layers.Tanh[float32](), l3, layers.Sigmoid[float32](), l4, layers.ReLU[float32]())}
+		l1, l2, layers.Tanh[float32](), layers.NewDropout[float32](rng, 0.5), l3, layers.Sigmoid[float32](), l4, layers.ReLU[float32]())}
 }
 
 // randomRows returns rows×cols values from N(mean, std²).
@@ -62,7 +63,9 @@ func predict(n *Network, x *tensor.Dense[float32]) []float32 {
 			}
 		}
 	}
-	y := n.Net.Forward(autograd.NewTape[float32]().Input(x)).Data().Clone()
+	tape := autograd.NewTape[float32]()
+	tape.SetTraining(false) // dropout off
+	y := n.Net.Forward(tape.Input(x)).Data().Clone()
 	for i := range y.Rows() {
 		row := y.Row(i)
 		if n.Softmax {
@@ -133,6 +136,7 @@ func reference64(n *Network, x *tensor.Dense[float32]) []float64 {
 						v[c] = 1 / (1 + math.Exp(-v[c]))
 					}
 				}
+			case *layers.Dropout[float32]: // the identity at inference
 			default:
 				panic(fmt.Sprintf("reference64: %T", l))
 			}
