@@ -13,14 +13,15 @@ import (
 	"github.com/flowgrad/flowgrad/tensor"
 )
 
-// torchCase is a model that testdata/torch_export.py exported with
-// torch.onnx.export, with PyTorch's outputs on fixed inputs.
-type torchCase struct {
-	Torch   string
-	Opset   int
-	Model   string
-	Inputs  [][]float64
-	Outputs [][]float64
+// recorded is a model's outputs on fixed inputs as a JSON file of testdata
+// holds them: PyTorch's for the models that testdata/torch_export.py
+// exported with torch.onnx.export, flowgrad's for its golden exports.
+type recorded struct {
+	Torch   string      `json:"torch,omitempty"` // PyTorch's version
+	Opset   int         `json:"opset,omitempty"`
+	Model   string      `json:"model"`
+	Inputs  [][]float64 `json:"inputs"`
+	Outputs [][]float64 `json:"outputs"`
 }
 
 // matrix returns rows as a float32 matrix (exact: they are float32 values).
@@ -34,7 +35,7 @@ func matrix(rows [][]float64) *tensor.Dense[float32] {
 	return m
 }
 
-func loadTorchCase(t *testing.T, name string) (*Network, torchCase) {
+func loadTorchCase(t *testing.T, name string) (*Network, recorded) {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name+".onnx"))
 	if err != nil {
@@ -45,12 +46,8 @@ func loadTorchCase(t *testing.T, name string) (*Network, torchCase) {
 	if err != nil {
 		t.Fatalf("Decode %s: %v", name, err)
 	}
-	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c torchCase
-	if err := json.Unmarshal(b, &c); err != nil {
+	var c recorded
+	if err := json.Unmarshal(readTestdata(t, filepath.Join("testdata", name+".json")), &c); err != nil {
 		t.Fatal(err)
 	}
 	return n, c
@@ -75,20 +72,14 @@ func TestTorchExportsImportAndPredictAsPyTorch(t *testing.T) {
 				t.Errorf("imported %s, Softmax %v; want %s, %v", got, n.Softmax, tc.layers, tc.softmax)
 			}
 			got := predict(n, matrix(c.Inputs))
-			var want []float64
-			for _, r := range c.Outputs {
-				want = append(want, r...)
-			}
+			want := flatten(c.Outputs)
 			d := compare(t, "flowgrad vs PyTorch "+c.Torch, got, want)
 			t.Logf("%s: largest relative difference to PyTorch %s: %.2g", tc.name, c.Torch, d)
 			if c.Opset != Opset {
 				return // gonnx serves opset 13 only
 			}
 			// The runtime the export tests trust agrees with PyTorch too.
-			b, err := os.ReadFile(filepath.Join("testdata", tc.name+".onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := readTestdata(t, filepath.Join("testdata", tc.name+".onnx"))
 			compare(t, "gonnx vs PyTorch", runGonnx(t, b, matrix(c.Inputs)), want)
 		})
 	}
