@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"os"
 
+	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
+	"github.com/flowgrad/flowgrad/model"
 	"github.com/flowgrad/flowgrad/model/onnx"
 )
 
@@ -59,4 +61,40 @@ func ExampleDecode() {
 	// fc1.W 4×16 ReLU: true
 	// fc2.W 16×16 ReLU: true
 	// fc3.W 16×3 ReLU: false
+}
+func ExampleExport() {
+	tab, err := data.LoadCSV("../../data/testdata/tables/iris.csv", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pre, err := data.Fit(tab, data.FitOptions{Target: "species"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	net := layers.MLP[float32](rand.New(rand.NewPCG(1, 2)), pre.Inputs(), 16, pre.Outputs())
+	// … train net …
+	m, err := model.New(net, pre, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := onnx.Export(&buf, m, onnx.Options{Probabilities: true}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	n, err := onnx.Decode(&buf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("inputs:", n.Metadata[onnx.MetaInputs])
+	fmt.Println("output:", n.Metadata[onnx.MetaOutput], n.Metadata[onnx.MetaClasses])
+	fmt.Println("standardised:", n.InputMean != nil, "softmax:", n.Softmax)
+	// Output:
+	// inputs: ["sepal_length","sepal_width","petal_length","petal_width"]
+	// output: probabilities ["setosa","versicolor","virginica"]
+	// standardised: true softmax: true
 }

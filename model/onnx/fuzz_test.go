@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +12,7 @@ import (
 
 // FuzzDecode: any bytes give an error or a whole network, never a panic;
 // a network that decodes runs, encodes, and decodes again to the same
-// parameters. The seeds are every ONNX file of testdata (flowgrad's and
+// parameters; a model that imports saves. The seeds are every ONNX file of testdata (flowgrad's and
 // PyTorch's exports) and broken copies of them.
 func FuzzDecode(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.onnx"))
@@ -44,6 +45,11 @@ func FuzzDecode(f *testing.F) {
 		}
 		if y := predict(n, tensor.New[float32](2, in)); len(y) != 2*out {
 			t.Fatalf("the network gives %d values for 2 rows, want %d", len(y), 2*out)
+		}
+		if m, err := Import(bytes.NewReader(b)); err == nil {
+			if _, err := m.WriteTo(io.Discard); err != nil {
+				t.Fatalf("an imported model does not save: %v", err)
+			}
 		}
 		var buf bytes.Buffer
 		if err := Encode(&buf, n); err != nil {

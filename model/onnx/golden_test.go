@@ -11,16 +11,18 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/flowgrad_*.onnx")
 
 // goldenNetworks returns the networks of testdata/flowgrad_*.onnx, the
-// files that docs/onnx.md has onnx.checker check. Their values are drawn
-// here, not by package layers' initialisers, so that the files change only
-// when the encoding does.
-func goldenNetworks() map[string]*Network {
+// files that docs/onnx.md has onnx.checker check: networks whose values
+// are drawn here, not by package layers' initialisers, so that the files
+// change only when the encoding does, and the exports of two table models
+// (iris, mixed: numeric and categorical features, a scaled target).
+func goldenNetworks(t testing.TB) map[string]*Network {
 	rng := rand.New(rand.NewPCG(15, 4))
 	vs := variants(rng, 4, 3)
 	for _, name := range slices.Sorted(maps.Keys(vs)) {
@@ -32,6 +34,10 @@ func goldenNetworks() map[string]*Network {
 			}
 		}
 	}
+	iris, _ := irisModel(t)
+	vs["iris"] = mustNetworkOf(t, iris, Options{Probabilities: true})
+	mixed := tableModel(t, mixedTable(t, 50), data.FitOptions{Target: "price", ScaleTarget: true}, 5)
+	vs["mixed"] = mustNetworkOf(t, mixed, Options{})
 	return vs
 }
 
@@ -40,7 +46,7 @@ func goldenNetworks() map[string]*Network {
 // inputs, which docs/onnx.md has onnxruntime check) are flowgrad's. go
 // test -run TestGoldenFiles -update ./model/onnx rewrites them.
 func TestGoldenFiles(t *testing.T) {
-	nets := goldenNetworks()
+	nets := goldenNetworks(t)
 	rng := rand.New(rand.NewPCG(15, 10))
 	for _, name := range slices.Sorted(maps.Keys(nets)) {
 		n := nets[name]
