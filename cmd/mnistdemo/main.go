@@ -66,7 +66,8 @@ type config struct {
 	checkpoint, resume string // see checkpoint.go
 	graph              string // -graph: see graph.go
 
-	lrt lrFlags // -lr auto, -find-lr: see lrtools.go
+	lrt lrFlags  // -lr auto, -find-lr: see lrtools.go
+	opt optFlags // -optimizer, -beta1, -beta2, -eps: see optimizer.go
 }
 
 // usageError is a bad flag: exit status 2.
@@ -82,7 +83,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.epochs, "epochs", 15, "maximum number of passes over the training set")
 	c.lrt.register(fs, &c.lr) // -lr (a rate or auto) and the rate tools' flags
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum (α for ema, μ for heavyball and nesterov)")
-	form := fs.String("momentum-form", "heavyball", "momentum form: ema | heavyball | nesterov | none")
+	form := fs.String("momentum-form", "heavyball", "momentum form of sgd: ema | heavyball | nesterov | none")
+	c.opt.register(fs)
 	fs.StringVar(&c.schedule, "schedule", "invtime", "learning-rate schedule: constant | invtime | step | exponential | cosine")
 	fs.Float64Var(&c.tau, "tau", 3000, "τ of the invtime schedule ε0·τ/(τ+k), in steps")
 	fs.IntVar(&c.stepEvery, "step-every", 3000, "steps between rate cuts of the step schedule")
@@ -101,6 +103,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("unexpected argument %q (flags only; see -h)", fs.Arg(0))}
+	}
+	if err := c.opt.check(fs, c); err != nil {
+		return nil, err
 	}
 	var err error
 	if c.form, err = optim.ParseMomentumForm(*form); err != nil {
@@ -133,8 +138,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if err != nil {
 		return nil, usageError{"-schedule " + c.schedule + ": " + err.Error()}
 	}
-	if _, err := optim.NewSGD[float32](nil, sched, c.optimOptions()...); err != nil {
+	opt, err := c.newOptimizer(nil, sched)
+	if err != nil {
 		return nil, usageError{err.Error()}
+	}
+	if _, err := optim.StabilityBound(opt, 1); c.lrt.auto && err != nil {
+		return nil, usageError{"-lr auto: " + err.Error()}
 	}
 	return c, nil
 }
@@ -213,7 +222,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	if err != nil {
 		return lrExit(err)
 	}
-	opt, err := optim.NewSGD(model.Params(), sched, c.optimOptions()...)
+	opt, err := c.newOptimizer(model.Params(), sched)
 	if err != nil {
 		return 2, err
 	}
@@ -226,8 +235,8 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		return code, err
 	}
 
-	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %v momentum %g, schedule %v, seed %d\n",
-		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.form, c.momentum, sched, c.seed)
+	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %s, seed %d\n",
+		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.describe(opt), c.seed)
 	if err := tensor.KernelError(); err != nil {
 		fmt.Fprintf(stdout, "note: %v\n", err)
 	}
