@@ -34,6 +34,11 @@ type EarlyStopping[T tensor.Float] struct {
 	Patience int
 	MinDelta float64
 	Monitor  Monitor
+	// KeepLatest counts an epoch whose metric equals the best as an
+	// improvement too, so the latest of equally good epochs is kept and
+	// the patience starts again: for a coarse metric, such as accuracy on
+	// a small validation set, that stays level while training still helps.
+	KeepLatest bool
 
 	params []*autograd.Value[T]
 	best   [][]T // the best epoch's parameter values, parallel to params
@@ -88,7 +93,7 @@ func (e *EarlyStopping[T]) Observe(r EpochResult) error {
 		return fmt.Errorf("train: early stopping needs held-out metrics: give Run an Evaluator")
 	}
 	v := e.value(r)
-	if e.st.BestEpoch == 0 || v < e.st.Best-e.MinDelta {
+	if e.st.BestEpoch == 0 || v < e.st.Best-e.MinDelta || e.KeepLatest && v <= e.st.Best {
 		e.st = EarlyState{Best: v, BestEpoch: r.Epoch}
 		for i, p := range e.params {
 			copy(e.best[i], p.Data().Data())

@@ -114,3 +114,22 @@ func TestEarlyStoppingValidation(t *testing.T) {
 		t.Error("Observe without held-out metrics: no error")
 	}
 }
+
+// KeepLatest: a tie with the best counts as an improvement.
+func TestEarlyStoppingKeepLatest(t *testing.T) {
+	tr, _, _, _ := setup(t, 0.05, 32)
+	w := tr.model.Params()[0].Data().Data()
+	es, _ := NewEarlyStopping(tr.model.Params(), 2, 0, MonitorPrimary)
+	es.KeepLatest = true
+	var got []error
+	for i, acc := range []float64{0.9, 0.95, 0.95, 0.95, 0.9, 0.9} {
+		w[0] = float32(i)
+		got = append(got, es.Observe(EpochResult{Epoch: i + 1, Eval: Metrics{N: 1, Accuracy: acc}}))
+	}
+	if v, at := es.BestMetric(); v != 0.95 || at != 4 || w[0] != 3 {
+		t.Fatalf("best %v at epoch %d with weight %v; want 0.95 at the latest tie, epoch 4", v, at, w[0])
+	}
+	if got[4] != nil || got[5] != ErrStop {
+		t.Fatalf("Observe gave %v; want a stop two epochs after epoch 4", got)
+	}
+}

@@ -40,6 +40,7 @@ type trainFlags struct {
 	plateauPatience             int
 	scaleTarget                 bool
 	refit                       bool
+	monitor                     string
 	seed                        uint64
 	progress                    string
 	verbose                     bool
@@ -67,7 +68,8 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.Float64Var(&c.dropout, "dropout", 0, "dropout probability after each hidden layer, in [0, 1)")
 	fs.IntVar(&c.batch, "batch", 32, "minibatch size B (at most the training rows; the default 32 shrinks to fit)")
 	fs.IntVar(&c.epochs, "epochs", 1000, "the most epochs to train")
-	fs.IntVar(&c.patience, "patience", 30, "stop after this many epochs without a lower validation loss, keeping the best weights (0: never stop early)")
+	fs.IntVar(&c.patience, "patience", 30, "stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early)")
+	fs.StringVar(&c.monitor, "monitor", "auto", "the validation score early stopping watches: loss | metric (accuracy for classes, R² for regression; ties keep the later epoch) | auto (metric for classes, loss for regression)")
 	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw 0.001; rmsprop, adagrad 0.01; sgd 0.01)")
 	c.opt.Register(fs, "adam", 0.01)
@@ -104,6 +106,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 		return nil, cli.Usagef("-plateau %v: want a factor in (0, 1), or 0 for off", c.plateau)
 	case c.plateauPatience < 0:
 		return nil, cli.Usagef("-plateau-patience %d: want ≥ 0", c.plateauPatience)
+	}
+	if c.monitor != "auto" && c.monitor != "loss" && c.monitor != "metric" {
+		return nil, cli.Usagef("-monitor %q: want auto, loss or metric", c.monitor)
 	}
 	if err := cli.CheckProgress(c.progress); err != nil {
 		return nil, err
@@ -147,7 +152,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := checkWritable(c.modelPath); err != nil {
+	if err := checkWritable("-model", c.modelPath); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -266,7 +271,20 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		if patience == 0 {
 			patience = epochs + 1 // never stops, but keeps the best weights
 		}
-		if f.early, err = train.NewEarlyStopping(f.net.Params(), patience, 0, train.MonitorLoss); err != nil {
+		monitor := c.monitor
+		if monitor == "auto" {
+			monitor = "loss"
+			if trainSet.Kind() == data.Classification {
+				monitor = "metric"
+			}
+		}
+		if monitor == "loss" {
+			f.early, err = train.NewEarlyStopping(f.net.Params(), patience, 0, train.MonitorLoss)
+		} else {
+			f.early, err = train.NewEarlyStopping(f.net.Params(), patience, 0, train.MonitorPrimary)
+			f.early.KeepLatest = true // accuracy is coarse: of equal epochs keep the later
+		}
+		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "flowgrad train: %s: %d rows, %d features → %d inputs; %s\n",
@@ -308,13 +326,13 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 
 // checkWritable fails early, before any training, when the model file
 // cannot be written: its folder is missing or it is a folder.
-func checkWritable(path string) error {
+func checkWritable(flagName, path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return cli.Usagef("-model %s is a folder; give a file name", path)
+		return cli.Usagef("%s %s is a folder; give a file name", flagName, path)
 	}
 	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return cli.Usagef("-model %s: the folder %s does not exist", path, dir)
+		return cli.Usagef("%s %s: the folder %s does not exist", flagName, path, dir)
 	}
 	return nil
 }
@@ -397,4 +415,3 @@ func epochFormat(k data.Kind) (string, func(train.EpochResult, *data.Preprocesso
 			return fmt.Sprintf("%5d  %10.4f  %9.4f  %7.2f%%  %7.1fs", r.Epoch, r.TrainLoss, r.Eval.Loss, 100*r.Eval.Accuracy, r.Elapsed.Seconds())
 		}
 }
-
