@@ -88,7 +88,7 @@ var genericSet = &kset{
 	rowsWide:   genericRows,
 	rowsNarrow: genericRows,
 	nvMax:      func(mr int) int { return genericCols / 8 },
-	outer:      func(mr, nv int, masked bool) outerFn { return genericOuter[mr] },
+	outer:      func(mr, nv, rem int) outerFn { return genericOuter[mr] },
 	supported:  true,
 }
 

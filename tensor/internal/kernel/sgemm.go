@@ -333,12 +333,12 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 				nt := nvm * w
 				full := nc / nt
 				if full > 0 {
-					kern := ks.outer(mr, nvm, false)
+					kern := ks.outer(mr, nvm, 0)
 					kern(kc, aptr, rsa, csa, &bsrc[0], ldbs, &g.c[i0*g.ldc+jc0], g.ldc, nt, g.alpha, beta, load, full)
 				}
 				if j0 := full * nt; j0 < nc {
 					nr := nc - j0
-					kern := ks.outer(mr, ceilDiv(nr, w), nr%w != 0)
+					kern := ks.outer(mr, ceilDiv(nr, w), nr%w)
 					kern(kc, aptr, rsa, csa, &bsrc[j0], ldbs, &g.c[i0*g.ldc+jc0+j0], g.ldc, nr, g.alpha, beta, load, 1)
 				}
 			}

@@ -272,3 +272,45 @@ func TestSgemmConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestSgemmNaNPropagates checks, on every path, every transpose case and
+// shapes with edge tiles, that a NaN in A poisons exactly its row of C, a
+// NaN in B exactly its column, and a NaN in C (beta ≠ 0) only itself.
+func TestSgemmNaNPropagates(t *testing.T) {
+	nan := float32(math.NaN())
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		for _, sh := range [][3]int{{1, 10, 5}, {7, 13, 9}, {29, 70, 300}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			for _, tA := range transes {
+				for _, tB := range transes {
+					g := newCase(rng, tA, tB, m, n, k, 1, 0.5, 1)
+					ri, rp := m/2, k/3 // A[ri, rp] = NaN
+					cj, cp := n-1, k-1 // B[cp, cj] = NaN
+					if tA != blas.NoTrans {
+						g.a[rp*g.lda+ri] = nan
+					} else {
+						g.a[ri*g.lda+rp] = nan
+					}
+					if tB != blas.NoTrans {
+						g.b[cj*g.ldb+cp] = nan
+					} else {
+						g.b[cp*g.ldb+cj] = nan
+					}
+					ci, cj2 := m-1, 0 // C[ci, cj2] = NaN
+					g.c[g.cOff+ci*g.ldc+cj2] = nan
+					g.run()
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							v := g.c[g.cOff+i*g.ldc+j]
+							want := i == ri || j == cj || (i == ci && j == cj2)
+							if isNaN := v != v; isNaN != want {
+								t.Fatalf("%s: C[%d,%d] = %v; NaN expected: %v", g, i, j, v, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

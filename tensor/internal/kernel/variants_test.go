@@ -18,8 +18,8 @@ func TestEveryVariant(t *testing.T) {
 		}
 		for mr := 1; mr <= max(ks.rowsWide, ks.rowsNarrow); mr++ {
 			for nv := 1; nv <= ks.nvMax(mr); nv++ {
-				for _, nr := range []int{nv * ks.w, (nv-1)*ks.w + 1, (nv-1)*ks.w + ks.w/2 + 1} {
-					kern := ks.outer(mr, nv, nr%ks.w != 0)
+				for _, nr := range tileWidths(ks.w, nv) {
+					kern := ks.outer(mr, nv, nr%ks.w)
 					for _, kc := range []int{1, 7} {
 						for _, trans := range []bool{false, true} {
 							name := fmt.Sprintf("%s outer mr=%d nr=%d kc=%d trans=%v", ks.name, mr, nr, kc, trans)
@@ -82,4 +82,17 @@ func compareTile(t *testing.T, name string, got, want []float32, k int) {
 			t.Fatalf("%s: element %d = %v, want %v", name, i, got[i], want[i])
 		}
 	}
+}
+
+// tileWidths lists the tile widths that exercise every kernel of nv
+// vectors of w lanes: full, and every remainder of the last vector.
+func tileWidths(w, nv int) []int {
+	widths := []int{nv * w}
+	for rem := 1; rem < w; rem++ {
+		if w > 4 && rem != 1 && rem != w/2+1 { // wide vectors: a sample
+			continue
+		}
+		widths = append(widths, (nv-1)*w+rem)
+	}
+	return widths
 }
