@@ -3,9 +3,9 @@ package kernel
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
+	"github.com/flowgrad/flowgrad/internal/parallel"
 	"gonum.org/v1/gonum/blas"
 )
 
@@ -138,12 +138,7 @@ type gemm struct {
 	splitM         bool // chunks are blocks of rows; else of columns
 	chunks         int
 	helpers        int // pool workers asked to help
-
-	// state is gen<<32 | chunks<<16 | next chunk, so that a late helper
-	// from an earlier call (an older gen) takes nothing.
-	state atomic.Uint64
-	done  atomic.Int32 // chunks finished
-	gen   uint32
+	grp            parallel.Group
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemm) }}
@@ -211,9 +206,9 @@ func (g *gemm) plan(procs int) {
 func (g *gemm) chunk(i int) {
 	r0, r1, c0, c1 := 0, g.m, 0, g.n
 	if g.splitM {
-		r0, r1 = span(g.m, 1, g.chunks, i) // block() balances its panels
+		r0, r1 = parallel.Range(i, g.chunks, g.m, 1) // block() balances its panels
 	} else {
-		c0, c1 = span(g.n, g.colUnit, g.chunks, i)
+		c0, c1 = parallel.Range(i, g.chunks, g.n, g.colUnit)
 	}
 	if r0 >= r1 || c0 >= c1 {
 		return
@@ -228,31 +223,6 @@ func (g *gemm) chunk(i int) {
 		defer wsPool.Put(ws)
 	}
 	g.block(r0, r1, c0, c1, ws)
-}
-
-// work takes and computes chunks of call gen until none is left, and
-// returns how many it computed.
-func (g *gemm) work(gen uint32) (n int) {
-	for {
-		v := g.state.Load()
-		next, chunks := int(v&0xffff), int(v>>16&0xffff)
-		if uint32(v>>32) != gen || next >= chunks {
-			return n
-		}
-		if g.state.CompareAndSwap(v, v+1) {
-			g.chunk(next)
-			g.done.Add(1)
-			n++
-		}
-	}
-}
-
-// span returns part p of [0, n) split into parts in units of unit.
-func span(n, unit, parts, p int) (lo, hi int) {
-	units := ceilDiv(n, unit)
-	lo = min(n, units*p/parts*unit)
-	hi = min(n, units*(p+1)/parts*unit)
-	return lo, hi
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -290,7 +260,7 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 	rows := r1 - r0
 	npanels := ceilDiv(rows, g.rows)
 	for jb := 0; jb < njb; jb++ {
-		jc0, jc1 := span(ncols, w, njb, jb)
+		jc0, jc1 := parallel.Range(jb, njb, ncols, w)
 		jc0, jc1 = jc0+c0, jc1+c0
 		nc := jc1 - jc0
 		for kb := 0; kb < nkb; kb++ {
