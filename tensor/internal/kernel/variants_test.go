@@ -13,14 +13,14 @@ import (
 func TestEveryVariant(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, ks := range sets {
-		if !ks.supported || ks == genericSet {
+		if !ks.supported {
 			continue
 		}
 		for mr := 1; mr <= max(ks.rowsWide, ks.rowsNarrow); mr++ {
 			for nv := 1; nv <= ks.nvMax(mr); nv++ {
 				for _, nr := range tileWidths(ks.w, nv) {
 					kern := ks.outer(mr, nv, nr%ks.w)
-					for _, kc := range []int{1, 7} {
+					for _, kc := range []int{1, 7, 13} {
 						for _, trans := range []bool{false, true} {
 							name := fmt.Sprintf("%s outer mr=%d nr=%d kc=%d trans=%v", ks.name, mr, nr, kc, trans)
 							rsa, csa := kc+1, 1

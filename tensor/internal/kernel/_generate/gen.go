@@ -405,6 +405,12 @@ func main() {
 	if err := os.WriteFile(filepath.Join(*dir, "outer_amd64.s"), s.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
+	if out, err = format.Source(genGeneric()); err != nil {
+		log.Fatalf("gofmt generic: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "generic_kernels.go"), out, 0o644); err != nil {
+		log.Fatal(err)
+	}
 	asm, goSrc := genARM64()
 	if out, err = format.Source(goSrc); err != nil {
 		log.Fatalf("gofmt: %v\n%s", err, goSrc)
