@@ -141,10 +141,10 @@ type gemm struct {
 	grp            parallel.Group
 }
 
-var gemmPool = sync.Pool{New: func() any { return new(gemm) }}
+var gemmPool freeList[gemm]
 
 func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	g := gemmPool.Get().(*gemm)
+	g := gemmPool.get()
 	g.ks, g.transA, g.transB = ks, transA, transB
 	g.m, g.n, g.k = m, n, k
 	g.alpha, g.beta = alpha, beta
@@ -171,7 +171,7 @@ func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float3
 		runShared(g)
 	}
 	g.a, g.b, g.c, g.ks = nil, nil, nil, nil
-	gemmPool.Put(g)
+	gemmPool.put(g)
 }
 
 // plan decides how C is cut and how many workers help. It may depend on
@@ -219,13 +219,40 @@ func (g *gemm) chunk(i int) {
 	}
 	var ws *workspace
 	if g.transB {
-		ws = wsPool.Get().(*workspace)
-		defer wsPool.Put(ws)
+		ws = wsPool.get()
+		defer wsPool.put(ws)
 	}
 	g.block(r0, r1, c0, c1, ws)
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// freeList is a stack of reusable values that, unlike a sync.Pool, the
+// garbage collector never empties, so that warm calls allocate nothing
+// even across collections (the runtime forces one every two minutes, which
+// slow runs — under emulation, say — reach). It holds at most as many
+// values as there were calls in flight at once.
+type freeList[T any] struct {
+	mu    sync.Mutex
+	items []*T
+}
+
+func (f *freeList[T]) get() *T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.items); n > 0 {
+		x := f.items[n-1]
+		f.items = f.items[:n-1]
+		return x
+	}
+	return new(T)
+}
+
+func (f *freeList[T]) put(x *T) {
+	f.mu.Lock()
+	f.items = append(f.items, x)
+	f.mu.Unlock()
+}
 
 // workspace holds a chunk's packed panel of op(B).
 type workspace struct {
@@ -233,7 +260,7 @@ type workspace struct {
 	bp  []float32 // 64-byte aligned view of buf
 }
 
-var wsPool = sync.Pool{New: func() any { return new(workspace) }}
+var wsPool freeList[workspace]
 
 // panel returns an aligned buffer of at least n floats.
 func (ws *workspace) panel(n int) []float32 {

@@ -25,7 +25,7 @@ var scalars = []float32{0, 1, -0.7}
 // padded leading dimensions and guard cells around C.
 func TestSgemmConformance(t *testing.T) {
 	sizes := []int{1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 32, 33, 47, 64, 70}
-	if testing.Short() || raceEnabled {
+	if testing.Short() || raceEnabled || emulated {
 		sizes = []int{1, 2, 7, 16, 17, 33, 70}
 	}
 	forEachPath(t, func(t *testing.T) {
@@ -77,7 +77,7 @@ func TestSgemmScalars(t *testing.T) {
 // the threaded split.
 func TestSgemmLarge(t *testing.T) {
 	shapes := [][3]int{{1, 784, 600}, {130, 530, 300}, {300, 40, 520}, {20, 256, 784}, {260, 10, 256}, {3, 1030, 70}, {3, 20, 5000}}
-	if raceEnabled {
+	if raceEnabled || emulated {
 		shapes = [][3]int{{1, 784, 60}, {30, 530, 300}, {3, 20, 5000}}
 	}
 	forEachPath(t, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestSgemmBetaZeroNaN(t *testing.T) {
 // GOMAXPROCS, on every path, for shapes that are split over workers.
 func TestSgemmDeterministic(t *testing.T) {
 	shapes := [][3]int{{1000, 256, 784}, {20, 256, 784}, {784, 256, 20}, {100, 784, 256}, {1000, 10, 256}, {40, 1000, 300}}
-	if testing.Short() || raceEnabled {
+	if testing.Short() || raceEnabled || emulated {
 		// Still split over workers (≥ parMin multiply-adds), but cheap for
 		// the generic path under the race detector.
 		shapes = [][3]int{{20, 100, 600}, {300, 40, 100}}
