@@ -69,6 +69,33 @@ func outerGo(mr, kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float
 	}
 }
 
+// outer1 is outerGo for kc = 1 (the weight gradient Xᵀ·dY at B = 1), in
+// one pass over C: s = 0 + A[i,0]·B[0,j], as outerGo sums it, then
+// alpha·s (+ beta·C).
+func outer1(mr int, a *float32, rsa int, b *float32, c *float32, ldc int, nr int, alpha, beta float32, load int) {
+	as := unsafe.Slice(a, (mr-1)*rsa+1)
+	brow := unsafe.Slice(b, nr)
+	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+	for i := 0; i < mr; i++ {
+		av := as[i*rsa]
+		crow := cs[i*ldc : i*ldc+nr]
+		crow = crow[:len(brow)]
+		if load != 0 {
+			for j, bv := range brow {
+				var s float32
+				s += av * bv
+				crow[j] = alpha*s + beta*crow[j]
+			}
+			continue
+		}
+		for j, bv := range brow {
+			var s float32
+			s += av * bv
+			crow[j] = alpha * s
+		}
+	}
+}
+
 // rowFn is the signature of the generic path's row kernels
 // (generic_kernels.go, written by the generator): one row of an outer tile
 // of fixed width, with csa and ldb in bytes.
@@ -101,6 +128,10 @@ func init() {
 
 // outerRows is the generic outer kernel: row kernels over each tile's rows.
 func outerRows(mr, kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int) {
+	if kc == 1 {
+		outer1(mr, a, rsa, b, c, ldc, nr*tiles, alpha, beta, load)
+		return
+	}
 	if kc < genericMinK {
 		outerGo(mr, kc, a, rsa, csa, b, ldb, c, ldc, nr, alpha, beta, load, tiles)
 		return
