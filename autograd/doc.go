@@ -24,6 +24,14 @@
 // shape m×n; its gradient is summed back over the rows in one place
 // (broadcast.go).
 //
+// [Tape.WriteDot] draws the recorded graph in Graphviz's DOT language: each
+// node with its operation and shape and, for a 1×1 value, its value and
+// ∂L/∂node after Backward.
+//
+// A tape records training computations unless [Tape.SetTraining] turns it
+// to evaluation; [Dropout], the one operation that differs, is the
+// identity on an evaluation tape.
+//
 // Misuse panics with a message that starts with "autograd:" and names the
 // operation and the shapes: operands whose shapes do not fit, Backward on a
 // non-scalar, values from two different tapes (or from before a Reset).

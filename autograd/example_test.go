@@ -2,6 +2,7 @@ package autograd_test
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/tensor"
@@ -55,4 +56,34 @@ func ExampleGradCheck() {
 	fmt.Println(err, res[0].Name, res[0].MaxRel < 1e-6)
 	// Output:
 	// <nil> w true
+}
+
+// WriteDot draws the tutorial's flow graph with each node's value and
+// ∂L/∂node, for Graphviz: go run … | dot -Tsvg > graph.svg.
+func ExampleTape_WriteDot() {
+	tape := autograd.NewTape[float64]()
+	a, b := tape.Scalar(1.5).Named("a"), tape.Scalar(0.5).Named("b")
+	L := autograd.Sin(autograd.Add(autograd.Square(a), autograd.Div(b, a))).Named("L")
+	tape.Backward(L)
+	if err := tape.WriteDot(os.Stdout, L, nil); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// digraph flowgraph {
+	// 	rankdir=LR;
+	// 	n0 [label="a\nVar 1×1\na = 1.5\n∂L/∂a = -2.35605", shape=box, style=filled, fillcolor="#b3d4f5"];
+	// 	n1 [label="Square 1×1\nv = 2.25\n∂L/∂v = -0.848178", shape=ellipse];
+	// 	n2 [label="b\nVar 1×1\nb = 0.5\n∂L/∂b = -0.565452", shape=box, style=filled, fillcolor="#b3d4f5"];
+	// 	n3 [label="Pow(-1) 1×1\nv = 0.666667\n∂L/∂v = -0.424089", shape=ellipse];
+	// 	n4 [label="Mul 1×1\nv = 0.333333\n∂L/∂v = -0.848178", shape=ellipse];
+	// 	n5 [label="Add 1×1\nv = 2.58333\n∂L/∂v = -0.848178", shape=ellipse];
+	// 	n6 [label="L\nSin 1×1\nL = 0.529711\n∂L/∂L = 1", shape=ellipse, peripheries=2];
+	// 	n0 -> n1;
+	// 	n0 -> n3;
+	// 	n2 -> n4;
+	// 	n3 -> n4;
+	// 	n1 -> n5;
+	// 	n4 -> n5;
+	// 	n5 -> n6;
+	// }
 }

@@ -14,8 +14,12 @@ type opKind uint8
 // operation) and, beside it, its backward rule; backward dispatches on this
 // list, so it is the one answer to "what is supported?".
 const (
-	opLeaf  opKind = iota // parameters, inputs, variables, constants
-	opParam               // a parameter recorded on a tape
+	// The leaves (no operands, no derivative rule) come first: see leaf.
+	opParameter opKind = iota // a parameter (NewParam): the zero value
+	opInput                   // Tape.Input: data that needs no gradient
+	opVar                     // Tape.Var, Tape.Scalar: data differentiated with respect to
+	opConst                   // Tape.Const, Dropout's mask: a constant
+	opParam                   // a parameter recorded on a tape
 	opMatMul
 	opAdd
 	opMul
@@ -38,7 +42,7 @@ const (
 )
 
 var opNames = [numOps]string{
-	opLeaf: "Leaf", opParam: "Param", opMatMul: "MatMul", opAdd: "Add", opMul: "Mul", opNeg: "Neg",
+	opParameter: "Parameter", opInput: "Input", opVar: "Var", opConst: "Const", opParam: "Param", opMatMul: "MatMul", opAdd: "Add", opMul: "Mul", opNeg: "Neg",
 	opSquare: "Square", opPow: "Pow", opSin: "Sin", opCos: "Cos", opExp: "Exp",
 	opLog: "Log", opTanh: "Tanh", opSigmoid: "Sigmoid", opReLU: "ReLU", opSum: "Sum",
 	opMean: "Mean", opSoftmaxCrossEntropy: "SoftmaxCrossEntropy",
@@ -51,6 +55,9 @@ func (k opKind) String() string {
 	}
 	return fmt.Sprintf("op(%d)", uint8(k))
 }
+
+// leaf reports whether k is a leaf: a value no operation computed.
+func (k opKind) leaf() bool { return k <= opConst }
 
 // backward applies v's local derivative rule: it adds v's gradient, times
 // the derivative of v with respect to each input, into the gradients of
@@ -151,6 +158,13 @@ func Mul[T tensor.Float](a, b *Value[T]) *Value[T] {
 	checkBroadcast("Mul", a, b)
 	v := t.node(opMul, a.Shape().Rows, a.Shape().Cols, a, b)
 	out, x, y := v.data.Data(), a.data.Data(), b.data.Data()
+	if len(y) == len(out) { // equal shapes (a dropout mask): one tight loop
+		x, y = x[:len(out)], y[:len(out)]
+		for i := range out {
+			out[i] = x[i] * y[i]
+		}
+		return v
+	}
 	n := a.Shape().Cols
 	for i := range out {
 		out[i] = x[i] * y[bcastIndex(i, n, len(y))]
@@ -158,15 +172,32 @@ func Mul[T tensor.Float](a, b *Value[T]) *Value[T] {
 	return v
 }
 
+// mulAcc adds x ⊙ y into dst (all of one length).
+func mulAcc[T tensor.Float](dst, x, y []T) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i := range dst {
+		dst[i] += x[i] * y[i]
+	}
+}
+
 // mulBackward: dA += dY ⊙ b; dB += dY ⊙ a (summed over rows for a row).
 func mulBackward[T tensor.Float](t *Tape[T], v *Value[T], e uint64) {
 	a, b, dy := v.in[0], v.in[1], v.grad.Data()
 	x, y, n := a.data.Data(), b.data.Data(), v.Shape().Cols
+	same := len(y) == len(dy)
 	if a.needsGrad {
-		t.accumulateFunc(a, len(dy), n, e, func(i int) T { return dy[i] * y[bcastIndex(i, n, len(y))] })
+		if same {
+			mulAcc(t.grad(a, e).Data(), dy, y)
+		} else {
+			t.accumulateFunc(a, len(dy), n, e, func(i int) T { return dy[i] * y[bcastIndex(i, n, len(y))] })
+		}
 	}
 	if b.needsGrad {
-		t.accumulateFunc(b, len(dy), n, e, func(i int) T { return dy[i] * x[i] })
+		if same {
+			mulAcc(t.grad(b, e).Data(), dy, x)
+		} else {
+			t.accumulateFunc(b, len(dy), n, e, func(i int) T { return dy[i] * x[i] })
+		}
 	}
 }
 

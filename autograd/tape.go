@@ -15,15 +15,17 @@ import (
 // The zero value is not usable; use NewTape.
 type Tape[T tensor.Float] struct {
 	gen   uint64
+	eval  bool        // evaluation mode: see SetTraining
 	nodes []*Value[T] // node slab: nodes[:used] are live
 	used  int
 	bufs  map[tensor.Shape]*slab[T]
 
 	ew ewJob[T] // the fused ops' elementwise pass, reused
 
-	stack  []frame[T] // Backward's scratch, kept to avoid reallocation
-	order  []*Value[T]
-	visits int
+	stack     []frame[T] // Backward's scratch, kept to avoid reallocation
+	order     []*Value[T]
+	visits    int
+	lastEpoch uint64 // the epoch of the last Backward since Reset (0: none)
 }
 
 // slab is a pool of same-shaped matrices: bufs[:next] are in use.
@@ -52,10 +54,22 @@ func NewTape[T tensor.Float]() *Tape[T] {
 func (t *Tape[T]) Reset() {
 	t.gen++
 	t.used = 0
+	t.lastEpoch = 0
 	for _, s := range t.bufs {
 		s.next = 0
 	}
 }
+
+// SetTraining sets whether t records training computations (the default
+// for a new tape) or evaluation ones. Operations that differ between the
+// two, such as Dropout, ask the tape of their operand. Reset keeps the
+// mode. The mode lives on the tape rather than in the model so that one
+// model can train on one tape while being evaluated, or serve predictions,
+// on others (each set to false) at the same time.
+func (t *Tape[T]) SetTraining(training bool) { t.eval = !training }
+
+// Training reports whether t records training computations.
+func (t *Tape[T]) Training() bool { return !t.eval }
 
 // Len returns the number of values recorded since the last Reset.
 func (t *Tape[T]) Len() int { return t.used }
@@ -103,20 +117,19 @@ func (t *Tape[T]) node(op opKind, rows, cols int, a, b *Value[T]) *Value[T] {
 
 // Input records x as a value that needs no gradient (a minibatch, a
 // target). x is used, not copied: it must not change until Backward is done.
-func (t *Tape[T]) Input(x *tensor.Dense[T]) *Value[T] {
-	v := t.record(opLeaf, nil, nil)
+func (t *Tape[T]) Input(x *tensor.Dense[T]) *Value[T] { return t.leaf(opInput, x) }
+
+func (t *Tape[T]) leaf(op opKind, x *tensor.Dense[T]) *Value[T] {
+	v := t.record(op, nil, nil)
 	v.data = x
+	v.needsGrad = op == opVar
 	return v
 }
 
 // Var records x as a variable whose gradient Backward computes (for
 // differentiating with respect to inputs, as the tutorial's examples do).
 // x is used, not copied.
-func (t *Tape[T]) Var(x *tensor.Dense[T]) *Value[T] {
-	v := t.Input(x)
-	v.needsGrad = true
-	return v
-}
+func (t *Tape[T]) Var(x *tensor.Dense[T]) *Value[T] { return t.leaf(opVar, x) }
 
 // Param records parameter p on t, for operations whose other operands are
 // not on a tape either (a weight-decay term Sum(Square(W)), a loss that is
@@ -133,18 +146,15 @@ func (t *Tape[T]) Param(p *Value[T]) *Value[T] {
 }
 
 // Scalar records a 1×1 variable holding x: shorthand for Var of a scalar.
-func (t *Tape[T]) Scalar(x T) *Value[T] {
-	v := t.node(opLeaf, 1, 1, nil, nil)
-	v.data.Data()[0] = x
-	v.needsGrad = true
-	return v
-}
+func (t *Tape[T]) Scalar(x T) *Value[T] { return t.scalar(opVar, x) }
 
 // Const records a 1×1 constant holding x (no gradient).
-func (t *Tape[T]) Const(x T) *Value[T] {
-	v := t.node(opLeaf, 1, 1, nil, nil)
-	v.data.Data()[0] = x
-	return v
+func (t *Tape[T]) Const(x T) *Value[T] { return t.scalar(opConst, x) }
+
+func (t *Tape[T]) scalar(op opKind, x T) *Value[T] {
+	m := t.buffer(tensor.Shape{Rows: 1, Cols: 1})
+	m.Data()[0] = x
+	return t.leaf(op, m)
 }
 
 // tapeOf returns the tape that an operation on a and b records on, and
@@ -188,7 +198,7 @@ func (t *Tape[T]) Backward(loss *Value[T]) {
 		panic(fmt.Sprintf("autograd: Backward: loss %v is not a scalar (want 1×1); reduce it with Sum or Mean", loss.Shape()))
 	}
 	epoch := backwardEpoch.Add(1)
-	t.visits = 0
+	t.visits, t.lastEpoch = 0, epoch
 	if !loss.needsGrad {
 		return // nothing it depends on needs a gradient
 	}
@@ -218,7 +228,7 @@ func (t *Tape[T]) Backward(loss *Value[T]) {
 	for i := len(order) - 1; i >= 0; i-- {
 		v := order[i]
 		t.visits++
-		if v.op != opLeaf {
+		if !v.op.leaf() {
 			backward(t, v, epoch)
 		}
 	}

@@ -41,8 +41,20 @@ func NewParam[T tensor.Float](name string, data *tensor.Dense[T]) *Value[T] {
 	}
 }
 
-// Name returns a parameter's name ("" for values on a tape).
+// Name returns the name of a parameter, or of a value on a tape given one
+// by Named or by the operation that made it ("" otherwise).
 func (v *Value[T]) Name() string { return v.name }
+
+// Named names v, a value on a tape, for String and WriteDot (the
+// tutorial's a, b and L), and returns v. The name lasts until the tape's
+// next Reset. It panics for a parameter, whose name NewParam fixed.
+func (v *Value[T]) Named(name string) *Value[T] {
+	if v.IsParam() {
+		panic(fmt.Sprintf("autograd: Named(%q): %v is a parameter; NewParam fixed its name", name, v))
+	}
+	v.name = name
+	return v
+}
 
 // Data returns the value's matrix. For values on a tape it is valid until
 // the tape's next Reset.

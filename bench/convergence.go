@@ -66,8 +66,8 @@ type convRun struct {
 	Score    float64 // tuning score: mean training loss over the second half
 	Winner   bool
 
-	tr       *train.Trainer
-	mdl      train.Model
+	tr       *train.Trainer[float32]
+	mdl      train.Model[float32]
 	batches  *data.Batcher
 	examples int
 	elapsed  time.Duration
@@ -112,16 +112,13 @@ func newConvRun(trainSet *data.Dataset, spec convSpec, seed uint64, evalEvery in
 // diverges, its wall time reaches maxTime, or a test evaluation (every
 // evalEvery examples) reaches stop (0: never stop early). It reports whether
 // the run is finished (diverged or reached stop).
-func (r *convRun) advance(ctx context.Context, until int, maxTime time.Duration, evalEvery int, stop float64, eval *train.Evaluator, model train.Model) (bool, error) {
+func (r *convRun) advance(ctx context.Context, until int, maxTime time.Duration, evalEvery int, stop float64, eval *train.Evaluator[float32], model train.Model[float32]) (bool, error) {
 	for r.examples < until && r.elapsed < maxTime {
 		if err := ctx.Err(); err != nil {
 			return true, err
 		}
 		t0 := time.Now()
-		b, ok := r.batches.Next()
-		if !ok {
-			b, _ = r.batches.Next()
-		}
+		b := r.batches.Take()
 		loss, err := r.tr.Step(b)
 		d := time.Since(t0)
 		r.elapsed += d
@@ -171,9 +168,9 @@ func medianStep(ds []float32) float64 {
 	return median(xs)
 }
 
-func (r *convRun) evaluate(eval *train.Evaluator, model train.Model) convPoint {
-	loss, acc := eval.Evaluate(model)
-	p := convPoint{Examples: r.examples, Steps: r.tr.Steps(), TrainSec: r.elapsed.Seconds(), TestAcc: acc, TestLoss: loss}
+func (r *convRun) evaluate(eval *train.Evaluator[float32], model train.Model[float32]) convPoint {
+	m := eval.Evaluate(model)
+	p := convPoint{Examples: r.examples, Steps: r.tr.Steps(), TrainSec: r.elapsed.Seconds(), TestAcc: m.Accuracy, TestLoss: m.Loss}
 	r.Points = append(r.Points, p)
 	return p
 }
@@ -186,7 +183,7 @@ type convResult struct {
 
 // runConvergence tunes and runs every (B, form, schedule) of c.
 func runConvergence(ctx context.Context, c *config, trainSet, testSet *data.Dataset, stderr io.Writer) (*convResult, error) {
-	eval, err := train.NewEvaluator(testSet, 1000)
+	eval, err := train.NewEvaluator(testSet, 1000, train.CrossEntropy[float32])
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +206,8 @@ func runConvergence(ctx context.Context, c *config, trainSet, testSet *data.Data
 					}
 					if first {
 						// All runs start from the same weights (same seed).
-						loss, acc := eval.Evaluate(r.model())
-						res.Initial = convPoint{TestAcc: acc, TestLoss: loss}
+						m := eval.Evaluate(r.model())
+						res.Initial = convPoint{TestAcc: m.Accuracy, TestLoss: m.Loss}
 						first = false
 					}
 					if _, err := r.advance(ctx, c.convTuneEx/2, c.convMaxTime, c.convEvalEvery, 0, eval, r.model()); err != nil {
@@ -250,7 +247,7 @@ func runConvergence(ctx context.Context, c *config, trainSet, testSet *data.Data
 	return res, nil
 }
 
-func (r *convRun) model() train.Model { return r.mdl }
+func (r *convRun) model() train.Model[float32] { return r.mdl }
 
 func divergedNote(r *convRun) string {
 	if r.Diverged {

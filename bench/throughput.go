@@ -25,7 +25,7 @@ var standardSizes = []int{784, 256, 256, 10}
 // newTrainer builds the standard MLP (weights from seed) with SGD at
 // schedule sched, the given momentum form (momentum 0.9 unless None), and a
 // Batcher of B over ds shuffled from seed.
-func newTrainer(ds *data.Dataset, b int, form optim.MomentumForm, sched optim.Schedule, seed uint64) (*train.Trainer, train.Model, *data.Batcher, error) {
+func newTrainer(ds *data.Dataset, b int, form optim.MomentumForm, sched optim.Schedule, seed uint64) (*train.Trainer[float32], train.Model[float32], *data.Batcher, error) {
 	model := layers.MLP[float32](rand.New(rand.NewPCG(seed, 1)), standardSizes...)
 	var opts []optim.Option
 	if form != optim.None {
@@ -39,7 +39,7 @@ func newTrainer(ds *data.Dataset, b int, form optim.MomentumForm, sched optim.Sc
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return train.NewTrainer(model, opt), model, batches, nil
+	return train.NewTrainer(model, opt, train.CrossEntropy), model, batches, nil
 }
 
 // tpResult is one throughput measurement.
@@ -107,11 +107,7 @@ func measureThroughput(c *config, trainSet *data.Dataset, b int) (tpResult, erro
 		return tpResult{}, err
 	}
 	for range max(1, min(c.tpWarmup, 20000/b)) {
-		bt, ok := warm.Next()
-		if !ok {
-			bt, _ = warm.Next()
-		}
-		if _, err := tr.Step(bt); err != nil {
+		if _, err := tr.Step(warm.Take()); err != nil {
 			return tpResult{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
@@ -163,10 +159,7 @@ func measureThroughput(c *config, trainSet *data.Dataset, b int) (tpResult, erro
 	r.PassBytes = float64(after.TotalAlloc-before.TotalAlloc) / float64(totalSteps)
 	r.StepAllocs = math.NaN()
 	if b <= 1000 && c.tpAllocsRuns > 0 {
-		bt, ok := warm.Next()
-		if !ok {
-			bt, _ = warm.Next()
-		}
+		bt := warm.Take()
 		var stepErr error
 		r.StepAllocs = testing.AllocsPerRun(c.tpAllocsRuns, func() {
 			if _, err := tr.Step(bt); err != nil {

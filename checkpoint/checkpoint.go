@@ -6,7 +6,8 @@
 // A checkpoint is one file in a small binary format (see Write): a header
 // with a version number and a CRC-32C checksum of the payload, then the
 // parameters by name with their shapes and element type, the optimizer's
-// step counter and momentum buffers, the Batcher's seed, epoch and offset,
+// kind, step counter and state buffers (any number per parameter: SGD's
+// momentum, Adam's two moments, …) and its Plateau state, the Batcher's seed, epoch and offset,
 // and free-form metadata. Save writes it atomically: a crash mid-write
 // leaves the previous checkpoint intact.
 //
@@ -45,9 +46,9 @@ type Param[T tensor.Float] struct {
 type State[T tensor.Float] struct {
 	// Params are the model's parameters in the model's order.
 	Params []Param[T]
-	// Optim is the optimizer's step counter and momentum buffers (by
-	// parameter name; nil for momentum form None). The schedule's rate
-	// follows from the step.
+	// Optim is the optimizer's kind, step counter and state buffers (by
+	// parameter name, one per slot) and its Plateau state if any. The
+	// schedule's rate follows from the step (and the Plateau state).
 	Optim optim.State[T]
 	// Batcher is the data order: seed, epoch and offset in it.
 	Batcher data.BatcherState
@@ -59,7 +60,7 @@ type State[T tensor.Float] struct {
 // Capture returns the state of a run: params' current matrices (shared,
 // not copied: write the state before the next step), opt.State() and
 // batches.State(). Meta is left nil.
-func Capture[T tensor.Float](params []*autograd.Value[T], opt *optim.SGD[T], batches *data.Batcher) State[T] {
+func Capture[T tensor.Float](params []*autograd.Value[T], opt optim.Optimizer[T], batches *data.Batcher) State[T] {
 	st := State[T]{Optim: opt.State(), Batcher: batches.State()}
 	st.Params = make([]Param[T], len(params))
 	for i, p := range params {
@@ -77,8 +78,9 @@ func Capture[T tensor.Float](params []*autograd.Value[T], opt *optim.SGD[T], bat
 // missing from the checkpoint, the checkpoint has a parameter that params
 // lacks, or a parameter has another shape (both shapes are named), and the
 // error of opt.SetState or batches.Restore if the optimizer state or the
-// position does not fit (another momentum form, another dataset size).
-func (st State[T]) Restore(params []*autograd.Value[T], opt *optim.SGD[T], batches *data.Batcher) error {
+// position does not fit (another optimizer kind or momentum form, another
+// dataset size).
+func (st State[T]) Restore(params []*autograd.Value[T], opt optim.Optimizer[T], batches *data.Batcher) error {
 	if err := st.Match(params); err != nil {
 		return err
 	}

@@ -42,8 +42,8 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", form, err)
 		}
-		if st.Batcher != r.batches.State() || st.Optim.Step != 7 || st.Optim.Form != form {
-			t.Fatalf("%v: read %+v, step %d, form %v", form, st.Batcher, st.Optim.Step, st.Optim.Form)
+		if st.Batcher != r.batches.State() || st.Optim.Step != 7 || st.Optim.Kind != "sgd/"+form.String() {
+			t.Fatalf("%v: read %+v, step %d, kind %v", form, st.Batcher, st.Optim.Step, st.Optim.Kind)
 		}
 		if st.Meta["model"] != "20-8-4" || st.Meta[""] != "empty key" || len(st.Meta) != 3 {
 			t.Fatalf("%v: meta %q", form, st.Meta)
@@ -79,7 +79,7 @@ func TestBitsExact(t *testing.T) {
 		}
 	}
 	f64 := []float64{math.Copysign(0, -1), math.SmallestNonzeroFloat64, math.Nextafter(1, 2)}
-	st64 := State[float64]{Params: []Param[float64]{{"w", tensor.FromSlice(1, 3, f64)}}, Optim: optim.State[float64]{Step: 5, Form: optim.EMA, Buffers: map[string][]float64{"w": {1, 2, 3}}}}
+	st64 := State[float64]{Params: []Param[float64]{{"w", tensor.FromSlice(1, 3, f64)}}, Optim: optim.State[float64]{Kind: "adam", Step: 5, Slots: []string{"m", "v"}, Buffers: map[string][][]float64{"w": {{1, 2, 3}, {4, 5, math.Nextafter(0, 1)}}}}}
 	buf.Reset()
 	if err := Write(&buf, st64); err != nil {
 		t.Fatal(err)
@@ -93,6 +93,9 @@ func TestBitsExact(t *testing.T) {
 		if math.Float64bits(x) != math.Float64bits(f64[i]) {
 			t.Fatalf("float64 element %d: %x, want %x", i, math.Float64bits(x), math.Float64bits(f64[i]))
 		}
+	}
+	if !reflect.DeepEqual(got64.Optim, st64.Optim) {
+		t.Fatalf("optimizer state read back as %+v, want %+v", got64.Optim, st64.Optim)
 	}
 	if _, err := Read[float32](bytes.NewReader(file)); err == nil || !strings.Contains(err.Error(), "holds float64 parameters, not float32") {
 		t.Fatalf("float64 file read as float32: %v", err)
@@ -138,7 +141,7 @@ func TestReadErrors(t *testing.T) {
 		{"not a checkpoint", []byte("PK\x03\x04 a zip file, say, not a checkpoint"), `not a flowgrad checkpoint (it starts with "PK\x03\x04 a z"`},
 		{"short other file", []byte("hello"), "not a flowgrad checkpoint (5 bytes"},
 		{"truncated header", file[:15], "truncated header: 15 of 24 bytes"},
-		{"version 2", withHeader(file, 2, length, sum), "format version 2 is not supported (this flowgrad reads version 1)"},
+		{"version 3", withHeader(file, 3, length, sum), "format version 3 is not supported (this flowgrad reads versions 1 and 2)"},
 		{"version 0", withHeader(file, 0, length, sum), "format version 0 is not supported"},
 		{"checksum", flip, "checksum mismatch"},
 		{"truncated payload", file[:len(file)-100], "truncated: the header announces a payload of"},
@@ -183,23 +186,26 @@ func TestNoAbsurdAllocation(t *testing.T) {
 func TestWriteRefuses(t *testing.T) {
 	w := tensor.FromSlice(1, 2, []float32{1, 2})
 	nan := tensor.FromSlice(1, 2, []float32{1, float32(math.Inf(-1))})
+	plain, mb := optim.State[float32]{Kind: "sgd/none"}, []string{"momentum_buffer"}
 	for _, c := range []struct {
 		name string
 		st   State[float32]
 		want string
 	}{
-		{"NaN param", State[float32]{Params: []Param[float32]{{"fc1.W", nan}}}, `parameter "fc1.W" holds -Inf at element 1: refusing to save a diverged state`},
-		{"NaN buffer", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Form: optim.EMA, Buffers: map[string][]float32{"w": {0, float32(math.NaN())}}}}, `momentum buffer of parameter "w" holds NaN`},
-		{"no name", State[float32]{Params: []Param[float32]{{"", w}}}, "no valid name"},
-		{"duplicate", State[float32]{Params: []Param[float32]{{"w", w}, {"w", w}}}, `two parameters named "w"`},
-		{"nil matrix", State[float32]{Params: []Param[float32]{{"w", nil}}}, `"w" has no matrix`},
-		{"missing buffer", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Form: optim.HeavyBall, Buffers: map[string][]float32{"v": {0, 0}}}}, `no momentum buffer for parameter "w"`},
-		{"short buffer", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Form: optim.HeavyBall, Buffers: map[string][]float32{"w": {0}}}}, `buffer "w" has 1 elements`},
-		{"buffers without form", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Buffers: map[string][]float32{"w": {0, 0}}}}, "with form none"},
-		{"bad form", State[float32]{Optim: optim.State[float32]{Form: 9}}, "unknown momentum form"},
-		{"negative step", State[float32]{Optim: optim.State[float32]{Step: -1}}, "negative optimizer step"},
-		{"bad position", State[float32]{Batcher: data.BatcherState{Offset: 5, N: 3}}, "bad batcher position"},
-		{"bad meta", State[float32]{Meta: map[string]string{"k": "\xff"}}, "not UTF-8"},
+		{"NaN param", State[float32]{Params: []Param[float32]{{"fc1.W", nan}}, Optim: plain}, `parameter "fc1.W" holds -Inf at element 1: refusing to save a diverged state`},
+		{"NaN buffer", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Kind: "sgd/ema", Slots: mb, Buffers: map[string][][]float32{"w": {{0, float32(math.NaN())}}}}}, `momentum_buffer buffer of parameter "w" holds NaN`},
+		{"no name", State[float32]{Params: []Param[float32]{{"", w}}, Optim: plain}, "no valid name"},
+		{"duplicate", State[float32]{Params: []Param[float32]{{"w", w}, {"w", w}}, Optim: plain}, `two parameters named "w"`},
+		{"nil matrix", State[float32]{Params: []Param[float32]{{"w", nil}}, Optim: plain}, `"w" has no matrix`},
+		{"missing buffer", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Kind: "sgd/heavyball", Slots: mb, Buffers: map[string][][]float32{"v": {{0, 0}}}}}, `no optimizer buffers for parameter "w"`},
+		{"short buffer", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Kind: "sgd/heavyball", Slots: mb, Buffers: map[string][][]float32{"w": {{0}}}}}, `optimizer buffer momentum_buffer of "w" has 1 elements`},
+		{"too few buffers", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Kind: "adam", Slots: []string{"exp_avg", "exp_avg_sq"}, Buffers: map[string][][]float32{"w": {{0, 0}}}}}, `parameter "w" has 1 optimizer buffers for 2 slots`},
+		{"buffers without slots", State[float32]{Params: []Param[float32]{{"w", w}}, Optim: optim.State[float32]{Kind: "sgd/none", Buffers: map[string][][]float32{"w": {{0, 0}}}}}, "without state slots"},
+		{"no kind", State[float32]{Optim: optim.State[float32]{Slots: mb}}, `optimizer kind "" is not UTF-8, or empty with state slots`},
+		{"repeated slot", State[float32]{Optim: optim.State[float32]{Kind: "x", Slots: []string{"m", "m"}}}, `slot 1 "m" is empty, repeated`},
+		{"negative step", State[float32]{Optim: optim.State[float32]{Kind: "sgd/none", Step: -1}}, "negative optimizer step"},
+		{"bad position", State[float32]{Batcher: data.BatcherState{Offset: 5, N: 3}, Optim: plain}, "bad batcher position"},
+		{"bad meta", State[float32]{Meta: map[string]string{"k": "\xff"}, Optim: plain}, "not UTF-8"},
 	} {
 		var buf bytes.Buffer
 		err := Write(&buf, c.st)
@@ -228,7 +234,8 @@ func TestRestoreMismatch(t *testing.T) {
 		{"wider", newRun(t, ds, 10, 2, sched, optim.HeavyBall, 20, 16, 4), `parameter "fc1.W" is 20×8 in the checkpoint but 20×16 in the model (and 2 more differences)`},
 		{"deeper", newRun(t, ds, 10, 2, sched, optim.HeavyBall, 20, 8, 8, 4), `parameter "fc2.W" is 8×4 in the checkpoint but 8×8 in the model (and 3 more differences)`},
 		{"shallower", newRun(t, ds, 10, 2, sched, optim.HeavyBall, 20, 4), `parameter "fc1.W" is 20×8 in the checkpoint but 20×4 in the model (and 3 more differences)`},
-		{"other form", newRun(t, ds, 10, 2, sched, optim.Nesterov, 20, 8, 4), "state of form heavyball, optimiser of form nesterov"},
+		{"other form", newRun(t, ds, 10, 2, sched, optim.Nesterov, 20, 8, 4), `state of a "sgd/heavyball" optimiser, this one is "sgd/nesterov"`},
+		{"other optimizer", newRunWith(t, ds, 10, 2, sched, "adam", 20, 8, 4), `state of a "sgd/heavyball" optimiser, this one is "adam"`},
 		{"other dataset", newRun(t, synthetic(t, 1, 60, 20, 4), 10, 2, sched, optim.HeavyBall, 20, 8, 4), "the state is for a dataset of 53 examples, this one has 60"},
 	} {
 		params := c.other.model.Params()
@@ -390,17 +397,22 @@ func TestSaveFailures(t *testing.T) {
 
 // Exact resume: k steps, checkpoint, a fresh model, optimizer and Batcher
 // restored from it, N − k more steps give the bits of N steps in one go,
-// for every momentum form and a non-constant schedule, stopping at the
-// start, in the middle and at the end of an epoch.
+// for every momentum form and every optimizer (its state buffers), a
+// non-constant schedule, stopping at the start, in the middle and at the
+// end of an epoch.
 func TestExactResume(t *testing.T) {
 	ds := synthetic(t, 5, 103, 30, 5) // B = 10: 11 batches, the last of 3
 	const N = 40
-	for _, form := range []optim.MomentumForm{optim.None, optim.EMA, optim.HeavyBall, optim.Nesterov} {
-		sched := optim.Must(optim.Cosine(0.2, 0.01, N))
-		ref := newRun(t, ds, 10, 1, sched, form, 30, 12, 5)
+	for _, kind := range []string{"sgd/none", "sgd/ema", "sgd/heavyball", "sgd/nesterov", "adam", "adamw", "rmsprop", "rmsprop/centered+momentum", "adagrad"} {
+		lr := 0.2
+		if !strings.HasPrefix(kind, "sgd/") {
+			lr = 0.01
+		}
+		sched := optim.Must(optim.Cosine(lr, lr/20, N))
+		ref := newRunWith(t, ds, 10, 1, sched, kind, 30, 12, 5)
 		ref.steps(t, N)
 		for _, k := range []int{0, 1, 6, 10, 11, 12, 25, 39} {
-			a := newRun(t, ds, 10, 1, sched, form, 30, 12, 5)
+			a := newRunWith(t, ds, 10, 1, sched, kind, 30, 12, 5)
 			a.steps(t, k)
 			path := filepath.Join(t.TempDir(), "ck")
 			if err := Save(path, Capture(a.model.Params(), a.opt, a.batches)); err != nil {
@@ -412,13 +424,127 @@ func TestExactResume(t *testing.T) {
 			}
 			// Another seed: every weight and the data order must come from
 			// the checkpoint.
-			b := newRun(t, ds, 10, 77, sched, form, 30, 12, 5)
+			b := newRunWith(t, ds, 10, 77, sched, kind, 30, 12, 5)
 			if err := st.Restore(b.model.Params(), b.opt, b.batches); err != nil {
 				t.Fatal(err)
 			}
 			b.steps(t, N-k)
-			sameBits(t, form.String()+" resumed after "+itoa(k), ref, b)
+			sameBits(t, kind+" resumed after "+itoa(k), ref, b)
 		}
+	}
+}
+
+// Exact resume with reduce-on-plateau: the Plateau's scale, best metric
+// and count travel in the checkpoint, so a resumed run reduces the rate
+// at the same observations as an uninterrupted one.
+func TestExactResumePlateau(t *testing.T) {
+	ds := synthetic(t, 5, 103, 30, 5)
+	const N = 40
+	metrics := []float64{1, 0.9, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7, 0.8, 0.9, 0.4, 0.45, 0.46}
+	newPlateauRun := func(seed uint64) (*run, *optim.Plateau) {
+		pl, err := optim.NewPlateau(optim.Must(optim.Constant(0.01)), optim.PlateauConfig{Factor: 0.5, Patience: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newRunWith(t, ds, 10, seed, pl, "adam", 30, 12, 5), pl
+	}
+	// steps trains steps [from, to), observing the next metric after every
+	// third.
+	steps := func(r *run, pl *optim.Plateau, from, to int) {
+		for i := from; i < to; i++ {
+			r.steps(t, 1)
+			if (i+1)%3 == 0 {
+				pl.Observe(metrics[(i+1)/3%len(metrics)])
+			}
+		}
+	}
+	ref, refPl := newPlateauRun(1)
+	steps(ref, refPl, 0, N)
+	if s := refPl.State().Scale; s >= 0.25 {
+		t.Fatalf("the metrics reduced the scale only to %v: the test needs reductions", s)
+	}
+	for _, k := range []int{4, 9, 17, 31} {
+		a, aPl := newPlateauRun(1)
+		steps(a, aPl, 0, k)
+		var buf bytes.Buffer
+		if err := Write(&buf, Capture(a.model.Params(), a.opt, a.batches)); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Read[float32](&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Optim.Plateau == nil || *st.Optim.Plateau != aPl.State() {
+			t.Fatalf("plateau state read back as %+v, want %+v", st.Optim.Plateau, aPl.State())
+		}
+		b, bPl := newPlateauRun(77)
+		if err := st.Restore(b.model.Params(), b.opt, b.batches); err != nil {
+			t.Fatal(err)
+		}
+		steps(b, bPl, k, N)
+		sameBits(t, "plateau resumed after "+itoa(k), ref, b)
+	}
+	// A checkpoint with a plateau state does not fit a run without one.
+	a, _ := newPlateauRun(1)
+	st := Capture(a.model.Params(), a.opt, a.batches)
+	plain := newRunWith(t, ds, 10, 2, optim.Must(optim.Constant(0.01)), "adam", 30, 12, 5)
+	if err := st.Restore(plain.model.Params(), plain.opt, plain.batches); err == nil || !strings.Contains(err.Error(), "is not a Plateau") {
+		t.Fatalf("plateau state into a constant schedule: %v", err)
+	}
+}
+
+// writeV1 writes st in format version 1 (SGD only: a form byte and at most
+// one momentum buffer per parameter), as flowgrad wrote it before the
+// adaptive optimizers.
+func writeV1(st State[float32], form optim.MomentumForm) []byte {
+	var e []byte
+	le := binary.LittleEndian
+	e = append(e, 4)
+	b := st.Batcher
+	e = le.AppendUint64(e, b.Seed)
+	e = append(e, boolByte(b.Shuffle))
+	e = le.AppendUint64(e, uint64(b.Epoch))
+	e = le.AppendUint64(e, uint64(b.Offset))
+	e = le.AppendUint64(e, uint64(b.N))
+	e = le.AppendUint64(e, uint64(st.Optim.Step))
+	e = append(e, byte(form))
+	e = le.AppendUint32(e, 0) // no metadata
+	e = le.AppendUint32(e, uint32(len(st.Params)))
+	for _, p := range st.Params {
+		e = appendString(e, p.Name)
+		e = le.AppendUint32(e, uint32(p.Data.Rows()))
+		e = le.AppendUint32(e, uint32(p.Data.Cols()))
+		e = appendFloats(e, p.Data.Data())
+		for _, buf := range st.Optim.Buffers[p.Name] {
+			e = appendFloats(e, buf)
+		}
+	}
+	h := append([]byte(Magic), make([]byte, 16)...)
+	le.PutUint32(h[8:], 1)
+	le.PutUint64(h[12:], uint64(len(e)))
+	le.PutUint32(h[20:], crc32.Checksum(e, castagnoli))
+	return append(h, e...)
+}
+
+// Version 1 files (SGD) still resume exactly.
+func TestReadsVersion1(t *testing.T) {
+	ds := synthetic(t, 5, 103, 30, 5)
+	sched := optim.Must(optim.Constant(0.1))
+	for _, form := range []optim.MomentumForm{optim.None, optim.HeavyBall} {
+		ref := newRun(t, ds, 10, 1, sched, form, 30, 12, 5)
+		ref.steps(t, 20)
+		a := newRun(t, ds, 10, 1, sched, form, 30, 12, 5)
+		a.steps(t, 7)
+		st, err := Read[float32](bytes.NewReader(writeV1(Capture(a.model.Params(), a.opt, a.batches), form)))
+		if err != nil {
+			t.Fatalf("%v: %v", form, err)
+		}
+		b := newRun(t, ds, 10, 77, sched, form, 30, 12, 5)
+		if err := st.Restore(b.model.Params(), b.opt, b.batches); err != nil {
+			t.Fatalf("%v: %v", form, err)
+		}
+		b.steps(t, 13)
+		sameBits(t, "version 1 "+form.String(), ref, b)
 	}
 }
 
@@ -430,7 +556,10 @@ func TestFormatCoversStates(t *testing.T) {
 	if n := reflect.TypeFor[data.BatcherState]().NumField(); n != 5 {
 		t.Errorf("data.BatcherState has %d fields; the format stores 5 (Seed, Shuffle, Epoch, Offset, N)", n)
 	}
-	if n := reflect.TypeFor[optim.State[float32]]().NumField(); n != 3 {
-		t.Errorf("optim.State has %d fields; the format stores 3 (Step, Form, Buffers)", n)
+	if n := reflect.TypeFor[optim.State[float32]]().NumField(); n != 5 {
+		t.Errorf("optim.State has %d fields; the format stores 5 (Kind, Step, Slots, Buffers, Plateau)", n)
+	}
+	if n := reflect.TypeFor[optim.PlateauState]().NumField(); n != 3 {
+		t.Errorf("optim.PlateauState has %d fields; the format stores 3 (Scale, Best, Bad)", n)
 	}
 }

@@ -33,10 +33,9 @@ func Example() {
 	}
 
 	model, opt, batches := setup(1)
-	tr := train.NewTrainer(model, opt)
+	tr := train.NewTrainer(model, opt, train.CrossEntropy)
 	for range 5 {
-		b, _ := batches.Next()
-		tr.Step(b)
+		tr.Step(batches.Take())
 	}
 	st := checkpoint.Capture(model.Params(), opt, batches)
 	st.Meta = map[string]string{"model": "4-8-3"}

@@ -16,8 +16,10 @@ import (
 	"github.com/flowgrad/flowgrad/tensor"
 )
 
-// Version is the format version Write writes and the only one Read reads.
-const Version = 1
+// Version is the format version Write writes. Read reads it and version 1
+// (SGD only: a momentum-form byte and at most one buffer per parameter,
+// read as the optimiser kind "sgd/<form>" with slot "momentum_buffer").
+const Version = 2
 
 // Magic is the first eight bytes of every checkpoint.
 const Magic = "FLOWGRAD"
@@ -36,27 +38,31 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 //
 //	header (24 bytes)
 //	  magic    [8]byte  "FLOWGRAD"
-//	  version  uint32   1
+//	  version  uint32   2
 //	  length   uint64   payload bytes that follow
 //	  checksum uint32   CRC-32C (Castagnoli) of the payload
 //	payload
 //	  elemSize uint8    4 (float32) or 8 (float64)
 //	  batcher  seed uint64, shuffle uint8 (0 or 1), epoch uint64,
 //	           offset uint64, n uint64
-//	  optim    step uint64, form uint8 (optim.MomentumForm)
+//	  optim    step uint64, kind (string), slots count uint8 then count
+//	           names (strings), plateau uint8 (0 or 1), and if 1:
+//	           scale float64, best float64, bad uint64
 //	  meta     count uint32, then count × (key, value), keys sorted
 //	  params   count uint32, then count × (name, rows uint32, cols uint32,
-//	           rows·cols values, and for a form other than None rows·cols
-//	           momentum-buffer values), in st.Params' order
+//	           rows·cols values, then for each slot rows·cols buffer
+//	           values), in st.Params' order
 //
 // where a string is a uint32 length and that many bytes of UTF-8, and a
 // value is the IEEE 754 bits of a T (float32 bits are kept exactly).
 //
 // Write returns an error, and writes nothing, if st is not a consistent
 // state: parameters without a name, with the same name or without a
-// matrix; buffers that do not match the parameters by name and length; a
-// negative step or position; an unknown momentum form; strings that are not
-// UTF-8; or a parameter or buffer value that is NaN or infinite (a diverged
+// matrix; buffers that do not match the parameters and slots by name,
+// number and length; a negative step or position; state slots without an
+// optimizer kind (an empty kind means no optimizer state), an empty or
+// repeated slot name or more than 255 slots; strings that are
+// not UTF-8; or a parameter or buffer value that is NaN or infinite (a diverged
 // run is not worth resuming, and refusing it keeps a good checkpoint from
 // being overwritten by a bad one).
 func Write[T tensor.Float](w io.Writer, st State[T]) error {
@@ -99,6 +105,22 @@ func validForm(f optim.MomentumForm) bool {
 	return err == nil && g == f
 }
 
+// checkSlots returns an error for an empty kind or a bad slot list.
+func checkSlots(kind string, slots []string) error {
+	if !utf8.ValidString(kind) || kind == "" && len(slots) > 0 {
+		return fmt.Errorf("optimizer kind %q is not UTF-8, or empty with state slots %q", kind, slots)
+	}
+	if len(slots) > math.MaxUint8 {
+		return fmt.Errorf("%d optimizer state slots (at most %d)", len(slots), math.MaxUint8)
+	}
+	for i, s := range slots {
+		if s == "" || !utf8.ValidString(s) || slices.Contains(slots[:i], s) {
+			return fmt.Errorf("optimizer state slot %d %q is empty, repeated or not UTF-8", i, s)
+		}
+	}
+	return nil
+}
+
 func encode[T tensor.Float](st State[T]) ([]byte, error) {
 	b := st.Batcher
 	if b.Epoch < 0 || b.N < 0 || b.Offset < 0 || b.Offset > b.N {
@@ -108,18 +130,21 @@ func encode[T tensor.Float](st State[T]) ([]byte, error) {
 	if o.Step < 0 {
 		return nil, fmt.Errorf("negative optimizer step %d", o.Step)
 	}
-	if !validForm(o.Form) {
-		return nil, fmt.Errorf("unknown momentum form %v", o.Form)
+	if err := checkSlots(o.Kind, o.Slots); err != nil {
+		return nil, err
 	}
-	withBufs := o.Form != optim.None
-	if !withBufs && len(o.Buffers) > 0 {
-		return nil, fmt.Errorf("%d momentum buffers with form none", len(o.Buffers))
+	nSlots := len(o.Slots)
+	if nSlots == 0 && len(o.Buffers) > 0 {
+		return nil, fmt.Errorf("%d optimizer buffers for a %s optimizer without state slots", len(o.Buffers), o.Kind)
 	}
-	if withBufs && len(o.Buffers) != len(st.Params) {
-		return nil, fmt.Errorf("%d momentum buffers for %d parameters", len(o.Buffers), len(st.Params))
+	if nSlots > 0 && len(o.Buffers) != len(st.Params) {
+		return nil, fmt.Errorf("optimizer buffers for %d parameters, the checkpoint has %d", len(o.Buffers), len(st.Params))
 	}
 
-	size := 1 + 8*4 + 1 + 9 + 8
+	size := 1 + 8*4 + 1 + 8 + 4 + len(o.Kind) + 1 + 1 + 24
+	for _, s := range o.Slots {
+		size += 4 + len(s)
+	}
 	seen := make(map[string]bool, len(st.Params))
 	for i, p := range st.Params {
 		switch {
@@ -137,20 +162,24 @@ func encode[T tensor.Float](st State[T]) ([]byte, error) {
 			return nil, fmt.Errorf("%w: refusing to save a diverged state", err)
 		}
 		n := p.Data.Len()
-		if withBufs {
-			buf, ok := o.Buffers[p.Name]
+		if nSlots > 0 {
+			bufs, ok := o.Buffers[p.Name]
 			if !ok {
-				return nil, fmt.Errorf("no momentum buffer for parameter %q", p.Name)
+				return nil, fmt.Errorf("no optimizer buffers for parameter %q", p.Name)
 			}
-			if len(buf) != n {
-				return nil, fmt.Errorf("momentum buffer %q has %d elements, the parameter %d", p.Name, len(buf), n)
+			if len(bufs) != nSlots {
+				return nil, fmt.Errorf("parameter %q has %d optimizer buffers for %d slots %q", p.Name, len(bufs), nSlots, o.Slots)
 			}
-			if err := finite(p.Name, "momentum buffer of ", buf); err != nil {
-				return nil, fmt.Errorf("%w: refusing to save a diverged state", err)
+			for s, buf := range bufs {
+				if len(buf) != n {
+					return nil, fmt.Errorf("optimizer buffer %s of %q has %d elements, the parameter %d", o.Slots[s], p.Name, len(buf), n)
+				}
+				if err := finite(p.Name, o.Slots[s]+" buffer of ", buf); err != nil {
+					return nil, fmt.Errorf("%w: refusing to save a diverged state", err)
+				}
 			}
-			n *= 2
 		}
-		size += 12 + len(p.Name) + n*elemSize[T]()
+		size += 12 + len(p.Name) + n*(1+nSlots)*elemSize[T]()
 	}
 	keys := make([]string, 0, len(st.Meta))
 	for k, v := range st.Meta {
@@ -170,7 +199,17 @@ func encode[T tensor.Float](st State[T]) ([]byte, error) {
 	e = binary.LittleEndian.AppendUint64(e, uint64(b.Offset))
 	e = binary.LittleEndian.AppendUint64(e, uint64(b.N))
 	e = binary.LittleEndian.AppendUint64(e, uint64(o.Step))
-	e = append(e, byte(o.Form))
+	e = appendString(e, o.Kind)
+	e = append(e, byte(nSlots))
+	for _, s := range o.Slots {
+		e = appendString(e, s)
+	}
+	e = append(e, boolByte(o.Plateau != nil))
+	if pl := o.Plateau; pl != nil {
+		e = binary.LittleEndian.AppendUint64(e, math.Float64bits(pl.Scale))
+		e = binary.LittleEndian.AppendUint64(e, math.Float64bits(pl.Best))
+		e = binary.LittleEndian.AppendUint64(e, uint64(pl.Bad))
+	}
 	e = binary.LittleEndian.AppendUint32(e, uint32(len(keys)))
 	for _, k := range keys {
 		e = appendString(e, k)
@@ -182,8 +221,8 @@ func encode[T tensor.Float](st State[T]) ([]byte, error) {
 		e = binary.LittleEndian.AppendUint32(e, uint32(p.Data.Rows()))
 		e = binary.LittleEndian.AppendUint32(e, uint32(p.Data.Cols()))
 		e = appendFloats(e, p.Data.Data())
-		if withBufs {
-			e = appendFloats(e, o.Buffers[p.Name])
+		for _, buf := range o.Buffers[p.Name] {
+			e = appendFloats(e, buf)
 		}
 	}
 	return e, nil
@@ -265,8 +304,9 @@ func read[T tensor.Float](r io.Reader) (State[T], error) {
 	if string(hdr[:8]) != Magic {
 		return State[T]{}, corrupt("not a flowgrad checkpoint (it starts with %q, want %q)", hdr[:8], Magic)
 	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != Version {
-		return State[T]{}, fmt.Errorf("format version %d is not supported (this flowgrad reads version %d)", v, Version)
+	version := binary.LittleEndian.Uint32(hdr[8:])
+	if version != Version && version != 1 {
+		return State[T]{}, fmt.Errorf("format version %d is not supported (this flowgrad reads versions 1 and %d)", version, Version)
 	}
 	length := binary.LittleEndian.Uint64(hdr[12:])
 	sum := binary.LittleEndian.Uint32(hdr[20:])
@@ -286,7 +326,7 @@ func read[T tensor.Float](r io.Reader) (State[T], error) {
 	if c := crc32.Checksum(payload.Bytes(), castagnoli); c != sum {
 		return State[T]{}, corrupt("checksum mismatch: the header says %08x, the payload's is %08x", sum, c)
 	}
-	return decode[T](payload.Bytes())
+	return decode[T](payload.Bytes(), version)
 }
 
 // decoder reads a payload front to back; after the first error every read
@@ -382,7 +422,7 @@ func floats[T tensor.Float](d *decoder, n int, what string) []T {
 	return xs
 }
 
-func decode[T tensor.Float](payload []byte) (State[T], error) {
+func decode[T tensor.Float](payload []byte, version uint32) (State[T], error) {
 	d := &decoder{b: payload}
 	if size := int(d.u8("element size")); d.err == nil && size != elemSize[T]() {
 		if size == 4 || size == 8 {
@@ -402,11 +442,35 @@ func decode[T tensor.Float](payload []byte) (State[T], error) {
 		d.fail("batcher offset %d beyond the dataset's %d examples", b.Offset, b.N)
 	}
 	st.Optim.Step = d.int("optimizer step")
-	st.Optim.Form = optim.MomentumForm(d.u8("momentum form"))
-	if d.err == nil && !validForm(st.Optim.Form) {
-		d.fail("unknown momentum form %d", int(st.Optim.Form))
+	if version == 1 {
+		form := optim.MomentumForm(d.u8("momentum form"))
+		if d.err == nil && !validForm(form) {
+			d.fail("unknown momentum form %d", int(form))
+		}
+		st.Optim.Kind = "sgd/" + form.String()
+		if form != optim.None {
+			st.Optim.Slots = []string{"momentum_buffer"}
+		}
+	} else {
+		st.Optim.Kind = d.str("optimizer kind")
+		nSlots := d.u8("slot count")
+		for i := uint8(0); i < nSlots && d.err == nil; i++ {
+			st.Optim.Slots = append(st.Optim.Slots, d.str("slot name"))
+		}
+		if d.err == nil {
+			if err := checkSlots(st.Optim.Kind, st.Optim.Slots); err != nil {
+				d.fail("%v", err)
+			}
+		}
+		if d.bool("plateau flag") {
+			st.Optim.Plateau = &optim.PlateauState{
+				Scale: math.Float64frombits(d.u64("plateau scale")),
+				Best:  math.Float64frombits(d.u64("plateau best")),
+				Bad:   d.int("plateau count"),
+			}
+		}
 	}
-	withBufs := st.Optim.Form != optim.None
+	nSlots := len(st.Optim.Slots)
 
 	nMeta := d.u32("metadata count")
 	var prev string
@@ -427,8 +491,8 @@ func decode[T tensor.Float](payload []byte) (State[T], error) {
 	}
 
 	nParams := d.u32("parameter count")
-	if withBufs && d.err == nil {
-		st.Optim.Buffers = make(map[string][]T)
+	if nSlots > 0 && d.err == nil {
+		st.Optim.Buffers = make(map[string][][]T)
 	}
 	seen := make(map[string]bool)
 	for i := uint32(0); i < nParams && d.err == nil; i++ {
@@ -458,12 +522,15 @@ func decode[T tensor.Float](payload []byte) (State[T], error) {
 		if err := finite(name, "", xs); err != nil {
 			d.fail("%v", err)
 		}
-		if withBufs {
-			buf := floats[T](d, int(n), "momentum buffer of "+name)
-			st.Optim.Buffers[name] = buf
-			if err := finite(name, "momentum buffer of ", buf); err != nil {
-				d.fail("%v", err)
+		if nSlots > 0 {
+			bufs := make([][]T, nSlots)
+			for s, slot := range st.Optim.Slots {
+				bufs[s] = floats[T](d, int(n), slot+" buffer of "+name)
+				if err := finite(name, slot+" buffer of ", bufs[s]); d.err == nil && err != nil {
+					d.fail("%v", err)
+				}
 			}
+			st.Optim.Buffers[name] = bufs
 		}
 	}
 	if d.err == nil && len(d.b) > 0 {

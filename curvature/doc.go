@@ -16,6 +16,17 @@
 // grows early in training). Treat it as a scale for the rate, not a
 // guarantee; cmd/mnistdemo's -lr auto picks a fraction of it.
 //
+// The bound is for SGD (its four momentum forms). The adaptive optimisers
+// (Adam, AdamW, RMSProp, Adagrad) have none, and the tools refuse them
+// (optim.StabilityBound returns an error wrapping
+// optim.ErrNoStabilityBound): they divide each coordinate's step by
+// √v̂ᵢ + ε, a per-coordinate rate built from the gradients seen so far, so
+// their stability is governed by the largest eigenvalue of P^½·H·P^½ with
+// P = diag(1/(√v̂+ε)) — a preconditioned curvature that moves with v̂ and
+// does not exist before training (v̂ = 0) — not by λmax of H and a
+// constant rate. A bound for a frozen v̂ could be measured mid-training,
+// but it would hold only while v̂ stays put: no rate to start from.
+//
 // Misuse in code (vectors of the wrong length, no parameters) panics with a
 // message that starts with "curvature:"; non-convergence of power iteration
 // is returned as an error wrapping [ErrNotConverged].

@@ -85,7 +85,7 @@ func New[T tensor.Float](loss Loss[T], params []*autograd.Value[T], opt *Options
 		params: append([]*autograd.Value[T](nil), params...),
 		step:   step,
 		n:      n,
-		tape:   autograd.NewTape[T](),
+		tape:   evalTape[T](),
 		theta:  make([]T, n),
 		gplus:  make([]float64, n),
 	}
@@ -189,4 +189,13 @@ func HVP[T tensor.Float](loss Loss[T], params []*autograd.Value[T], v []float64)
 	dst := make([]float64, h.Dim())
 	h.MulVec(dst, v)
 	return dst
+}
+
+// evalTape returns a tape in evaluation mode: the curvature is that of the
+// deterministic network (dropout off), so the loss is the same function at
+// every point of a finite difference.
+func evalTape[T tensor.Float]() *autograd.Tape[T] {
+	t := autograd.NewTape[T]()
+	t.SetTraining(false)
+	return t
 }

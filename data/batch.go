@@ -15,23 +15,49 @@ import (
 // B > N.
 var ErrBatchSize = errors.New("bad batch size")
 
-// Batch is one minibatch: B examples as a B×Features float32 matrix of
-// values pixel/255 in [0, 1], and their B labels.
+// Batch is one minibatch: B examples as a B×Features float32 matrix (for
+// images, values pixel/255 in [0, 1]), and their targets: B class labels
+// for a classification dataset, or a B×Outputs matrix of real values for a
+// regression dataset.
 //
-// A Batch's X and Labels are buffers owned by the Batcher or Stream that
-// produced it: they are valid until the next batch is requested, which
-// overwrites them. Copy what must live longer.
+// A Batch's X, Labels and Targets are buffers owned by the Batcher or
+// Stream that produced it: they are valid until the next batch is
+// requested, which overwrites them. Copy what must live longer.
 type Batch struct {
-	X      *tensor.Dense[float32] // B×Features
-	Labels []int                  // len B, each in 0..Classes−1
+	X       *tensor.Dense[float32] // B×Features
+	Labels  []int                  // classification: len B, each in 0..Classes−1; else nil
+	Targets *tensor.Dense[float32] // regression: B×Outputs; else nil
 	// Epoch is the epoch the batch belongs to (0 for the first; always 0
 	// for a Stream) and Index its position in it: 0 for the first batch of
 	// an epoch, 1 for the next, … (for a Stream: batches served so far).
 	Epoch, Index int
 }
 
-// Size returns B, the number of examples in the batch.
-func (b Batch) Size() int { return len(b.Labels) }
+// Size returns B, the number of examples in the batch (0 for the zero
+// Batch).
+func (b Batch) Size() int {
+	if b.X == nil {
+		return 0
+	}
+	return b.X.Rows()
+}
+
+// Clone returns a copy of the batch that owns its matrices and labels, so
+// it stays valid after the next batch is requested (for a fixed set of
+// batches, as curvature estimates and gradient checks take).
+func (b Batch) Clone() Batch {
+	c := b
+	if b.X != nil {
+		c.X = b.X.Clone()
+	}
+	if b.Labels != nil {
+		c.Labels = append([]int(nil), b.Labels...)
+	}
+	if b.Targets != nil {
+		c.Targets = b.Targets.Clone()
+	}
+	return c
+}
 
 // Batcher serves a dataset's examples as minibatches of B, in a new random
 // order each epoch. With N = Len of the dataset, an epoch is ⌈N/B⌉ batches:
@@ -43,8 +69,8 @@ func (b Batch) Size() int { return len(b.Labels) }
 // the rng given to [NewBatcher]) and e, so a Batcher can be saved and
 // restored ([Batcher.State], [Batcher.Restore]) exactly.
 //
-// A Batcher converts each batch from uint8 into float32 buffers that it
-// allocates once: serving batches allocates nothing. It is not safe for
+// A Batcher fills float32 buffers that it allocates once (converting images
+// from uint8 on the fly): serving batches allocates nothing. It is not safe for
 // concurrent use; give each goroutine its own.
 type Batcher struct {
 	ds       *Dataset
@@ -60,10 +86,39 @@ type Batcher struct {
 	pcg       *rand.PCG
 	rng       *rand.Rand // over pcg, reseeded each epoch
 
-	buf    []float32
-	full   *tensor.Dense[float32] // size×features over buf
-	tail   *tensor.Dense[float32] // rows×features over buf, for a short last batch
-	labels []int
+	x       batchBuf // size×features
+	targets batchBuf // size×outputs, regression only
+	labels  []int    // classification only
+}
+
+// batchBuf is a B×cols matrix buffer with a view of its first rows for a
+// short last batch.
+type batchBuf struct {
+	buf  []float32
+	full *tensor.Dense[float32] // size×cols over buf
+	tail *tensor.Dense[float32] // rows×cols over buf, for a short last batch
+}
+
+func newBatchBuf(size, cols, tail int) batchBuf {
+	b := batchBuf{buf: make([]float32, size*cols)}
+	b.full = tensor.FromSlice(size, cols, b.buf)
+	if tail != 0 {
+		b.tail = tensor.FromSlice(tail, cols, b.buf[:tail*cols])
+	}
+	return b
+}
+
+// rows returns the matrix of the first n rows (n ≤ size).
+func (b *batchBuf) rows(n int) *tensor.Dense[float32] {
+	if n == b.full.Rows() {
+		return b.full
+	}
+	if b.tail == nil || b.tail.Rows() != n {
+		// Only a Restore to an offset that is not a multiple of B
+		// gets here with an unexpected size: allocate once.
+		b.tail = tensor.FromSlice(n, b.full.Cols(), b.buf[:n*b.full.Cols()])
+	}
+	return b.tail
 }
 
 // BatchOption configures a Batcher.
@@ -99,12 +154,15 @@ func NewBatcher(ds *Dataset, size int, rng *rand.Rand, opts ...BatchOption) (*Ba
 		b.rng = rand.New(b.pcg)
 	}
 	b.perm = make([]int, n)
-	f := ds.Features()
-	b.buf = make([]float32, size*f)
-	b.full = tensor.FromSlice(size, f, b.buf)
-	b.labels = make([]int, size)
-	if r := n % size; r != 0 && !b.dropLast {
-		b.tail = tensor.FromSlice(r, f, b.buf[:r*f])
+	tail := n % size
+	if b.dropLast {
+		tail = 0
+	}
+	b.x = newBatchBuf(size, ds.Features(), tail)
+	if ds.Kind() == Regression {
+		b.targets = newBatchBuf(size, ds.Outputs(), tail)
+	} else {
+		b.labels = make([]int, size)
 	}
 	return b, nil
 }
@@ -161,6 +219,16 @@ func (b *Batcher) Next() (Batch, bool) {
 	return batch, ok
 }
 
+// Take returns the next batch, starting the next epoch first if the
+// current one has no batch left: a source of batches without end, for
+// loops that count steps rather than epochs (warm-up, range tests,
+// benchmarks). The batch is valid until the next call.
+func (b *Batcher) Take() Batch {
+	b.rollover()
+	batch, _ := b.next() // after rollover an epoch always has a batch
+	return batch
+}
+
 // ended reports whether the current epoch has no batch left.
 func (b *Batcher) ended() bool {
 	left := b.ds.Len() - b.offset
@@ -184,23 +252,17 @@ func (b *Batcher) next() (Batch, bool) {
 	}
 	start := b.offset
 	rows := min(b.size, b.ds.Len()-start)
-	x := b.full
-	if rows < b.size {
-		if b.tail == nil || b.tail.Rows() != rows {
-			// Only a Restore to an offset that is not a multiple of B
-			// gets here with an unexpected size: allocate once.
-			b.tail = tensor.FromSlice(rows, b.ds.Features(), b.buf[:rows*b.ds.Features()])
-		}
-		x = b.tail
-	}
 	idx := b.perm[start : start+rows]
-	gather(x.Data(), b.ds.pixels, b.ds.Features(), idx)
-	labels := b.labels[:rows]
-	for i, j := range idx {
-		labels[i] = int(b.ds.labels[j])
+	batch := Batch{X: b.x.rows(rows), Epoch: b.epoch, Index: start / b.size}
+	b.ds.gather(batch.X.Data(), idx)
+	if b.labels != nil {
+		batch.Labels = b.labels[:rows]
+	} else {
+		batch.Targets = b.targets.rows(rows)
 	}
+	b.ds.gatherTargets(batch.Labels, batch.Targets, idx)
 	b.offset += rows
-	return Batch{X: x, Labels: labels, Epoch: b.epoch, Index: start / b.size}, true
+	return batch, true
 }
 
 // permute sets perm to the order of the current epoch: the identity
@@ -268,14 +330,6 @@ func (b *Batcher) Restore(s BatcherState) error {
 	b.epoch, b.offset = s.Epoch, s.Offset
 	b.permEpoch = -1
 	return nil
-}
-
-// gather converts the examples idx of pixels (features values each) into
-// dst, one row each, as float32 value/255.
-func gather(dst []float32, pixels []uint8, features int, idx []int) {
-	for r, i := range idx {
-		convert(dst[r*features:(r+1)*features], pixels[i*features:(i+1)*features])
-	}
 }
 
 // convert sets dst[i] = src[i]/255 for all i, correctly rounded (so 255 ↦

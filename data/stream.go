@@ -22,10 +22,11 @@ type Stream struct {
 	gen     func(x []float32) int
 	classes int
 
-	x      *tensor.Dense[float32]
-	labels []int
-	idx    []int
-	served int
+	x       *tensor.Dense[float32]
+	labels  []int                  // classification
+	targets *tensor.Dense[float32] // regression
+	idx     []int
+	served  int
 }
 
 // NewStream returns a Stream of batches of size examples drawn with
@@ -39,14 +40,19 @@ func NewStream(ds *Dataset, size int, rng *rand.Rand) (*Stream, error) {
 	if size < 1 {
 		return nil, fmt.Errorf("data: %w: B = %d, want B ≥ 1", ErrBatchSize, size)
 	}
-	return &Stream{
+	s := &Stream{
 		ds:      ds,
 		rng:     rng,
 		classes: ds.Classes(),
 		x:       tensor.New[float32](size, ds.Features()),
-		labels:  make([]int, size),
 		idx:     make([]int, size),
-	}, nil
+	}
+	if ds.Kind() == Regression {
+		s.targets = tensor.New[float32](size, ds.Outputs())
+	} else {
+		s.labels = make([]int, size)
+	}
+	return s, nil
 }
 
 // NewGeneratorStream returns a Stream of batches of size examples, each made
@@ -94,12 +100,10 @@ func (s *Stream) Next() Batch {
 		for i := range s.idx {
 			s.idx[i] = s.rng.IntN(n)
 		}
-		gather(s.x.Data(), s.ds.pixels, s.ds.Features(), s.idx)
-		for i, j := range s.idx {
-			s.labels[i] = int(s.ds.labels[j])
-		}
+		s.ds.gather(s.x.Data(), s.idx)
+		s.ds.gatherTargets(s.labels, s.targets, s.idx)
 	}
-	b := Batch{X: s.x, Labels: s.labels, Index: s.served}
+	b := Batch{X: s.x, Labels: s.labels, Targets: s.targets, Index: s.served}
 	s.served++
 	return b
 }

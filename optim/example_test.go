@@ -1,6 +1,7 @@
 package optim_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/flowgrad/flowgrad/autograd"
@@ -85,4 +86,50 @@ func ExampleMaxStableRate() {
 	// ema       3.8000
 	// heavyball 0.3800
 	// nesterov  0.1357
+}
+
+// Adam on the same quadratic, with the rate under reduce-on-plateau
+// control: after every 10 steps the loss is reported to the Plateau, and
+// when it has not improved for two reports in a row the rate is halved. Each
+// coordinate's first step is ±γ whatever its gradient's scale (Adam's
+// bias-corrected m̂/√v̂ is ±1 at t = 1).
+func ExampleNewAdam() {
+	theta := autograd.NewParam("theta", tensor.FromSlice(1, 2, []float64{1, 1}))
+	halfDiagH := tensor.FromSlice(1, 2, []float64{0.5, 5})
+	plateau, err := optim.NewPlateau(optim.Must(optim.Constant(0.1)), optim.PlateauConfig{Factor: 0.5, Patience: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	opt, err := optim.NewAdam([]*autograd.Value[float64]{theta}, plateau)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(opt)
+	if _, err := optim.StabilityBound(opt, 10); err != nil {
+		fmt.Println("no stability bound:", errors.Is(err, optim.ErrNoStabilityBound))
+	}
+	tape := autograd.NewTape[float64]()
+	for k := 1; k <= 200; k++ {
+		tape.Reset()
+		th := tape.Param(theta)
+		loss := autograd.Sum(autograd.Mul(autograd.Mul(th, th), tape.Input(halfDiagH)))
+		tape.Backward(loss)
+		opt.Step()
+		if k == 1 {
+			fmt.Printf("after step 1: θ = %.3f\n", theta.Data().Data())
+		}
+		if k%10 == 0 && plateau.Observe(loss.Scalar()) {
+			fmt.Printf("step %d: rate reduced to %g\n", k, opt.Rate())
+		}
+	}
+	th := theta.Data().Data()
+	fmt.Printf("after 200 steps: L = %.1e\n", 0.5*th[0]*th[0]+5*th[1]*th[1])
+	// Output:
+	// Adam(rate=Plateau(Constant(0.1), factor=0.5, patience=1, scale=1), betas=(0.9, 0.999), eps=1e-08, weight decay=0)
+	// no stability bound: true
+	// after step 1: θ = [0.900 0.900]
+	// step 70: rate reduced to 0.05
+	// after 200 steps: L = 2.0e-10
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/flowgrad/flowgrad/internal/vec"
 	"github.com/flowgrad/flowgrad/tensor"
 )
 
@@ -33,6 +34,11 @@ import (
 // starts from Δ = 0, so its first step is (1−α)εg₁ — (1−α) times PyTorch's.
 // Given the same gradients, PyTorch's buffer exceeds Δ by α^k·g₁ after step
 // k: the difference decays geometrically.
+//
+// Each form is written once, as its coefficients of the one momentum
+// update (internal/vec.MomentumStep: buf ← A·buf + B·g;
+// θ ← θ − C·(D·g + E·buf)), which both precisions and the AVX2 kernel
+// follow; see momentumCoefficients.
 type MomentumForm int
 
 const (
@@ -66,6 +72,26 @@ func ParseMomentumForm(s string) (MomentumForm, error) {
 	return None, fmt.Errorf("optim: unknown momentum form %q (want none, ema, heavyball or nesterov)", s)
 }
 
+// momentumCoefficients returns form f's coefficients of vec.MomentumStep
+// at rate ε, momentum m and weight decay λ (f is not None):
+//
+//	EMA:       Δ ← α·Δ + (1−α)·g;  θ ← θ − ε·(0·g + 1·Δ)
+//	HeavyBall: v ← μ·v + 1·g;      θ ← θ − ε·(0·g + 1·v)
+//	Nesterov:  v ← μ·v + 1·g;      θ ← θ − ε·(1·g + μ·v)
+//
+// A zero term adds nothing and a unit factor changes nothing, so each is
+// its form's formula to the bit.
+func momentumCoefficients[T tensor.Float](f MomentumForm, rate, m, wd float64) vec.Momentum[T] {
+	k := vec.Momentum[T]{A: T(m), B: 1, C: T(rate), D: 0, E: 1, WD: T(wd)}
+	switch f {
+	case EMA:
+		k.B = T(1 - m)
+	case Nesterov:
+		k.D, k.E = 1, T(m)
+	}
+	return k
+}
+
 // MaxStableRate returns the largest constant rate ε for which the given
 // momentum form converges on a quadratic L = ½θᵀHθ whose Hessian H has
 // largest eigenvalue lambdaMax: for ε below it every component of θ decays
@@ -95,6 +121,9 @@ func ParseMomentumForm(s string) (MomentumForm, error) {
 // (no positive curvature, nothing to oscillate) it returns +Inf. The
 // momentum argument is ignored for None. It panics if form is not one of
 // the four forms or momentum is outside [0, 1).
+//
+// The bound is for SGD only: see [StabilityBound] for why the adaptive
+// optimisers (Adam, AdamW, RMSProp, Adagrad) have none.
 func MaxStableRate(form MomentumForm, momentum, lambdaMax float64) float64 {
 	if !form.valid() {
 		panic(fmt.Sprintf("optim: MaxStableRate: unknown momentum form %v", form))
@@ -117,91 +146,4 @@ func MaxStableRate(form MomentumForm, momentum, lambdaMax float64) float64 {
 		return 2 * (1 + m) / ((1 + 2*m) * lambdaMax)
 	}
 	return 2 / lambdaMax
-}
-
-// updateFunc applies one step to one parameter: theta, grad and buf (the
-// momentum buffer, nil for None) have the same length; rate is ε, m the
-// momentum (α or μ) and wd the weight decay λ. It reads grad, and updates
-// theta and buf in place, in one pass.
-type updateFunc[T tensor.Float] func(theta, grad, buf []T, rate, m, wd T)
-
-// updateFor returns the update function of a form.
-func updateFor[T tensor.Float](f MomentumForm) updateFunc[T] {
-	switch f {
-	case EMA:
-		return emaUpdate[T]
-	case HeavyBall:
-		return heavyBallUpdate[T]
-	case Nesterov:
-		return nesterovUpdate[T]
-	}
-	return plainUpdate[T]
-}
-
-// plainUpdate is SGD without momentum (buf and m are unused):
-//
-//	for i := range theta {
-//		g := grad[i] + wd*theta[i]
-//		theta[i] -= rate * g
-//	}
-func plainUpdate[T tensor.Float](theta, grad, _ []T, rate, _, wd T) {
-	grad = grad[:len(theta)]
-	for i, th := range theta {
-		g := grad[i] + wd*th
-		theta[i] = th - rate*g
-	}
-}
-
-// emaUpdate is the tutorial's momentum, an exponential moving average of
-// the gradients with m = α:
-//
-//	for i := range theta {
-//		g := grad[i] + wd*theta[i]
-//		delta[i] = α*delta[i] + (1-α)*g
-//		theta[i] -= rate * delta[i]
-//	}
-func emaUpdate[T tensor.Float](theta, grad, delta []T, rate, alpha, wd T) {
-	grad, delta = grad[:len(theta)], delta[:len(theta)]
-	c := 1 - alpha
-	for i, th := range theta {
-		g := grad[i] + wd*th
-		d := alpha*delta[i] + c*g
-		delta[i] = d
-		theta[i] = th - rate*d
-	}
-}
-
-// heavyBallUpdate is Polyak's heavy ball (PyTorch's default momentum) with
-// m = μ:
-//
-//	for i := range theta {
-//		g := grad[i] + wd*theta[i]
-//		v[i] = μ*v[i] + g
-//		theta[i] -= rate * v[i]
-//	}
-func heavyBallUpdate[T tensor.Float](theta, grad, v []T, rate, mu, wd T) {
-	grad, v = grad[:len(theta)], v[:len(theta)]
-	for i, th := range theta {
-		g := grad[i] + wd*th
-		vi := mu*v[i] + g
-		v[i] = vi
-		theta[i] = th - rate*vi
-	}
-}
-
-// nesterovUpdate is PyTorch's Nesterov momentum with m = μ:
-//
-//	for i := range theta {
-//		g := grad[i] + wd*theta[i]
-//		v[i] = μ*v[i] + g
-//		theta[i] -= rate * (g + μ*v[i])
-//	}
-func nesterovUpdate[T tensor.Float](theta, grad, v []T, rate, mu, wd T) {
-	grad, v = grad[:len(theta)], v[:len(theta)]
-	for i, th := range theta {
-		g := grad[i] + wd*th
-		vi := mu*v[i] + g
-		v[i] = vi
-		theta[i] = th - rate*(g+mu*vi)
-	}
 }

@@ -41,13 +41,9 @@ func standardStep(tb testing.TB, rng *rand.Rand, ds *data.Dataset, B int) func()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tr := NewTrainer(model, opt)
+	tr := NewTrainer(model, opt, CrossEntropy)
 	return func() {
-		b, ok := batches.Next()
-		if !ok {
-			b, _ = batches.Next()
-		}
-		if _, err := tr.Step(b); err != nil {
+		if _, err := tr.Step(batches.Take()); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -46,11 +46,11 @@ func Example_readme() {
 		}
 	}
 
-	eval, err := train.NewEvaluator(testSet, 1000)
+	eval, err := train.NewEvaluator(testSet, 1000, train.CrossEntropy[float32])
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, acc := eval.Evaluate(model)
+	acc := eval.Evaluate(model).Accuracy
 	fmt.Println("steps:", opt.StepCount())
 	fmt.Println("test accuracy above 80%:", acc > 0.8)
 	// Output:
@@ -78,19 +78,19 @@ func ExampleRun() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	eval, err := train.NewEvaluator(testSet.Head(2000), 1000)
+	eval, err := train.NewEvaluator(testSet.Head(2000), 1000, train.CrossEntropy[float32])
 	if err != nil {
 		log.Fatal(err)
 	}
-	results, err := train.Run(context.Background(), train.NewTrainer(model, opt), batches, eval, train.Config{Epochs: 3})
+	results, err := train.Run(context.Background(), train.NewTrainer(model, opt, train.CrossEntropy), batches, eval, train.Config{Epochs: 3})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, r := range results {
-		fmt.Printf("epoch %d: training loss below held-out loss: %v\n", r.Epoch, r.TrainLoss < r.TestLoss)
+		fmt.Printf("epoch %d: training loss below held-out loss: %v\n", r.Epoch, r.TrainLoss < r.Eval.Loss)
 	}
 	last := results[len(results)-1]
-	fmt.Println("held-out accuracy above 85%:", last.TestAccuracy > 0.85)
+	fmt.Println("held-out accuracy above 85%:", last.Eval.Accuracy > 0.85)
 	// Output:
 	// epoch 1: training loss below held-out loss: false
 	// epoch 2: training loss below held-out loss: true

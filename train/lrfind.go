@@ -59,7 +59,7 @@ type RangeResult struct {
 	Stop string
 }
 
-// RangeTest is the learning-rate range test: it trains model on
+// RangeTest is the learning-rate range test: it trains model (with loss) on
 // minibatches from next for cfg.Steps steps with a rate that grows
 // exponentially from Lo to Hi, ε_k = Lo·(Hi/Lo)^{k/(Steps−1)}, records the
 // loss of every minibatch and its smoothed value, and stops early when the
@@ -80,7 +80,7 @@ type RangeResult struct {
 //
 // It returns an error if the configuration is invalid, next runs out
 // before the second step, or the first loss is already NaN or infinite.
-func RangeTest(model Model, next func() (data.Batch, bool), cfg RangeTestConfig) (RangeResult, error) {
+func RangeTest(model Model[float32], loss Loss[float32], next func() (data.Batch, bool), cfg RangeTestConfig) (RangeResult, error) {
 	c := cfg
 	if c.Lo == 0 {
 		c.Lo = 1e-4
@@ -132,7 +132,7 @@ func RangeTest(model Model, next func() (data.Batch, bool), cfg RangeTestConfig)
 		}
 	}
 
-	tr := NewTrainer(model, opt)
+	tr := NewTrainer(model, opt, loss)
 	res := RangeResult{Stop: "reached Hi"}
 	var avg float64
 	best, bestAt := math.Inf(1), -1

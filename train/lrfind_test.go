@@ -13,7 +13,7 @@ import (
 	"github.com/flowgrad/flowgrad/optim"
 )
 
-func snapshot(m Model) [][]float32 {
+func snapshot(m Model[float32]) [][]float32 {
 	var s [][]float32
 	for _, p := range m.Params() {
 		s = append(s, slices.Clone(p.Data().Data()))
@@ -34,7 +34,7 @@ func bitsEqual(a, b [][]float32) bool {
 
 // lossAfter trains a copy of the starting point for steps at a constant
 // rate and returns the mean loss of the last 20 steps (NaN if diverged).
-func lossAfter(t *testing.T, model Model, start [][]float32, batches *data.Batcher, opts []optim.Option, rate float64, steps int) float64 {
+func lossAfter(t *testing.T, model Model[float32], start [][]float32, batches *data.Batcher, opts []optim.Option, rate float64, steps int) float64 {
 	t.Helper()
 	for i, p := range model.Params() {
 		copy(p.Data().Data(), start[i])
@@ -43,14 +43,10 @@ func lossAfter(t *testing.T, model Model, start [][]float32, batches *data.Batch
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := NewTrainer(model, opt)
+	tr := NewTrainer(model, opt, CrossEntropy)
 	var sum float64
 	for k := range steps {
-		b, ok := batches.Next()
-		if !ok {
-			b, _ = batches.Next()
-		}
-		l, err := tr.Step(b)
+		l, err := tr.Step(batches.Take())
 		if err != nil {
 			return math.NaN()
 		}
@@ -103,7 +99,7 @@ func TestRangeTestRestoresAndSuggestsASaneRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	warmBatches, _ := data.NewBatcher(ds, 50, rand.New(rand.NewPCG(1, 1)))
-	warm := NewTrainer(model, from)
+	warm := NewTrainer(model, from, CrossEntropy)
 	for range 5 {
 		b, _ := warmBatches.Next()
 		if _, err := warm.Step(b); err != nil {
@@ -113,14 +109,8 @@ func TestRangeTestRestoresAndSuggestsASaneRate(t *testing.T) {
 	before, fromBefore := snapshot(model), from.State()
 
 	batches, _ := data.NewBatcher(ds, 50, rand.New(rand.NewPCG(2, 2)))
-	next := func() (data.Batch, bool) {
-		b, ok := batches.Next()
-		if !ok {
-			b, ok = batches.Next() // a new epoch
-		}
-		return b, ok
-	}
-	res, err := RangeTest(model, next, RangeTestConfig{Lo: 1e-4, Hi: 100, Steps: 150, Options: opts, From: from})
+	next := func() (data.Batch, bool) { return batches.Take(), true }
+	res, err := RangeTest(model, CrossEntropy, next, RangeTestConfig{Lo: 1e-4, Hi: 100, Steps: 150, Options: opts, From: from})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,13 +173,13 @@ func TestRangeTestErrors(t *testing.T) {
 		{RangeTestConfig{StopFactor: 0.5}, "stop factor 0.5"},
 		{RangeTestConfig{Options: []optim.Option{optim.WithMomentum(optim.HeavyBall, 2)}}, "momentum 2"},
 	} {
-		_, err := RangeTest(model, batches.Next, c.cfg)
+		_, err := RangeTest(model, CrossEntropy, batches.Next, c.cfg)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "train: RangeTest") {
 			t.Errorf("%+v: error %v, want one containing %q", c.cfg, err, c.want)
 		}
 	}
 	empty := func() (data.Batch, bool) { return data.Batch{}, false }
-	if _, err := RangeTest(model, empty, RangeTestConfig{}); err == nil || !strings.Contains(err.Error(), "ran out") {
+	if _, err := RangeTest(model, CrossEntropy, empty, RangeTestConfig{}); err == nil || !strings.Contains(err.Error(), "ran out") {
 		t.Errorf("no batches: error %v", err)
 	}
 }
@@ -203,7 +193,7 @@ func TestRangeTestDeterministicAndFrom(t *testing.T) {
 	opts := []optim.Option{optim.WithMomentum(optim.EMA, 0.9)}
 	run := func(from *optim.SGD[float32]) RangeResult {
 		b, _ := data.NewBatcher(ds, 25, rand.New(rand.NewPCG(4, 4)))
-		res, err := RangeTest(model, b.Next, RangeTestConfig{Steps: 15, Options: opts, From: from})
+		res, err := RangeTest(model, CrossEntropy, b.Next, RangeTestConfig{Steps: 15, Options: opts, From: from})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +204,7 @@ func TestRangeTestDeterministicAndFrom(t *testing.T) {
 		t.Fatal("two identical range tests differ")
 	}
 	from, _ := optim.NewSGD(model.Params(), optim.Must(optim.Constant(0.5)), opts...)
-	warm := NewTrainer(model, from)
+	warm := NewTrainer(model, from, CrossEntropy)
 	wb, _ := data.NewBatcher(ds, 25, rand.New(rand.NewPCG(5, 5)))
 	start := snapshot(model)
 	for range 3 {

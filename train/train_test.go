@@ -40,7 +40,7 @@ func blobs(t *testing.T, rng *rand.Rand, n int) *data.Dataset {
 	return ds
 }
 
-func setup(t *testing.T, rate float64, B int) (*Trainer, *data.Batcher, *Evaluator, *optim.SGD[float32]) {
+func setup(t *testing.T, rate float64, B int) (*Trainer[float32], *data.Batcher, *Evaluator[float32], *optim.SGD[float32]) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	train, test := blobs(t, rng, 600), blobs(t, rng, 200)
@@ -57,11 +57,11 @@ func setup(t *testing.T, rate float64, B int) (*Trainer, *data.Batcher, *Evaluat
 	if err != nil {
 		t.Fatal(err)
 	}
-	eval, err := NewEvaluator(test, 1000)
+	eval, err := NewEvaluator(test, 1000, CrossEntropy[float32])
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewTrainer(model, opt), batches, eval, opt
+	return NewTrainer(model, opt, CrossEntropy), batches, eval, opt
 }
 
 func TestRunLearnsAndReports(t *testing.T) {
@@ -86,8 +86,8 @@ func TestRunLearnsAndReports(t *testing.T) {
 	if !(last.TrainLoss < first.TrainLoss/2) {
 		t.Fatalf("training loss did not fall: %g → %g", first.TrainLoss, last.TrainLoss)
 	}
-	if last.TestAccuracy < 0.95 {
-		t.Fatalf("held-out accuracy %g after 8 epochs, want ≥ 0.95", last.TestAccuracy)
+	if last.Eval.Accuracy < 0.95 {
+		t.Fatalf("held-out accuracy %g after 8 epochs, want ≥ 0.95", last.Eval.Accuracy)
 	}
 }
 
@@ -97,11 +97,11 @@ func TestRunStopsAtTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) == 50 || res[len(res)-1].TestAccuracy < 0.9 {
-		t.Fatalf("ran %d epochs, last accuracy %g: want an early stop at ≥ 0.9", len(res), res[len(res)-1].TestAccuracy)
+	if len(res) == 50 || res[len(res)-1].Eval.Accuracy < 0.9 {
+		t.Fatalf("ran %d epochs, last accuracy %g: want an early stop at ≥ 0.9", len(res), res[len(res)-1].Eval.Accuracy)
 	}
 	for _, r := range res[:len(res)-1] {
-		if r.TestAccuracy >= 0.9 {
+		if r.Eval.Accuracy >= 0.9 {
 			t.Fatalf("did not stop at the first epoch reaching the target: %+v", res)
 		}
 	}
@@ -206,7 +206,7 @@ func TestMeanLoss(t *testing.T) {
 		want += float64(autograd.SoftmaxCrossEntropy(tr.model.Forward(tape.Input(b.X)), b.Labels).Scalar()) / 3
 	}
 	tape.Reset()
-	got := float64(MeanLoss(tr.model, bs)(tape).Scalar())
+	got := float64(MeanLoss(tr.model, tr.loss, bs)(tape).Scalar())
 	if math.Abs(got-want) > 1e-6 {
 		t.Fatalf("MeanLoss = %v, mean of the batches' losses %v", got, want)
 	}

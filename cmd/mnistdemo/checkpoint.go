@@ -22,7 +22,8 @@ import (
 // it is interrupted (Ctrl-C, SIGTERM), always at a step boundary; each save
 // replaces FILE atomically. A diverged run is never saved, so FILE keeps the
 // last good state. With -resume FILE the run continues from FILE exactly:
-// same weights, momentum buffers, step (hence rate) and position in the
+// same weights, optimizer state (momentum or moment buffers, a plateau
+// scale), step (hence rate) and position in the
 // shuffled data, so that stopping and resuming gives the bits of an
 // uninterrupted run. The other training flags must be the ones FILE was
 // made with; -epochs counts from the start of the first run.
@@ -109,7 +110,7 @@ func checkCheckpointPath(path string) error {
 type checkpointer struct {
 	path    string // -checkpoint, "" for none
 	params  []*autograd.Value[float32]
-	opt     *optim.SGD[float32]
+	opt     optim.Optimizer[float32]
 	batches *data.Batcher
 	meta    map[string]string
 
@@ -122,7 +123,7 @@ type checkpointer struct {
 // the checkpoint into params, opt and batches. Its errors come with an exit
 // status: 1 for a file that cannot be read, 2 for a checkpoint that does
 // not fit this run's flags.
-func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], opt *optim.SGD[float32], batches *data.Batcher) (*checkpointer, int, error) {
+func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], opt optim.Optimizer[float32], batches *data.Batcher) (*checkpointer, int, error) {
 	k := &checkpointer{
 		path: c.checkpoint, params: params, opt: opt, batches: batches,
 		meta: map[string]string{
@@ -144,7 +145,7 @@ func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], 
 		}
 		for _, f := range []struct{ key, flags string }{
 			{"batch", "-batch"},
-			{"optimizer", "-lr, -momentum, -momentum-form, -schedule and its parameters, -weight-decay (and -epochs with -schedule cosine)"},
+			{"optimizer", "-optimizer, -lr, -momentum, -momentum-form, -beta1, -beta2, -eps, -schedule and its parameters, -weight-decay (and -epochs with -schedule cosine)"},
 		} {
 			if got, ok := st.Meta[f.key]; ok && got != k.meta[f.key] {
 				return nil, 2, fmt.Errorf("-resume %s: the checkpoint's %s is %s, this run's is %s: give the same %s to continue the run",

@@ -57,12 +57,17 @@ func noPanic(t *testing.T, what, stderr string) {
 
 // Interrupting a run (mid-epoch, at an epoch's end, in its first step) and
 // resuming it gives a final checkpoint byte for byte equal to the one of an
-// uninterrupted run, for a momentum form and schedule that carry state.
+// uninterrupted run, for momentum forms and schedules that carry state and
+// for every adaptive optimizer (their moment buffers).
 func TestInterruptResumeIsExact(t *testing.T) {
 	dir := fakeMNIST(t, 230, 40)
 	for _, opts := range [][]string{
 		{"-momentum-form", "nesterov", "-schedule", "cosine"},
 		{"-momentum-form", "ema", "-schedule", "invtime", "-tau", "10", "-weight-decay", "1e-3"},
+		{"-optimizer", "adam", "-lr", "0.003", "-schedule", "cosine"},
+		{"-optimizer", "adamw", "-lr", "0.003", "-beta1", "0.8"},
+		{"-optimizer", "rmsprop", "-lr", "0.003", "-momentum", "0.5"},
+		{"-optimizer", "adagrad", "-lr", "0.03", "-weight-decay", "1e-3"},
 	} {
 		out := t.TempDir()
 		ref := filepath.Join(out, "ref.ckpt")
@@ -195,13 +200,14 @@ func TestResumeErrors(t *testing.T) {
 		{"other -lr", []string{"-resume", ck, "-lr", "0.2"}, 2,
 			"the checkpoint's optimizer is SGD(rate=Constant(0.1), momentum=heavyball 0.9, weight decay=0), this run's is SGD(rate=Constant(0.2), "},
 		{"other -momentum-form", []string{"-resume", ck, "-momentum-form", "ema"}, 2, "momentum=ema 0.9"},
+		{"other -optimizer", []string{"-resume", ck, "-optimizer", "adam"}, 2, "this run's is Adam(rate="},
 		{"other -batch", []string{"-resume", ck, "-batch", "10"}, 2, "the checkpoint's batch is 20, this run's is 10: give the same -batch"},
 		{"other data", []string{"-resume", ck, "-data", fakeMNIST(t, 100, 40)}, 2, "the state is for a dataset of 230 examples, this one has 100"},
 		{"missing", []string{"-resume", filepath.Join(out, "nothing.ckpt")}, 1, "-resume: checkpoint: open " + filepath.Join(out, "nothing.ckpt") + ": no such file or directory"},
 		{"empty", []string{"-resume", write("empty.ckpt", nil)}, 1, "empty.ckpt: corrupt checkpoint: empty input"},
 		{"truncated", []string{"-resume", write("short.ckpt", good[:len(good)-7])}, 1, "short.ckpt: corrupt checkpoint: truncated: the header announces a payload of"},
 		{"bit flip", []string{"-resume", write("flip.ckpt", flipped)}, 1, "flip.ckpt: corrupt checkpoint: checksum mismatch"},
-		{"version", []string{"-resume", write("v9.ckpt", version)}, 1, "v9.ckpt: format version 9 is not supported (this flowgrad reads version 1)"},
+		{"version", []string{"-resume", write("v9.ckpt", version)}, 1, "v9.ckpt: format version 9 is not supported (this flowgrad reads versions 1 and 2)"},
 		{"IDX file", []string{"-resume", filepath.Join(dir, "train-labels-idx1-ubyte.gz")}, 1, `not a flowgrad checkpoint (it starts with "\x1f\x8b`},
 		{"folder", []string{"-resume", out}, 1, "-resume: checkpoint: " + out + ": read " + out + ": is a directory"},
 	} {

@@ -128,11 +128,7 @@ func heldBatches(ds *data.Dataset, size, n int, seed uint64) ([]data.Batch, erro
 	}
 	var out []data.Batch
 	for len(out) < n {
-		batch, ok := b.Next()
-		if !ok {
-			continue // the next call starts a new epoch
-		}
-		out = append(out, data.Batch{X: batch.X.Clone(), Labels: append([]int(nil), batch.Labels...)})
+		out = append(out, b.Take().Clone())
 	}
 	return out, nil
 }
@@ -150,7 +146,7 @@ func (l *lrFlags) autoRate(c *config, model *layers.Sequential[float32], ds *dat
 		return usageError{fmt.Sprintf("-batch %d: %v", c.batch, err)}
 	}
 	start := time.Now()
-	h := curvature.New(train.MeanLoss(model, batches), model.Params(), nil)
+	h := curvature.New(train.MeanLoss(model, train.CrossEntropy, batches), model.Params(), nil)
 	bound, e, err := curvature.MaxStableRate(h, c.form, c.momentum, rand.New(rand.NewPCG(c.seed, 0x9a3)),
 		&curvature.PowerOptions{Tol: 1e-3, MaxIter: 100})
 	if err != nil && !errors.Is(err, curvature.ErrNotConverged) {
@@ -177,16 +173,10 @@ func (l *lrFlags) rangeTest(c *config, model *layers.Sequential[float32], ds *da
 	if err != nil {
 		return usageError{fmt.Sprintf("-batch %d: %v", c.batch, err)}
 	}
-	next := func() (data.Batch, bool) {
-		batch, ok := b.Next()
-		if !ok {
-			batch, ok = b.Next()
-		}
-		return batch, ok
-	}
+	next := func() (data.Batch, bool) { return b.Take(), true }
 	cfg := train.RangeTestConfig{Lo: 1e-4, Hi: 10, Steps: 100, Options: c.optimOptions()}
 	start := time.Now()
-	res, err := train.RangeTest(model, next, cfg)
+	res, err := train.RangeTest(model, train.CrossEntropy, next, cfg)
 	if err != nil {
 		return err
 	}

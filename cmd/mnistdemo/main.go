@@ -11,7 +11,8 @@
 //	go run ./cmd/mnistdemo [flags]
 //
 // With -checkpoint FILE the run is saved after every epoch and on Ctrl-C;
-// -resume FILE continues it exactly (see checkpoint.go).
+// -resume FILE continues it exactly (see checkpoint.go). -graph FILE
+// writes the model's flow graph as Graphviz DOT and exits (see graph.go).
 //
 // Exit status: 0 on success, 1 when training or the data fails, 2 for bad
 // flags.
@@ -63,8 +64,10 @@ type config struct {
 	target             float64
 	progress           string
 	checkpoint, resume string // see checkpoint.go
+	graph              string // -graph: see graph.go
 
-	lrt lrFlags // -lr auto, -find-lr: see lrtools.go
+	lrt lrFlags  // -lr auto, -find-lr: see lrtools.go
+	opt optFlags // -optimizer, -beta1, -beta2, -eps: see optimizer.go
 }
 
 // usageError is a bad flag: exit status 2.
@@ -80,7 +83,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.epochs, "epochs", 15, "maximum number of passes over the training set")
 	c.lrt.register(fs, &c.lr) // -lr (a rate or auto) and the rate tools' flags
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum (α for ema, μ for heavyball and nesterov)")
-	form := fs.String("momentum-form", "heavyball", "momentum form: ema | heavyball | nesterov | none")
+	form := fs.String("momentum-form", "heavyball", "momentum form of sgd: ema | heavyball | nesterov | none")
+	c.opt.register(fs)
 	fs.StringVar(&c.schedule, "schedule", "invtime", "learning-rate schedule: constant | invtime | step | exponential | cosine")
 	fs.Float64Var(&c.tau, "tau", 3000, "τ of the invtime schedule ε0·τ/(τ+k), in steps")
 	fs.IntVar(&c.stepEvery, "step-every", 3000, "steps between rate cuts of the step schedule")
@@ -92,12 +96,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.target, "target", 0.98, "stop once test accuracy reaches this fraction (0: run all epochs)")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (when stdout is a terminal) | on | off")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "save the run to this file after every epoch and on Ctrl-C (atomically; never a diverged state)")
+	fs.StringVar(&c.graph, "graph", "", graphUsage)
 	fs.StringVar(&c.resume, "resume", "", "continue exactly from this checkpoint (give the same training flags; -epochs counts from the start)")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("unexpected argument %q (flags only; see -h)", fs.Arg(0))}
+	}
+	if err := c.opt.check(fs, c); err != nil {
+		return nil, err
 	}
 	var err error
 	if c.form, err = optim.ParseMomentumForm(*form); err != nil {
@@ -130,8 +138,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if err != nil {
 		return nil, usageError{"-schedule " + c.schedule + ": " + err.Error()}
 	}
-	if _, err := optim.NewSGD[float32](nil, sched, c.optimOptions()...); err != nil {
+	opt, err := c.newOptimizer(nil, sched)
+	if err != nil {
 		return nil, usageError{err.Error()}
+	}
+	if _, err := optim.StabilityBound(opt, 1); c.lrt.auto && err != nil {
+		return nil, usageError{"-lr auto: " + err.Error()}
 	}
 	return c, nil
 }
@@ -203,15 +215,18 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		return code, err
 	}
 	model := layers.MLP[float32](rng, sizes...)
+	if c.graph != "" {
+		return writeGraph(c.graph, model, sizes, trainSet, stdout)
+	}
 	sched, err := c.lrt.apply(c, model, trainSet, batches.BatchesPerEpoch(), stdout)
 	if err != nil {
 		return lrExit(err)
 	}
-	opt, err := optim.NewSGD(model.Params(), sched, c.optimOptions()...)
+	opt, err := c.newOptimizer(model.Params(), sched)
 	if err != nil {
 		return 2, err
 	}
-	eval, err := train.NewEvaluator(testSet, 1000)
+	eval, err := train.NewEvaluator(testSet, 1000, train.CrossEntropy[float32])
 	if err != nil {
 		return 1, err
 	}
@@ -220,8 +235,8 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		return code, err
 	}
 
-	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %v momentum %g, schedule %v, seed %d\n",
-		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.form, c.momentum, sched, c.seed)
+	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %s, seed %d\n",
+		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.describe(opt), c.seed)
 	if err := tensor.KernelError(); err != nil {
 		fmt.Fprintf(stdout, "note: %v\n", err)
 	}
@@ -244,7 +259,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 				bar.Clear()
 			}
 			fmt.Fprintf(stdout, "%5d  %10.4f  %9.4f  %7.2f%%  %10.0f  %7.1fs\n",
-				r.Epoch, r.TrainLoss, r.TestLoss, 100*r.TestAccuracy, r.ExamplesPerSecond(), r.Elapsed.Seconds())
+				r.Epoch, r.TrainLoss, r.Eval.Loss, 100*r.Eval.Accuracy, r.ExamplesPerSecond(), r.Elapsed.Seconds())
 			return nil
 		},
 	}
@@ -252,7 +267,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		cfg.OnBatch = func(_ float64, index, _ int) { bar.Set(index + 1) }
 	}
 	cfg = ck.wrap(cfg)
-	tr := train.NewTrainer(model, opt)
+	tr := train.NewTrainer(model, opt, train.CrossEntropy)
 	tr.MaxLoss = explodeFactor * math.Log(float64(trainSet.Classes()))
 	results, err := train.Run(ctx, tr, batches, eval, cfg)
 	if err = ck.finish(err, stdout); err != nil {
@@ -266,11 +281,11 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		trainTime += r.TrainTime
 	}
 	last := results[len(results)-1]
-	if c.target > 0 && last.TestAccuracy >= c.target {
+	if c.target > 0 && last.Eval.Accuracy >= c.target {
 		fmt.Fprintf(stdout, "reached %.2f%% test accuracy (target %.2f%%) after %d epochs: %.1fs of training, %.1fs in all\n",
-			100*last.TestAccuracy, 100*c.target, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
+			100*last.Eval.Accuracy, 100*c.target, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
 	} else {
-		fmt.Fprintf(stdout, "final test accuracy %.2f%% after %d epochs: %.1fs of training, %.1fs in all", 100*last.TestAccuracy, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
+		fmt.Fprintf(stdout, "final test accuracy %.2f%% after %d epochs: %.1fs of training, %.1fs in all", 100*last.Eval.Accuracy, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
 		if c.target > 0 {
 			fmt.Fprintf(stdout, " (target %.2f%% not reached)", 100*c.target)
 		}

@@ -37,6 +37,17 @@ func TestBadFlagsExitTwoWithOneMessage(t *testing.T) {
 		{[]string{"-schedule", "sometimes"}, "unknown schedule"},
 		{[]string{"-tau", "0", "-schedule", "invtime"}, "tau"},
 		{[]string{"-nosuchflag"}, "flag provided but not defined"},
+		{[]string{"-optimizer", "lion"}, `-optimizer "lion": want sgd, adam, adamw, rmsprop or adagrad`},
+		{[]string{"-beta1", "0.8"}, "-beta1 does not apply to -optimizer sgd (only to [adam adamw])"},
+		{[]string{"-optimizer", "adam", "-momentum-form", "nesterov"}, "-momentum-form does not apply to -optimizer adam"},
+		{[]string{"-optimizer", "adagrad", "-momentum", "0.5"}, "-momentum does not apply to -optimizer adagrad"},
+		{[]string{"-optimizer", "adam", "-beta1", "1"}, "optim: beta1 1 outside [0, 1)"},
+		{[]string{"-optimizer", "adamw", "-beta2", "-0.5"}, "optim: beta2 -0.5 outside [0, 1)"},
+		{[]string{"-optimizer", "rmsprop", "-eps", "0"}, "optim: eps 0 must be finite and > 0"},
+		{[]string{"-optimizer", "rmsprop", "-momentum", "1"}, "optim: momentum 1 outside [0, 1)"},
+		{[]string{"-optimizer", "adam", "-weight-decay", "-1"}, "optim: weight decay -1 is negative"},
+		{[]string{"-optimizer", "adam", "-lr", "auto"}, "-lr auto: optim: no stability bound for Adam: the bound 2(1+μ)/λmax is for SGD's constant step"},
+		{[]string{"-optimizer", "adagrad", "-find-lr"}, "-find-lr runs the range test with sgd, not adagrad"},
 		{[]string{"stray"}, "unexpected argument"},
 	} {
 		dir := fakeMNIST(t, 50, 20)

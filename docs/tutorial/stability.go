@@ -33,12 +33,9 @@ func DemoLambdaMax(trainSet *data.Dataset, model *layers.Sequential[float32], B,
 	}
 	var bs []data.Batch
 	for len(bs) < nBatches {
-		x, ok := b.Next()
-		if ok {
-			bs = append(bs, data.Batch{X: x.X.Clone(), Labels: append([]int(nil), x.Labels...)})
-		}
+		bs = append(bs, b.Take().Clone())
 	}
-	h := curvature.New(train.MeanLoss(model, bs), model.Params(), nil)
+	h := curvature.New(train.MeanLoss(model, train.CrossEntropy, bs), model.Params(), nil)
 	return curvature.LambdaMax(h, rand.New(rand.NewPCG(seed, 0x9a3)), &curvature.PowerOptions{MaxIter: maxIter})
 }
 
@@ -46,15 +43,11 @@ func DemoLambdaMax(trainSet *data.Dataset, model *layers.Sequential[float32], B,
 // returns the mean loss of the last 50 steps, or +Inf and the step (from
 // 1) at which the loss became NaN/Inf or above 1e6.
 func TrainSteps(model *layers.Sequential[float32], opt *optim.SGD[float32], batches *data.Batcher, steps int) (loss float64, divergedAt int) {
-	tr := train.NewTrainer(model, opt)
+	tr := train.NewTrainer(model, opt, train.CrossEntropy)
 	var sum float64
 	n := 0
 	for k := 1; k <= steps; k++ {
-		x, ok := batches.Next()
-		if !ok {
-			x, _ = batches.Next()
-		}
-		l, err := tr.Step(x)
+		l, err := tr.Step(batches.Take())
 		if err != nil || l > 1e6 {
 			return math.Inf(1), k
 		}

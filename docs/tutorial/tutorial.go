@@ -10,6 +10,7 @@
 package tutorial
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -19,22 +20,8 @@ import (
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/tensor"
+	"github.com/flowgrad/flowgrad/train"
 )
-
-// Set is a labelled set of examples in float64: X is n×784 (pixel/255).
-type Set struct {
-	X      *tensor.Dense[float64]
-	Labels []int
-}
-
-// Len returns the number of examples.
-func (s Set) Len() int { return len(s.Labels) }
-
-// Rows returns examples i..j−1 as a Set sharing s's memory.
-func (s Set) Rows(i, j int) Set {
-	c := s.X.Cols()
-	return Set{X: tensor.FromSlice(j-i, c, s.X.Data()[i*c:j*c]), Labels: s.Labels[i:j]}
-}
 
 var (
 	mnistOnce           sync.Once
@@ -43,99 +30,63 @@ var (
 )
 
 // MNIST returns the first nTrain training and first nTest test images of
-// real MNIST in float64.
-func MNIST(nTrain, nTest int) (train, test Set, err error) {
+// real MNIST.
+func MNIST(nTrain, nTest int) (train, test *data.Dataset, err error) {
 	mnistOnce.Do(func() { mnistTrain, mnistTe, mnistErr = data.LoadMNIST("") })
 	if mnistErr != nil {
-		return Set{}, Set{}, mnistErr
+		return nil, nil, mnistErr
 	}
-	return toSet(mnistTrain.Head(nTrain)), toSet(mnistTe.Head(nTest)), nil
+	return mnistTrain.Head(nTrain), mnistTe.Head(nTest), nil
 }
 
-func toSet(ds *data.Dataset) Set {
-	x := tensor.New[float64](ds.Len(), ds.Features())
-	for i, p := range ds.Pixels() {
-		x.Data()[i] = float64(p) / 255
+// lossOn returns a function of a float64 model's mean softmax
+// cross-entropy over ds: the training loss C(θ) = (1/n)·Σ L(f_θ, z_i) on a
+// training set, an estimate of the generalization loss on held-out
+// examples.
+func lossOn(ds *data.Dataset) func(train.Model[float64]) float64 {
+	e, err := train.NewEvaluator(ds, ds.Len(), train.CrossEntropy[float64])
+	if err != nil {
+		panic(err) // ds is never empty here
 	}
-	labels := make([]int, ds.Len())
-	for i := range labels {
-		labels[i] = ds.Label(i)
-	}
-	return Set{X: x, Labels: labels}
+	return func(m train.Model[float64]) float64 { return e.Evaluate(m).Loss }
 }
 
-// Model is a float64 network: layers.Sequential and every layers.Layer.
-type Model interface {
-	Forward(x *autograd.Value[float64]) *autograd.Value[float64]
-	Params() []*autograd.Value[float64]
-}
-
-// Loss returns model's mean softmax cross-entropy over s: the training
-// loss C(θ) = (1/n)·Σ L(f_θ, z_i) on a training set, an estimate of the
-// generalization loss on held-out examples.
-func Loss(model Model, s Set) float64 {
-	t := autograd.NewTape[float64]()
-	return autograd.SoftmaxCrossEntropy(model.Forward(t.Input(s.X)), s.Labels).Scalar()
-}
-
-// Trainer runs minibatch SGD steps of a float64 model on one tape.
-type Trainer struct {
-	Model Model
-	Opt   *optim.SGD[float64]
-	tape  *autograd.Tape[float64]
-}
-
-// NewTrainer returns a Trainer for model with the rate schedule and
-// options of optim.NewSGD; it panics on invalid options.
-func NewTrainer(model Model, rate optim.Schedule, opts ...optim.Option) *Trainer {
+// newRun returns a float64 trainer of model with the rate schedule and
+// options of optim.NewSGD, and the minibatches of B of ds in order (the
+// last one smaller); it panics on invalid options.
+func newRun(model train.Model[float64], ds *data.Dataset, B int, rate optim.Schedule, opts ...optim.Option) (*train.Trainer[float64], *data.Batcher) {
 	opt, err := optim.NewSGD(model.Params(), rate, opts...)
 	if err != nil {
 		panic(err)
 	}
-	return &Trainer{Model: model, Opt: opt, tape: autograd.NewTape[float64]()}
-}
-
-// Step does one update on batch b and returns its loss before the update.
-func (tr *Trainer) Step(b Set) float64 {
-	tr.tape.Reset()
-	l := autograd.SoftmaxCrossEntropy(tr.Model.Forward(tr.tape.Input(b.X)), b.Labels)
-	tr.tape.Backward(l)
-	tr.Opt.Step()
-	return l.Scalar()
-}
-
-// Epoch trains one pass over s in minibatches of B (in order; the last one
-// smaller), calling after (if not nil) with the number of examples seen in
-// this epoch after each step.
-func (tr *Trainer) Epoch(s Set, B int, after func(seen int)) {
-	for i := 0; i < s.Len(); i += B {
-		j := min(i+B, s.Len())
-		tr.Step(s.Rows(i, j))
-		if after != nil {
-			after(j)
-		}
+	batches, err := data.NewBatcher(ds, B, nil)
+	if err != nil {
+		panic(err)
 	}
+	return train.NewTrainer(model, opt, train.CrossEntropy), batches
 }
 
 // LossCurves trains an MLP 784-hidden-10 (heavy ball 0.9, rate 0.05, B =
-// 20) on the first nTrain MNIST images for epochs epochs and returns, after
-// each epoch, the training loss on those images and the held-out loss on
-// the first nTest test images: the tutorial's training loss and its
-// estimate of the generalization loss. With few training images the first
-// keeps falling while the second bottoms out and rises (overfitting).
+// 20) in float64 on the first nTrain MNIST images for epochs epochs and
+// returns, after each epoch, the training loss on those images and the
+// held-out loss on the first nTest test images: the tutorial's training
+// loss and its estimate of the generalization loss. With few training
+// images the first keeps falling while the second bottoms out and rises
+// (overfitting).
 func LossCurves(nTrain, nTest, hidden, epochs int) (trainLoss, heldOut []float64, err error) {
 	tr, te, err := MNIST(nTrain, nTest)
 	if err != nil {
 		return nil, nil, err
 	}
 	model := layers.MLP[float64](rand.New(rand.NewPCG(1, 2)), 784, hidden, 10)
-	t := NewTrainer(model, optim.Must(optim.Constant(0.05)), optim.WithMomentum(optim.HeavyBall, 0.9))
-	for range epochs {
-		t.Epoch(tr, 20, nil)
-		trainLoss = append(trainLoss, Loss(model, tr))
-		heldOut = append(heldOut, Loss(model, te))
-	}
-	return trainLoss, heldOut, nil
+	t, batches := newRun(model, tr, 20, optim.Must(optim.Constant(0.05)), optim.WithMomentum(optim.HeavyBall, 0.9))
+	trainLossOf, heldOutOf := lossOn(tr), lossOn(te)
+	_, err = train.Run(context.Background(), t, batches, nil, train.Config{Epochs: epochs, OnEpoch: func(train.EpochResult) error {
+		trainLoss = append(trainLoss, trainLossOf(model))
+		heldOut = append(heldOut, heldOutOf(model))
+		return nil
+	}})
+	return trainLoss, heldOut, err
 }
 
 // Point is one measurement of a curve.
@@ -153,24 +104,28 @@ func SGDCurve(nTrain, nTest, B int, rate float64, epochs, every int) (curve []Po
 		return nil, 0, err
 	}
 	model := layers.MLP[float64](rand.New(rand.NewPCG(3, 4)), 784, 10)
-	t := NewTrainer(model, optim.Must(optim.Constant(rate)))
-	curve = append(curve, Point{0, Loss(model, te)})
+	t, batches := newRun(model, tr, B, optim.Must(optim.Constant(rate)))
+	heldOut := lossOn(te)
+	curve = append(curve, Point{0, heldOut(model)})
 	seen, next := 0, every
-	for range epochs {
-		t.Epoch(tr, B, func(j int) {
-			updates++
-			s := seen + j
-			if s >= next {
-				curve = append(curve, Point{float64(s), Loss(model, te)})
-				for next <= s {
-					next += every
-				}
+	_, err = train.Run(context.Background(), t, batches, nil, train.Config{Epochs: epochs, OnBatch: func(_ float64, index, _ int) {
+		updates++
+		s := seen + min((index+1)*B, tr.Len())
+		if index == batches.BatchesPerEpoch()-1 {
+			seen += tr.Len()
+		}
+		if s >= next {
+			curve = append(curve, Point{float64(s), heldOut(model)})
+			for next <= s {
+				next += every
 			}
-		})
-		seen += tr.Len()
+		}
+	}})
+	if err != nil {
+		return nil, 0, err
 	}
 	if last := curve[len(curve)-1]; last.X != float64(seen) {
-		curve = append(curve, Point{float64(seen), Loss(model, te)})
+		curve = append(curve, Point{float64(seen), heldOut(model)})
 	}
 	return curve, updates, nil
 }

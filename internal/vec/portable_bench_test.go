@@ -23,6 +23,7 @@ func BenchmarkPortable(b *testing.B) {
 	for i := range grad { // nonzero, so that buf never decays into subnormals
 		grad[i] = float32(i%5-2) * 1e-3
 	}
+	heavyBall := &Momentum[float32]{A: 0.9, B: 1, C: 0.05, D: 0, E: 1}
 	type kernel struct {
 		name      string
 		vec, loop func()
@@ -49,7 +50,7 @@ func BenchmarkPortable(b *testing.B) {
 				theta[i] += grad[i]
 			}
 		}},
-		{"MomentumStep", func() { MomentumStep(theta, grad, buf, 0.9, 1, 0.05, 0, 0) }, func() {
+		{"MomentumStep", func() { MomentumStep(theta, grad, buf, heavyBall) }, func() {
 			for i := range theta {
 				buf[i] = 0.9*buf[i] + grad[i]
 				theta[i] -= 0.05 * buf[i]

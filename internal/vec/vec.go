@@ -1,6 +1,8 @@
-// Package vec holds the float32 elementwise kernels of the training step:
-// bias + ReLU forward and backward, the SGD updates of every momentum form
-// in one pass, accumulation, and the uint8 → float32 minibatch conversion.
+// Package vec holds the elementwise kernels of the training step (float32;
+// the optimiser updates are generic in the element type):
+// bias + ReLU forward and backward, the optimiser updates (SGD in every
+// momentum form, Adam, RMSProp, Adagrad: step.go) in one pass each,
+// accumulation, and the uint8 → float32 minibatch conversion.
 //
 // Each kernel has a pure-Go twin (vec_generic.go) whose loop is the
 // kernel's definition; on amd64 with AVX2 and FMA an assembly version runs
@@ -108,35 +110,6 @@ func AddTo(dst, src []float32) {
 		return
 	}
 	addToGeneric(dst, src)
-}
-
-// MomentumStep is one SGD update with momentum and L2 weight decay, in one
-// pass over a parameter, for i < len(theta):
-//
-//	g := grad[i] + wd·theta[i]
-//	buf[i] = a·buf[i] + b·g
-//	theta[i] -= c·buf[i] + d·g
-//
-// Every momentum form is a choice of a, b, c, d (see package optim): EMA
-// (α, 1−α, ε, 0), heavy ball (μ, 1, ε, 0), Nesterov (μ, 1, εμ, ε).
-func MomentumStep(theta, grad, buf []float32, a, b, c, d, wd float32) {
-	checkLen("MomentumStep", len(theta), len(grad), len(buf))
-	if useAsm {
-		momentumStepAVX2(theta, grad, buf, a, b, c, d, wd)
-		return
-	}
-	momentumStepGeneric(theta, grad, buf, a, b, c, d, wd)
-}
-
-// PlainStep is one SGD update without momentum: for i < len(theta),
-// theta[i] -= rate·(grad[i] + wd·theta[i]).
-func PlainStep(theta, grad []float32, rate, wd float32) {
-	checkLen("PlainStep", len(theta), len(grad))
-	if useAsm {
-		plainStepAVX2(theta, grad, rate, wd)
-		return
-	}
-	plainStepGeneric(theta, grad, rate, wd)
 }
 
 // BytesToFloats sets dst[i] = float32(src[i]) / 255 (correctly rounded,

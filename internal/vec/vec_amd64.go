@@ -31,10 +31,19 @@ func addToAVX2(dst, src []float32)
 func reluBackwardAVX2(dz, dy, y, db []float32)
 
 //go:noescape
-func momentumStepAVX2(theta, grad, buf []float32, a, b, c, d, wd float32)
+func momentumStepAVX2(theta, grad, buf []float32, k *Momentum[float32])
 
 //go:noescape
 func plainStepAVX2(theta, grad []float32, rate, wd float32)
+
+//go:noescape
+func adamStepAVX2(theta, grad, m, v []float32, k *Adam[float32])
+
+//go:noescape
+func rmspropStepAVX2(theta, grad, sq, avg, buf []float32, k *RMSProp[float32])
+
+//go:noescape
+func adagradStepAVX2(theta, grad, sum []float32, k *Adagrad[float32])
 
 //go:noescape
 func bytesToFloatsAVX2(dst []float32, src []uint8)

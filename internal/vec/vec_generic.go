@@ -32,23 +32,6 @@ func reluBackwardGeneric(dz, dy, y, db []float32) {
 	}
 }
 
-func momentumStepGeneric(theta, grad, buf []float32, a, b, c, d, wd float32) {
-	grad, buf = grad[:len(theta)], buf[:len(theta)]
-	for i, th := range theta {
-		g := grad[i] + wd*th
-		v := a*buf[i] + b*g
-		buf[i] = v
-		theta[i] = th - c*v - d*g
-	}
-}
-
-func plainStepGeneric(theta, grad []float32, rate, wd float32) {
-	grad = grad[:len(theta)]
-	for i, th := range theta {
-		theta[i] = th - rate*(grad[i]+wd*th)
-	}
-}
-
 func bytesToFloatsGeneric(dst []float32, src []uint8) {
 	dst = dst[:len(src)]
 	for i, v := range src {

@@ -58,43 +58,6 @@ func near(a, b float32, tol float64) bool {
 
 var lengths = []int{0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100, 257}
 
-func TestMomentumAndPlainStep(t *testing.T) {
-	paths(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(1, 2))
-		for _, n := range lengths {
-			theta, grad, buf := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
-			wantTheta, wantBuf := clone(theta), clone(buf)
-			a, b, c, d, wd := float32(0.9), float32(0.1), float32(0.05), float32(0.02), float32(1e-3)
-			for i := range wantTheta { // the definition, in float64
-				g := float64(grad[i]) + float64(wd)*float64(wantTheta[i])
-				v := float64(a)*float64(wantBuf[i]) + float64(b)*g
-				wantBuf[i] = float32(v)
-				wantTheta[i] = float32(float64(wantTheta[i]) - float64(c)*v - float64(d)*g)
-			}
-			MomentumStep(theta, grad, buf, a, b, c, d, wd)
-			for i := range theta {
-				if !near(theta[i], wantTheta[i], 1e-6) || !near(buf[i], wantBuf[i], 1e-6) {
-					t.Fatalf("n=%d i=%d: θ %g buf %g, want %g %g", n, i, theta[i], buf[i], wantTheta[i], wantBuf[i])
-				}
-			}
-			checkGuards(t, "MomentumStep θ", theta)
-			checkGuards(t, "MomentumStep buf", buf)
-
-			want := clone(theta)
-			for i := range want {
-				want[i] = float32(float64(want[i]) - 0.05*(float64(grad[i])+1e-3*float64(want[i])))
-			}
-			PlainStep(theta, grad, 0.05, 1e-3)
-			for i := range theta {
-				if !near(theta[i], want[i], 1e-6) {
-					t.Fatalf("PlainStep n=%d i=%d: %g, want %g", n, i, theta[i], want[i])
-				}
-			}
-			checkGuards(t, "PlainStep", theta)
-		}
-	})
-}
-
 func TestBiasReLUAndBackward(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -173,32 +136,6 @@ func TestBytesToFloatsIsCorrectlyRoundedDivision(t *testing.T) {
 			checkGuards(t, "BytesToFloats", dst)
 		}
 	})
-}
-
-func TestShortSlicesPanic(t *testing.T) {
-	defer func() {
-		if r := recover(); r != "vec: MomentumStep: slice of length 2, want at least 3" {
-			t.Fatalf("panic %v", r)
-		}
-	}()
-	MomentumStep(make([]float32, 3), make([]float32, 3), make([]float32, 2), 0, 0, 0, 0, 0)
-}
-
-func BenchmarkMomentumStep(b *testing.B) {
-	const n = 784*256 + 256*256 + 256*10 // MLP 784-256-256-10 weights
-	theta, grad, buf := make([]float32, n), make([]float32, n), make([]float32, n)
-	for _, p := range []string{"generic", "avx2"} {
-		if p == "avx2" && !hasAsm {
-			continue
-		}
-		b.Run(p, func(b *testing.B) {
-			defer SetGeneric(p == "generic")()
-			b.SetBytes(5 * 4 * n)
-			for b.Loop() {
-				MomentumStep(theta, grad, buf, 0.9, 1, 0.05, 0, 0)
-			}
-		})
-	}
 }
 
 func BenchmarkBytesToFloats(b *testing.B) {

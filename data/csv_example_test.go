@@ -1,0 +1,58 @@
+package data_test
+
+import (
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/flowgrad/flowgrad/data"
+)
+
+// A CSV table to a training and a validation dataset: the split is done
+// on the raw rows, the preprocessing is fitted on the training rows only
+// and applied to both.
+func ExampleFit() {
+	csv := "id,size,color,price\n" +
+		"a,10,red,100\n" +
+		"b,20,blue,210\n" +
+		"c,30,red,290\n" +
+		"d,40,blue,420\n" +
+		"e,50,red,500\n"
+	tab, err := data.ReadCSV(strings.NewReader(csv), "prices.csv", &data.CSVOptions{Text: []string{"id"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	opt := data.FitOptions{Target: "price", ScaleTarget: true}
+	train, val, err := data.Split(tab, opt, 0.2, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	pre, err := data.Fit(train, opt)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ds, err := pre.Dataset(train)
+	if err != nil {
+		log.Fatal(err)
+	}
+	vds, err := pre.Dataset(val)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("task:", pre.Kind, "ignored:", pre.Ignored)
+	fmt.Println("inputs:", pre.Inputs(), "(size, color=blue, color=red)")
+	fmt.Println("rows:", ds.Len(), "training,", vds.Len(), "validation")
+	// Output:
+	// task: regression ignored: [id]
+	// inputs: 3 (size, color=blue, color=red)
+	// rows: 4 training, 1 validation
+}
+
+// Errors name the file, the line and the column, and say what to do.
+func ExampleReadCSV_errors() {
+	_, err := data.ReadCSV(strings.NewReader("x,y\n1,2\n3,n/a\n"), "sensors.csv", nil)
+	fmt.Println(err)
+	// Output:
+	// data: sensors.csv: line 3, column "y": bad value: "n/a" is not a number, but the column is numeric (its first value was a number); fix the value, or read the column as categorical
+}

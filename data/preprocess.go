@@ -1,0 +1,616 @@
+package data
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flowgrad/flowgrad/tensor"
+)
+
+// Task chooses how [Fit] treats the target column.
+type Task int
+
+const (
+	// AutoTask: classes if the target column is categorical (strings),
+	// else regression.
+	AutoTask Task = iota
+	// ClassTask: each distinct target value is a class; numeric targets
+	// (integer labels such as 0, 1, 2) are classes too.
+	ClassTask
+	// RegressionTask: the target is a real number to predict.
+	RegressionTask
+)
+
+var taskNames = [...]string{"auto", "classification", "regression"}
+
+// String returns "auto", "classification" or "regression".
+func (t Task) String() string {
+	if t >= 0 && int(t) < len(taskNames) {
+		return taskNames[t]
+	}
+	return fmt.Sprintf("Task(%d)", int(t))
+}
+
+// ParseTask returns the Task that String names; "class" and "classes" are
+// accepted for ClassTask.
+func ParseTask(s string) (Task, error) {
+	switch s {
+	case "class", "classes":
+		return ClassTask, nil
+	}
+	for i, n := range taskNames {
+		if s == n {
+			return Task(i), nil
+		}
+	}
+	return 0, fmt.Errorf("data: unknown task %q (want auto, classification or regression)", s)
+}
+
+// MarshalText encodes the kind as its name ("classification",
+// "regression"), as the model file stores it.
+func (k Kind) MarshalText() ([]byte, error) {
+	if k != Classification && k != Regression {
+		return nil, fmt.Errorf("data: unknown %v", k)
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText decodes a name that String returns.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for _, c := range []Kind{Classification, Regression} {
+		if string(b) == c.String() {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("data: unknown task kind %q (want classification or regression)", b)
+}
+
+// FitOptions tells [Fit] (and [Split]) which column is the target and what
+// to learn.
+type FitOptions struct {
+	// Target names the target column; "" means the last column.
+	Target string
+	// Ignore names columns that are not features, such as an ID column.
+	// Text columns (see [CSVOptions]) are never features either: reading
+	// the ignored columns as Text spares parsing their values at all.
+	Ignore []string
+	// Task is classification, regression or (the zero value) decided by
+	// the target column's type.
+	Task Task
+	// ScaleTarget standardises a regression target to mean 0 and
+	// standard deviation 1 for training; [Preprocessor.Unscale] undoes it
+	// on predictions.
+	ScaleTarget bool
+}
+
+// resolve finds the target column of t and the task, and checks that the
+// ignored columns exist.
+func (o *FitOptions) resolve(t *Table) (*Column, Kind, error) {
+	target := t.cols[len(t.cols)-1]
+	if o.Target != "" {
+		if target = t.Column(o.Target); target == nil {
+			return nil, 0, fmt.Errorf("data: %s: %w: no target column %q (the columns are %s)", t.name, ErrColumns, o.Target, t.columnList())
+		}
+	}
+	for _, n := range o.Ignore {
+		switch c := t.Column(n); {
+		case c == nil:
+			return nil, 0, fmt.Errorf("data: %s: %w: no column %q to ignore (the columns are %s)", t.name, ErrColumns, n, t.columnList())
+		case c == target:
+			return nil, 0, fmt.Errorf("data: %s: %w: the target column %q cannot be ignored", t.name, ErrColumns, n)
+		}
+	}
+	switch {
+	case target.typ == Text:
+		return nil, 0, fmt.Errorf("data: %s: %w: the target column %q is read as text; it must be numeric or categorical", t.name, ErrColumns, target.name)
+	case o.Task == ClassTask || o.Task == AutoTask && target.typ == Categorical:
+		return target, Classification, nil
+	case o.Task != RegressionTask && o.Task != AutoTask:
+		panic(fmt.Sprintf("data: FitOptions: unknown %v", o.Task))
+	case target.typ != Numeric:
+		return nil, 0, fmt.Errorf("data: %s: line %d, column %q: %w: the regression target %q is not a number (is the column a class label? then ask for classification)",
+			t.name, t.Line(0), target.name, ErrBadValue, target.Value(0))
+	}
+	return target, Regression, nil
+}
+
+// Preprocessor turns raw tables into model inputs and targets the same way
+// for training, evaluation and prediction: it is computed once from the
+// training rows by [Fit], stored in the model file (its exported fields
+// encode as JSON) and applied to every later table.
+//
+// Each numeric feature x becomes (x − Mean)/Std; each categorical feature
+// becomes len(Categories) inputs, one-hot, in the order of Categories. The
+// inputs are the features' in order. Classification targets become class
+// indices into Classes; a regression target y becomes (y −
+// TargetMean)/TargetStd when TargetStd > 0, and stays as it is otherwise.
+//
+// After decoding one from JSON, call [Preprocessor.Check] before use.
+type Preprocessor struct {
+	Features   []Feature  `json:"features"`
+	Target     string     `json:"target"`
+	TargetType ColumnType `json:"target_type"` // Numeric or Categorical
+	Kind       Kind       `json:"kind"`
+	Classes    []string   `json:"classes,omitempty"`     // Classification, in index order
+	TargetMean float64    `json:"target_mean,omitempty"` // Regression
+	TargetStd  float64    `json:"target_std,omitempty"`  // Regression; 0: not scaled
+	Ignored    []string   `json:"ignored,omitempty"`     // columns that are not features
+
+	inputs     int
+	catIndex   []map[string]int32 // per feature: category → position
+	classIndex map[string]int32   // class name → index
+	classNums  []float32          // a numeric target: Classes as numbers
+}
+
+// Feature is one feature column as a [Preprocessor] encodes it.
+type Feature struct {
+	Name       string     `json:"name"`
+	Type       ColumnType `json:"type"` // Numeric or Categorical
+	Mean       float64    `json:"mean,omitempty"`
+	Std        float64    `json:"std,omitempty"`
+	Categories []string   `json:"categories,omitempty"`
+}
+
+// scale returns the standardised value of a numeric feature.
+func (f *Feature) scale(x float32) float32 { return float32((float64(x) - f.Mean) / f.Std) }
+
+// Fit computes the preprocessing of the training rows t: the target and
+// the task as opt says, the mean and standard deviation of each numeric
+// feature, the categories of each categorical feature and the classes,
+// sorted (numerically for a numeric target), all from t alone.
+//
+// Fit returns an error that says what to do for a table without rows
+// ([ErrEmpty]), a target or ignored column
+// that does not exist, no feature column left ([ErrColumns]), a regression
+// target that is not numeric ([ErrBadValue]), training rows with a single
+// class, a constant feature, a categorical feature with a different value
+// in each of 20 or more rows (an identifier), or a constant target when it
+// is to be scaled ([ErrDegenerate]).
+func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
+	if t.Len() == 0 {
+		return nil, fmt.Errorf("data: %s: %w: no training rows", t.name, ErrEmpty)
+	}
+	target, kind, err := opt.resolve(t)
+	if err != nil {
+		return nil, err
+	}
+	p := &Preprocessor{Target: target.name, TargetType: target.typ, Kind: kind}
+	for _, c := range t.cols {
+		switch {
+		case c == target:
+		case c.typ == Text || slices.Contains(opt.Ignore, c.name):
+			p.Ignored = append(p.Ignored, c.name)
+		case c.typ == Numeric:
+			mean, std := meanStd(c)
+			if std == 0 {
+				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %v in all %d training rows, so it cannot help; ignore the column",
+					t.name, ErrDegenerate, c.name, c.Value(0), t.Len())
+			}
+			p.Features = append(p.Features, Feature{Name: c.name, Type: Numeric, Mean: mean, Std: std})
+		default:
+			cats := levelsUsed(c, t.Len())
+			if len(cats) == 1 {
+				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %q in all %d training rows, so it cannot help; ignore the column",
+					t.name, ErrDegenerate, c.name, cats[0], t.Len())
+			}
+			if n := t.Len(); len(cats) == n && n >= 20 {
+				return nil, fmt.Errorf("data: %s: %w: the feature column %q has a different value in each of the %d training rows (an identifier?), so it cannot generalise; ignore the column",
+					t.name, ErrDegenerate, c.name, n)
+			}
+			slices.Sort(cats)
+			p.Features = append(p.Features, Feature{Name: c.name, Type: Categorical, Categories: cats})
+		}
+	}
+	if len(p.Features) == 0 {
+		return nil, fmt.Errorf("data: %s: %w: no feature columns left beside the target %q", t.name, ErrColumns, target.name)
+	}
+	switch {
+	case kind == Classification:
+		p.Classes = classNames(target, t.Len())
+		if len(p.Classes) < 2 {
+			return nil, fmt.Errorf("data: %s: %w: the training rows have a single class %q in the target column %q; classification needs at least two",
+				t.name, ErrDegenerate, p.Classes[0], target.name)
+		}
+	case opt.ScaleTarget:
+		p.TargetMean, p.TargetStd = meanStd(target)
+		if p.TargetStd == 0 {
+			return nil, fmt.Errorf("data: %s: %w: the target column %q has the same value %v in all %d training rows: nothing to learn",
+				t.name, ErrDegenerate, target.name, target.Value(0), t.Len())
+		}
+	}
+	if err := p.Check(); err != nil {
+		panic(err) // Fit made it: a bug here, not bad input
+	}
+	return p, nil
+}
+
+// meanStd returns the mean and the (population) standard deviation of a
+// numeric column, in float64 with two passes.
+func meanStd(c *Column) (mean, std float64) {
+	n := c.nums.len()
+	var s float64
+	for i := range n {
+		s += float64(c.nums.at(i))
+	}
+	mean = s / float64(n)
+	var q float64
+	for i := range n {
+		d := float64(c.nums.at(i)) - mean
+		q += d * d
+	}
+	return mean, math.Sqrt(q / float64(n))
+}
+
+// levelsUsed returns the levels of a categorical column that its n rows
+// use (a subset's column shares all levels of the file).
+func levelsUsed(c *Column, n int) []string {
+	used := make([]bool, len(c.levels))
+	for i := range n {
+		used[c.codes.at(i)] = true
+	}
+	var out []string
+	for k, u := range used {
+		if u {
+			out = append(out, c.levels[k])
+		}
+	}
+	return out
+}
+
+// classNames returns the distinct values of the target column c, sorted:
+// numerically for a numeric column, as strings for a categorical one.
+func classNames(c *Column, n int) []string {
+	if c.typ == Categorical {
+		names := levelsUsed(c, n)
+		slices.Sort(names)
+		return names
+	}
+	var vals []float32
+	seen := make(map[float32]bool)
+	for i := range n {
+		if v := c.nums.at(i); !seen[v] {
+			seen[v] = true
+			vals = append(vals, v)
+		}
+	}
+	slices.Sort(vals)
+	names := make([]string, len(vals))
+	for i, v := range vals {
+		names[i] = strconv.FormatFloat(float64(v), 'g', -1, 32)
+	}
+	return names
+}
+
+// Check validates p (as decoded from a file) and prepares it for use: it
+// returns an error if a feature or the target is malformed (no name, an
+// unknown type, a standard deviation that is not positive and finite, fewer
+// than two or duplicate categories or classes, duplicate column names).
+func (p *Preprocessor) Check() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("data: preprocessing: "+format, args...)
+	}
+	names := map[string]bool{p.Target: true}
+	if p.Target == "" {
+		return bad("no target column name")
+	}
+	if len(p.Features) == 0 {
+		return bad("no features")
+	}
+	p.inputs = 0
+	p.catIndex = make([]map[string]int32, len(p.Features))
+	for i, f := range p.Features {
+		if f.Name == "" || names[f.Name] {
+			return bad("feature %d has an empty or repeated name %q", i, f.Name)
+		}
+		names[f.Name] = true
+		switch f.Type {
+		case Numeric:
+			if !(f.Std > 0) || math.IsInf(f.Std, 0) || math.IsNaN(f.Mean) || math.IsInf(f.Mean, 0) {
+				return bad("feature %q has mean %v and standard deviation %v (want finite, std > 0)", f.Name, f.Mean, f.Std)
+			}
+			p.inputs++
+		case Categorical:
+			idx, err := indexOf(f.Categories)
+			if err != nil {
+				return bad("feature %q: %v", f.Name, err)
+			}
+			p.catIndex[i] = idx
+			p.inputs += len(f.Categories)
+		default:
+			return bad("feature %q has type %v (want numeric or categorical)", f.Name, f.Type)
+		}
+	}
+	for _, n := range p.Ignored {
+		if names[n] {
+			return bad("column %q is ignored and used", n)
+		}
+	}
+	if p.TargetType != Numeric && p.TargetType != Categorical {
+		return bad("target type %v (want numeric or categorical)", p.TargetType)
+	}
+	switch p.Kind {
+	case Classification:
+		idx, err := indexOf(p.Classes)
+		if err != nil {
+			return bad("classes: %v", err)
+		}
+		p.classIndex = idx
+		p.classNums = nil
+		if p.TargetType == Numeric {
+			p.classNums = make([]float32, len(p.Classes))
+			for i, s := range p.Classes {
+				v, err := strconv.ParseFloat(s, 32)
+				if err != nil {
+					return bad("class %q of a numeric target is not a number", s)
+				}
+				p.classNums[i] = float32(v)
+				if i > 0 && !(p.classNums[i-1] < p.classNums[i]) {
+					return bad("classes of a numeric target out of order: %q after %q", s, p.Classes[i-1])
+				}
+			}
+		}
+	case Regression:
+		if p.TargetType != Numeric || len(p.Classes) > 0 || p.TargetStd < 0 || math.IsNaN(p.TargetStd) || math.IsInf(p.TargetStd, 0) ||
+			math.IsNaN(p.TargetMean) || math.IsInf(p.TargetMean, 0) {
+			return bad("regression target %q: type %v, %d classes, mean %v, std %v", p.Target, p.TargetType, len(p.Classes), p.TargetMean, p.TargetStd)
+		}
+	default:
+		return bad("unknown %v", p.Kind)
+	}
+	return nil
+}
+
+// indexOf maps each of at least two distinct names to its position.
+func indexOf(names []string) (map[string]int32, error) {
+	if len(names) < 2 {
+		return nil, fmt.Errorf("%d values (want ≥ 2)", len(names))
+	}
+	idx := make(map[string]int32, len(names))
+	for i, n := range names {
+		if _, dup := idx[n]; dup {
+			return nil, fmt.Errorf("%q appears twice", n)
+		}
+		idx[n] = int32(i)
+	}
+	return idx, nil
+}
+
+// Inputs returns the number of model inputs per row: one per numeric
+// feature plus one per category of each categorical feature.
+func (p *Preprocessor) Inputs() int { return p.inputs }
+
+// Outputs returns the number of model outputs: the classes, or 1.
+func (p *Preprocessor) Outputs() int {
+	if p.Kind == Classification {
+		return len(p.Classes)
+	}
+	return 1
+}
+
+// CSVOptions returns a copy of base (nil: the defaults) that reads the
+// categorical features and a categorical target as categories, so that a
+// later file is read as the training file was even when a first value
+// looks like a number, and the ignored columns as text.
+func (p *Preprocessor) CSVOptions(base *CSVOptions) *CSVOptions {
+	var o CSVOptions
+	if base != nil {
+		o = *base
+	}
+	o.Categorical = slices.Clone(o.Categorical)
+	for _, f := range p.Features {
+		if f.Type == Categorical {
+			o.Categorical = append(o.Categorical, f.Name)
+		}
+	}
+	if p.TargetType == Categorical {
+		o.Categorical = append(o.Categorical, p.Target)
+	}
+	o.Text = append(slices.Clone(o.Text), p.Ignored...)
+	return &o
+}
+
+// Match checks that t has the columns p was fitted on: every feature, with
+// the same type; the target too if withTarget; and no other column except
+// the target, the ignored ones and text columns. Its error ([ErrColumns])
+// lists what is missing or extra.
+func (p *Preprocessor) Match(t *Table, withTarget bool) error {
+	var missing []string
+	at := 0
+	for _, f := range p.Features {
+		k := t.find(f.Name, at)
+		if k < 0 {
+			missing = append(missing, strconv.Quote(f.Name))
+			continue
+		}
+		at = k + 1
+		if c := t.cols[k]; c.typ != f.Type {
+			return fmt.Errorf("data: %s: %w: column %q is %v here (first value %q) but was %v in the training data",
+				t.name, ErrColumns, f.Name, c.typ, c.Value(0), f.Type)
+		}
+	}
+	if c := t.Column(p.Target); withTarget {
+		switch {
+		case c == nil:
+			missing = append(missing, strconv.Quote(p.Target)+" (the target)")
+		case p.Kind == Regression && c.typ != Numeric:
+			return fmt.Errorf("data: %s: %w: the target column %q is %v here (first value %q) but numeric in the training data",
+				t.name, ErrColumns, p.Target, c.typ, c.Value(0))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("data: %s: %w: missing column %s (the model needs %s)", t.name, ErrColumns, strings.Join(missing, ", "), p.columnList())
+	}
+	// Every feature is a column of t, and no feature is the target, ignored
+	// or a text column: t has other columns iff they are not all of those.
+	others := 0
+	for _, c := range t.cols {
+		if c.typ == Text || c.name == p.Target || slices.Contains(p.Ignored, c.name) {
+			others++
+		}
+	}
+	if len(p.Features)+others == len(t.cols) {
+		return nil
+	}
+	for _, c := range t.cols {
+		if c.typ != Text && c.name != p.Target && !slices.Contains(p.Ignored, c.name) && !slices.ContainsFunc(p.Features, func(f Feature) bool { return f.Name == c.name }) {
+			return fmt.Errorf("data: %s: %w: column %q was not in the training data (the model needs %s); remove it, or read it as a text column",
+				t.name, ErrColumns, c.name, p.columnList())
+		}
+	}
+	panic("data: Match: miscounted columns")
+}
+
+func (p *Preprocessor) columnList() string {
+	var b strings.Builder
+	for i, f := range p.Features {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(f.Name))
+	}
+	fmt.Fprintf(&b, " and the target %q", p.Target)
+	return b.String()
+}
+
+// Transform writes the model inputs of t's rows into dst, row-major
+// (t.Len()×Inputs values), and returns an error naming the file, line and
+// column for a category that the training rows did not have ([ErrUnseen])
+// or for columns that do not match ([Preprocessor.Match]). It allocates
+// nothing unless it fails. It panics if dst is too short.
+func (p *Preprocessor) Transform(dst []float32, t *Table) error {
+	n, in := t.Len(), p.inputs
+	if len(dst) < n*in {
+		panic(fmt.Sprintf("data: Transform: %d values for %d rows of %d inputs", len(dst), n, in))
+	}
+	if err := p.Match(t, false); err != nil {
+		return err
+	}
+	off, at := 0, 0
+	for k := range p.Features {
+		f := &p.Features[k]
+		at = t.find(f.Name, at) + 1
+		c := t.cols[at-1]
+		if f.Type == Numeric {
+			i := off
+			for _, chunk := range c.nums.chunks {
+				for _, v := range chunk {
+					dst[i] = f.scale(v)
+					i += in
+				}
+			}
+			off++
+			continue
+		}
+		width := len(f.Categories)
+		for i := range n {
+			s := c.levels[c.codes.at(i)]
+			j, ok := p.catIndex[k][s]
+			if !ok {
+				return fmt.Errorf("data: %s: %w: category %q was not in the training data (known: %s); the model cannot encode it",
+					t.where(i, c), ErrUnseen, s, strings.Join(f.Categories, ", "))
+			}
+			row := dst[i*in+off : i*in+off+width]
+			clear(row)
+			row[j] = 1
+		}
+		off += width
+	}
+	return nil
+}
+
+// Labels writes the class index of each of t's rows into dst and returns
+// an error naming the file, line and column for a class that the training
+// rows did not have ([ErrUnseen]). It panics unless p is for
+// classification and len(dst) ≥ t.Len(); t must have passed Match with its
+// target.
+func (p *Preprocessor) Labels(dst []int32, t *Table) error {
+	if p.Kind != Classification {
+		panic("data: Labels of a regression preprocessor")
+	}
+	c := t.Column(p.Target)
+	for i := range t.Len() {
+		var k int32 = -1
+		if c.typ == Categorical {
+			if j, ok := p.classIndex[c.levels[c.codes.at(i)]]; ok {
+				k = j
+			}
+		} else if p.classNums != nil {
+			if j, ok := slices.BinarySearch(p.classNums, c.nums.at(i)); ok {
+				k = int32(j)
+			}
+		} else if j, ok := p.classIndex[c.Value(i)]; ok { // numbers as class names
+			k = j
+		}
+		if k < 0 {
+			return fmt.Errorf("data: %s: %w: class %q was not in the training data (known: %s)",
+				t.where(i, c), ErrUnseen, c.Value(i), strings.Join(p.Classes, ", "))
+		}
+		dst[i] = k
+	}
+	return nil
+}
+
+// Dataset returns t as a dataset for training or evaluation: its inputs
+// (see [Preprocessor.Transform]) and its targets, class indices or the
+// (scaled) regression target as one output. Its errors are [ErrEmpty] for
+// a table without rows (a [Table.Subset] can have none), Match's with the
+// target and Transform's and Labels'.
+func (p *Preprocessor) Dataset(t *Table) (*Dataset, error) {
+	if t.Len() == 0 {
+		return nil, fmt.Errorf("data: %s: %w: no rows", t.name, ErrEmpty)
+	}
+	if err := p.Match(t, true); err != nil {
+		return nil, err
+	}
+	x := tensor.New[float32](t.Len(), p.inputs)
+	if err := p.Transform(x.Data(), t); err != nil {
+		return nil, err
+	}
+	if p.Kind == Classification {
+		labels := make([]int32, t.Len())
+		if err := p.Labels(labels, t); err != nil {
+			return nil, err
+		}
+		return NewClassTable(x, labels, len(p.Classes))
+	}
+	y := tensor.New[float32](t.Len(), 1)
+	c := t.Column(p.Target)
+	for i := range t.Len() {
+		y.Data()[i] = p.scaleTarget(c.nums.at(i))
+	}
+	return NewRegressionTable(x, y)
+}
+
+func (p *Preprocessor) scaleTarget(y float32) float32 {
+	if p.TargetStd == 0 {
+		return y
+	}
+	return float32((float64(y) - p.TargetMean) / p.TargetStd)
+}
+
+// Unscale maps model outputs for a regression target back to the target's
+// units in place: y·TargetStd + TargetMean (nothing when the target was
+// not scaled).
+func (p *Preprocessor) Unscale(y []float32) {
+	if p.TargetStd == 0 {
+		return
+	}
+	for i, v := range y {
+		y[i] = float32(float64(v)*p.TargetStd + p.TargetMean)
+	}
+}
+
+// sortedKeys returns m's keys in ascending order.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Compare `flowgrad train` defaults with scikit-learn's MLP on small public tables.
+
+For each table (Iris, Wine, Breast cancer: classification; Diabetes:
+regression — the copies that ship with scikit-learn) and each seed, the
+script makes one stratified (classes) or plain (regression) 80/20 split,
+writes train.csv and test.csv, and fits on the same split:
+
+  * scikit-learn: Pipeline(StandardScaler, MLPClassifier/MLPRegressor with
+    hidden_layer_sizes=(64, 64), random_state=seed, otherwise defaults;
+    max_iter raised to 2000 so that it converges);
+  * flowgrad: `flowgrad train -data train.csv -target <name> -seed <seed>`
+    with no other flag, then `flowgrad eval -data test.csv`.
+
+It prints test accuracy (classes) or R² (regression) per seed and the mean.
+Usage (Debian's python3-sklearn; the flowgrad binary built first):
+
+    go build -o /tmp/flowgrad ./cmd/flowgrad
+    /usr/bin/python3 docs/tabular/compare.py /tmp/flowgrad [seeds]
+"""
+import csv
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+from sklearn import datasets
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+TABLES = [
+    ("iris", datasets.load_iris, "classification"),
+    ("wine", datasets.load_wine, "classification"),
+    ("breast_cancer", datasets.load_breast_cancer, "classification"),
+    ("diabetes", datasets.load_diabetes, "regression"),
+]
+
+
+def write_csv(path, names, X, y, target):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(list(names) + [target])
+        for row, t in zip(X, y):
+            w.writerow([repr(float(v)) for v in row] + [t])
+
+
+def flowgrad_score(binary, tmp, target, seed, kind):
+    model = os.path.join(tmp, "model.fgm")
+    t0 = time.time()
+    subprocess.run([binary, "train", "-data", os.path.join(tmp, "train.csv"), "-target", target,
+                    "-model", model, "-seed", str(seed), "-progress", "off"],
+                   check=True, capture_output=True, text=True)
+    secs = time.time() - t0
+    out = subprocess.run([binary, "eval", "-model", model, "-data", os.path.join(tmp, "test.csv")],
+                         check=True, capture_output=True, text=True).stdout
+    key = "accuracy" if kind == "classification" else "R²"
+    m = re.search(key + r"\s+(-?[0-9.]+)(%?)", out)
+    if not m:
+        raise SystemExit("cannot find %s in flowgrad eval output:\n%s" % (key, out))
+    v = float(m.group(1))
+    return (v / 100 if m.group(2) == "%" else v), secs
+
+
+def main():
+    binary = sys.argv[1]
+    seeds = range(1, 1 + (int(sys.argv[2]) if len(sys.argv) > 2 else 5))
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    print("%-14s %-14s %5s  %10s %10s  %8s %8s" % ("table", "task", "seed", "sklearn", "flowgrad", "sk s", "fg s"))
+    summary = []
+    for name, load, kind in TABLES:
+        b = load()
+        X, y = b.data, b.target
+        target = "class" if kind == "classification" else "progression"
+        sk, fg = [], []
+        for seed in seeds:
+            strat = y if kind == "classification" else None
+            Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=seed, stratify=strat)
+            with tempfile.TemporaryDirectory() as tmp:
+                if kind == "classification":
+                    labels = [b.target_names[i] for i in ytr], [b.target_names[i] for i in yte]
+                else:
+                    labels = [repr(float(v)) for v in ytr], [repr(float(v)) for v in yte]
+                write_csv(os.path.join(tmp, "train.csv"), b.feature_names, Xtr, labels[0], target)
+                write_csv(os.path.join(tmp, "test.csv"), b.feature_names, Xte, labels[1], target)
+                est = MLPClassifier if kind == "classification" else MLPRegressor
+                pipe = make_pipeline(StandardScaler(), est(hidden_layer_sizes=(64, 64), random_state=seed, max_iter=2000))
+                t0 = time.time()
+                pipe.fit(Xtr, ytr)
+                sks = time.time() - t0
+                s = pipe.score(Xte, yte)  # accuracy, or R²
+                f, fgs = flowgrad_score(binary, tmp, target, seed, kind)
+            sk.append(s)
+            fg.append(f)
+            print("%-14s %-14s %5d  %10.4f %10.4f  %8.2f %8.2f" % (name, kind, seed, s, f, sks, fgs))
+        summary.append((name, kind, statistics.mean(sk), statistics.mean(fg)))
+    print()
+    print("%-14s %-14s  %12s %12s" % ("table", "metric", "sklearn mean", "flowgrad mean"))
+    for name, kind, s, f in summary:
+        print("%-14s %-14s  %12.4f %12.4f" % (name, "accuracy" if kind == "classification" else "R²", s, f))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+package model
+
+import (
+	"fmt"
+	"maps"
+	"math"
+
+	"github.com/flowgrad/flowgrad/autograd"
+	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/layers"
+	"github.com/flowgrad/flowgrad/tensor"
+)
+
+// Model is a trained network with the preprocessing of its inputs: what a
+// model file holds. Its fields must not be changed after [New] or [Load].
+type Model struct {
+	Spec layers.Spec                 // the architecture of Net
+	Net  *layers.Sequential[float32] // the trained network
+	Pre  *data.Preprocessor          // from table rows to Net's inputs, and back to targets
+	Meta map[string]string           // free-form: how it was trained, scores, …
+
+	// Prediction buffers, not shared by Clone.
+	tape *autograd.Tape[float32]
+	x    []float32                      // rows×inputs
+	xs   map[int]*tensor.Dense[float32] // matrices over x by rows
+}
+
+// New returns the model of a trained network and the preprocessing its
+// training rows were fitted with. It keeps net, pre and a copy of meta
+// (which may be nil). It returns an error if net has a layer that a
+// [layers.Spec] cannot describe, or if its inputs or outputs do not match
+// pre's.
+func New(net *layers.Sequential[float32], pre *data.Preprocessor, meta map[string]string) (*Model, error) {
+	spec, err := layers.SpecOf(net)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if err := fits(spec, pre); err != nil {
+		return nil, err
+	}
+	return &Model{Spec: spec, Net: net, Pre: pre, Meta: maps.Clone(meta)}, nil
+}
+
+// fits returns an error unless the network's inputs and outputs are the
+// preprocessing's.
+func fits(spec layers.Spec, pre *data.Preprocessor) error {
+	if spec.Inputs != pre.Inputs() || spec.Outputs() != pre.Outputs() {
+		return fmt.Errorf("model: the network maps %d inputs to %d outputs, the preprocessing makes %d inputs and needs %d outputs",
+			spec.Inputs, spec.Outputs(), pre.Inputs(), pre.Outputs())
+	}
+	return nil
+}
+
+// Clone returns a model that shares m's network, preprocessing and
+// metadata but has buffers of its own, so that it can predict in another
+// goroutine at the same time as m.
+func (m *Model) Clone() *Model {
+	return &Model{Spec: m.Spec, Net: m.Net, Pre: m.Pre, Meta: m.Meta}
+}
+
+// Kind returns the task: classification or regression.
+func (m *Model) Kind() data.Kind { return m.Pre.Kind }
+
+// Prediction is what a model predicts for a batch of rows.
+type Prediction struct {
+	Kind   data.Kind
+	Target string // the target column's name
+	// Classification: the most probable class of each row (an index into
+	// Classes; the first one on a tie), the class names (the model's: do
+	// not modify them), and the rows×C class probabilities.
+	Class   []int
+	Classes []string
+	Prob    *tensor.Dense[float32]
+	// Regression: the rows×1 predicted values in the target's units.
+	Value *tensor.Dense[float32]
+}
+
+// Len returns the number of rows predicted.
+func (p *Prediction) Len() int {
+	if p.Kind == data.Classification {
+		return len(p.Class)
+	}
+	return p.Value.Rows()
+}
+
+// Predict returns the prediction for every row of t, which must have the
+// columns of the training table (the target and ignored columns may be
+// missing; see [data.Preprocessor.Match]). It returns an error naming the
+// file, line and column for columns that do not match or a category the
+// training rows did not have. The result is new; see [Model.PredictInto]
+// to reuse one.
+func (m *Model) Predict(t *data.Table) (*Prediction, error) {
+	p := new(Prediction)
+	if err := m.PredictInto(p, t); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// maxSizes bounds the batch sizes whose buffers a Model keeps.
+const maxSizes = 8
+
+// PredictInto is [Model.Predict] writing into p, whose buffers it reuses
+// when they have the right size (a Prediction of as many rows from the same
+// model), so that predicting batches of a fixed size allocates nothing once
+// warm. The model keeps buffers for up to 8 batch sizes at a time. A table
+// without rows (a [data.Table.Subset] can have none) is an error wrapping
+// [data.ErrEmpty]. On error p is unchanged.
+func (m *Model) PredictInto(p *Prediction, t *data.Table) error {
+	n, in := t.Len(), m.Pre.Inputs()
+	if n == 0 {
+		return fmt.Errorf("model: %s: %w: no rows to predict", t.Name(), data.ErrEmpty)
+	}
+	if cap(m.x) < n*in {
+		m.x = make([]float32, n*in)
+		clear(m.xs) // views of the old buffer
+	}
+	if err := m.Pre.Transform(m.x[:n*in], t); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	x := m.xs[n]
+	if x == nil {
+		if len(m.xs) >= maxSizes || m.xs == nil {
+			// The tape keeps buffers for every batch size it has seen: a
+			// server with requests of many sizes starts afresh now and then.
+			m.xs = make(map[int]*tensor.Dense[float32])
+			m.tape = nil
+		}
+		x = tensor.FromSlice(n, in, m.x[:n*in])
+		m.xs[n] = x
+	}
+	if m.tape == nil {
+		m.tape = autograd.NewTape[float32]()
+		m.tape.SetTraining(false) // dropout off
+	}
+	m.tape.Reset()
+	out := m.Net.Forward(m.tape.Input(x)).Data() // n×outputs
+	p.Kind, p.Target = m.Pre.Kind, m.Pre.Target
+	if m.Pre.Kind == data.Classification {
+		p.Value = nil
+		p.Classes = m.Pre.Classes
+		p.Prob = reuse(p.Prob, n, out.Cols())
+		if cap(p.Class) < n {
+			p.Class = make([]int, n)
+		}
+		p.Class = p.Class[:n]
+		for i := range n {
+			p.Class[i] = softmax(p.Prob.Row(i), out.Row(i))
+		}
+		return nil
+	}
+	p.Class, p.Classes, p.Prob = nil, nil, nil
+	p.Value = reuse(p.Value, n, out.Cols())
+	p.Value.CopyFrom(out)
+	m.Pre.Unscale(p.Value.Data())
+	return nil
+}
+
+// reuse returns d if it is rows×cols, else a new rows×cols matrix.
+func reuse(d *tensor.Dense[float32], rows, cols int) *tensor.Dense[float32] {
+	if d != nil && d.Rows() == rows && d.Cols() == cols {
+		return d
+	}
+	return tensor.New[float32](rows, cols)
+}
+
+// softmax writes softmax(z) into p, computed as exp(z − max z)/Σ so that
+// nothing overflows, and returns the index of the largest z (the first on
+// a tie).
+func softmax(p, z []float32) int {
+	best := 0
+	for j, v := range z {
+		if v > z[best] {
+			best = j
+		}
+	}
+	var s float64
+	for j, v := range z {
+		e := math.Exp(float64(v - z[best]))
+		p[j] = float32(e)
+		s += e
+	}
+	for j := range p {
+		p[j] = float32(float64(p[j]) / s)
+	}
+	return best
+}
