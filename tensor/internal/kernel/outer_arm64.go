@@ -1429,5 +1429,141 @@ var neonOuter = [13][9][4]outerFn{
 	12: {1: {outer12x1NEON, outer12x1NEONR1, outer12x1NEONR2, outer12x1NEONR3}},
 }
 
+// dot1x1NEON is dotGo with mr = 1, nr = 1:
+//
+//	for i < 1, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot1x1NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x2NEON is dotGo with mr = 1, nr = 2:
+//
+//	for i < 1, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot1x2NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x3NEON is dotGo with mr = 1, nr = 3:
+//
+//	for i < 1, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot1x3NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot1x4NEON is dotGo with mr = 1, nr = 4:
+//
+//	for i < 1, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot1x4NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x1NEON is dotGo with mr = 2, nr = 1:
+//
+//	for i < 2, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot2x1NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x2NEON is dotGo with mr = 2, nr = 2:
+//
+//	for i < 2, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot2x2NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x3NEON is dotGo with mr = 2, nr = 3:
+//
+//	for i < 2, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot2x3NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot2x4NEON is dotGo with mr = 2, nr = 4:
+//
+//	for i < 2, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot2x4NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x1NEON is dotGo with mr = 3, nr = 1:
+//
+//	for i < 3, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot3x1NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x2NEON is dotGo with mr = 3, nr = 2:
+//
+//	for i < 3, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot3x2NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x3NEON is dotGo with mr = 3, nr = 3:
+//
+//	for i < 3, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot3x3NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot3x4NEON is dotGo with mr = 3, nr = 4:
+//
+//	for i < 3, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot3x4NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x1NEON is dotGo with mr = 4, nr = 1:
+//
+//	for i < 4, j < 1: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot4x1NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x2NEON is dotGo with mr = 4, nr = 2:
+//
+//	for i < 4, j < 2: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot4x2NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x3NEON is dotGo with mr = 4, nr = 3:
+//
+//	for i < 4, j < 3: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot4x3NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// dot4x4NEON is dotGo with mr = 4, nr = 4:
+//
+//	for i < 4, j < 4: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))
+//		c[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s
+//
+//go:noescape
+func dot4x4NEON(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)
+
+// neonDot[mr][nr] is the NEON dot kernel for mr rows of A and nr rows of B.
+var neonDot = [5][5]dotFn{
+	1: {1: dot1x1NEON, 2: dot1x2NEON, 3: dot1x3NEON, 4: dot1x4NEON},
+	2: {1: dot2x1NEON, 2: dot2x2NEON, 3: dot2x3NEON, 4: dot2x4NEON},
+	3: {1: dot3x1NEON, 2: dot3x2NEON, 3: dot3x3NEON, 4: dot3x4NEON},
+	4: {1: dot4x1NEON, 2: dot4x2NEON, 3: dot4x3NEON, 4: dot4x4NEON},
+}
+
 // neonNVMax[mr] is the widest NEON kernel, in vectors, for mr rows.
 var neonNVMax = [13]int{0, 8, 8, 7, 6, 5, 4, 1, 1, 1, 1, 1, 1}

@@ -55,7 +55,7 @@ func TestEveryVariant(t *testing.T) {
 		for mr := 1; mr <= ks.dotRows; mr++ {
 			for nr := 1; nr <= ks.dotNRMax(mr); nr++ {
 				kern := ks.dot(mr, nr)
-				for _, k := range []int{1, ks.w, 2*ks.w + 3, 5*ks.w - 1} {
+				for _, k := range []int{1, 2, ks.w, ks.w + 2, 2*ks.w + 3, 5*ks.w - 1} {
 					name := fmt.Sprintf("%s dot mr=%d nr=%d k=%d", ks.name, mr, nr, k)
 					lda, ldb := k+2, k+1
 					a := randSlice(rng, (mr-1)*lda+k)

@@ -248,6 +248,23 @@ func genARM64() (asm, goSrc []byte) {
 	g.WriteString("// neonOuter[mr][nv][rem] is the NEON kernel for mr rows and nv vectors of 4\n")
 	g.WriteString("// columns, the last with rem lanes (0: all 4); nil where no such kernel exists.\n")
 	fmt.Fprintf(&g, "var neonOuter = [%d][%d][%d]outerFn{\n%s\n}\n\n", neonMaxRows+1, neonMaxNV+1, neonW, strings.Join(table, "\n"))
+	var dots []string
+	for mr := 1; mr <= neonDotRows; mr++ {
+		var row []string
+		for nr := 1; nr <= neonDotCols; nr++ {
+			genNEONDot(&s, mr, nr)
+			n := neonDotName(mr, nr)
+			fmt.Fprintf(&g, "// %s is dotGo with mr = %d, nr = %d:\n//\n", n, mr, nr)
+			fmt.Fprintf(&g, "//\tfor i < %d, j < %d: s := Σ_{p<k} a[i·lda+p]·b[j·ldb+p] (in 4 lanes, then (l0+l1)+(l2+l3))\n", mr, nr)
+			g.WriteString("//\t\tc[i·ldc+j] = alpha·s + beta·c[i·ldc+j] if load ≠ 0, else alpha·s\n")
+			g.WriteString("//\n//go:noescape\n")
+			fmt.Fprintf(&g, "func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)\n\n", n)
+			row = append(row, fmt.Sprintf("%d: %s", nr, n))
+		}
+		dots = append(dots, fmt.Sprintf("\t%d: {%s},", mr, strings.Join(row, ", ")))
+	}
+	g.WriteString("// neonDot[mr][nr] is the NEON dot kernel for mr rows of A and nr rows of B.\n")
+	fmt.Fprintf(&g, "var neonDot = [%d][%d]dotFn{\n%s\n}\n\n", neonDotRows+1, neonDotCols+1, strings.Join(dots, "\n"))
 	g.WriteString("// neonNVMax[mr] is the widest NEON kernel, in vectors, for mr rows.\n")
 	fmt.Fprintf(&g, "var neonNVMax = [%d]int{0", neonMaxRows+1)
 	for mr := 1; mr <= neonMaxRows; mr++ {
@@ -255,4 +272,168 @@ func genARM64() (asm, goSrc []byte) {
 	}
 	g.WriteString("}\n")
 	return s.Bytes(), []byte(mergeTables(g.String()))
+}
+
+// NEON dot kernels: C = alpha·A·Bᵀ (+ beta·C) for mr ≤ 4 rows of A and
+// nr ≤ 4 rows of B, both read along k in place (Sgemm(NoTrans, Trans) with
+// few rows of A, where packing Bᵀ costs as much as the product). Each
+// element is summed in 4 lanes (lane l takes the terms p ≡ l mod 4, in
+// increasing p, by FMLA), then the lanes are added as (l0 + l1) + (l2 + l3)
+// by two FADDP, which also gather a row's four columns into one register.
+const (
+	neonDotRows = 4
+	neonDotCols = 4
+)
+
+func neonDotName(mr, nr int) string { return fmt.Sprintf("dot%dx%dNEON", mr, nr) }
+
+// faddpWord is FADDP Vd.4S, Vn.4S, Vm.4S: [n0+n1, n2+n3, m0+m1, m2+m3].
+func faddpWord(d, n, m int) string {
+	return fmt.Sprintf("WORD $0x%08x // FADDP V%d.4S, V%d.4S, V%d.4S", 0x6E20D400|m<<16|n<<5|d, d, n, m)
+}
+
+// Registers: R0 k, R1 full steps, R2 tail, R3–R6 A rows, R7–R10 B rows,
+// R11 C row, R12 ldc bytes, R13 scratch. V0–V15 accumulators (i·nr + j),
+// V16–V19 A, V20–V23 B, V24–V27 reduction, V28 alpha, V29 beta, V30 temp.
+func genNEONDot(b *asmBuf, mr, nr int) {
+	acc := func(i, j int) int { return i*nr + j }
+	va := func(i int) int { return 16 + i }
+	vb := func(j int) int { return 20 + j }
+	ra := func(i int) string { return fmt.Sprintf("R%d", 3+i) }
+	rb := func(j int) string { return fmt.Sprintf("R%d", 7+j) }
+	name := neonDotName(mr, nr)
+	fmt.Fprintf(b, "// func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)\n", name)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	b.l("MOVD k+0(FP), R0")
+	b.l("LSR $2, R0, R1")
+	b.l("AND $3, R0, R2")
+	b.l("MOVD a+8(FP), %s", ra(0))
+	b.l("MOVD lda+16(FP), R13")
+	b.l("LSL $2, R13")
+	for i := 1; i < mr; i++ {
+		b.l("ADD R13, %s, %s", ra(i-1), ra(i))
+	}
+	b.l("MOVD b+24(FP), %s", rb(0))
+	b.l("MOVD ldb+32(FP), R13")
+	b.l("LSL $2, R13")
+	for j := 1; j < nr; j++ {
+		b.l("ADD R13, %s, %s", rb(j-1), rb(j))
+	}
+	for r := 0; r < mr*nr; r++ {
+		b.l("VEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
+	}
+	fma := func() {
+		for j := 0; j < nr; j++ {
+			for i := 0; i < mr; i++ {
+				b.l("VFMLA V%d.S4, V%d.S4, V%d.S4", vb(j), va(i), acc(i, j))
+			}
+		}
+	}
+	b.l("CBZ R1, tail")
+	fmt.Fprintf(b, "loop:\n")
+	for i := 0; i < mr; i++ {
+		b.l("VLD1.P 16(%s), [V%d.S4]", ra(i), va(i))
+	}
+	for j := 0; j < nr; j++ {
+		b.l("VLD1.P 16(%s), [V%d.S4]", rb(j), vb(j))
+	}
+	fma()
+	b.l("SUBS $1, R1")
+	b.l("BNE loop")
+	fmt.Fprintf(b, "tail:\n")
+	b.l("CBZ R2, reduce")
+	regs := []struct {
+		v int
+		r string
+	}{}
+	for i := 0; i < mr; i++ {
+		regs = append(regs, struct {
+			v int
+			r string
+		}{va(i), ra(i)})
+	}
+	for j := 0; j < nr; j++ {
+		regs = append(regs, struct {
+			v int
+			r string
+		}{vb(j), rb(j)})
+	}
+	for _, x := range regs {
+		b.l("VEOR V%d.B16, V%d.B16, V%d.B16", x.v, x.v, x.v)
+	}
+	for l := 0; l < 3; l++ {
+		for _, x := range regs {
+			b.l("VLD1.P 4(%s), V%d.S[%d]", x.r, x.v, l)
+		}
+		if l < 2 {
+			b.l("CMP $%d, R2", l+1)
+			b.l("BEQ tailfma")
+		}
+	}
+	fmt.Fprintf(b, "tailfma:\n")
+	fma()
+	fmt.Fprintf(b, "reduce:\n")
+	// Row i's sums, columns 0…3 in lanes 0…3, end in V24+i; missing
+	// columns repeat column 0 and are not stored.
+	col := func(i, j int) int {
+		if j < nr {
+			return acc(i, j)
+		}
+		return acc(i, 0)
+	}
+	for i := 0; i < mr; i++ {
+		b.l(faddpWord(30, col(i, 0), col(i, 1)))
+		b.l(faddpWord(24+i, col(i, 2), col(i, 3)))
+		b.l(faddpWord(24+i, 30, 24+i))
+	}
+	b.l("FMOVS alpha+56(FP), F28")
+	b.l("VDUP V28.S[0], V28.S4")
+	b.l("FMOVS beta+60(FP), F29")
+	b.l("VDUP V29.S[0], V29.S4")
+	b.l("MOVD c+40(FP), R11")
+	b.l("MOVD ldc+48(FP), R12")
+	b.l("LSL $2, R12")
+	for i := 0; i < mr; i++ {
+		b.l(fmulWord(24+i, 24+i, 28))
+	}
+	b.l("MOVD load+64(FP), R0")
+	b.l("CBZ R0, noload")
+	for i := 0; i < mr; i++ {
+		if nr == 4 {
+			b.l("VLD1 (R11), [V30.S4]")
+			b.l("VFMLA V29.S4, V30.S4, V%d.S4", 24+i)
+			b.l("VST1 [V%d.S4], (R11)", 24+i)
+		} else {
+			b.l("VEOR V30.B16, V30.B16, V30.B16")
+			b.l("MOVD R11, R13")
+			for j := 0; j < nr; j++ {
+				b.l("VLD1.P 4(R13), V30.S[%d]", j)
+			}
+			b.l("VFMLA V29.S4, V30.S4, V%d.S4", 24+i)
+			b.l("MOVD R11, R13")
+			for j := 0; j < nr; j++ {
+				b.l("VST1.P V%d.S[%d], 4(R13)", 24+i, j)
+			}
+		}
+		if i < mr-1 {
+			b.l("ADD R12, R11")
+		}
+	}
+	b.l("RET")
+	fmt.Fprintf(b, "noload:\n")
+	for i := 0; i < mr; i++ {
+		if nr == 4 {
+			b.l("VST1 [V%d.S4], (R11)", 24+i)
+		} else {
+			b.l("MOVD R11, R13")
+			for j := 0; j < nr; j++ {
+				b.l("VST1.P V%d.S[%d], 4(R13)", 24+i, j)
+			}
+		}
+		if i < mr-1 {
+			b.l("ADD R12, R11")
+		}
+	}
+	b.l("RET")
+	b.WriteString("\n")
 }
