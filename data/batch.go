@@ -78,6 +78,8 @@ type Batcher struct {
 	dropLast bool
 	shuffle  bool
 
+	shard, shards int // this Batcher serves shard of shards parts of each batch (0 of 1 unless Shard)
+
 	seed      uint64
 	epoch     int // the epoch in progress
 	offset    int // examples of it already served
@@ -144,7 +146,7 @@ func NewBatcher(ds *Dataset, size int, rng *rand.Rand, opts ...BatchOption) (*Ba
 	if size < 1 || size > n {
 		return nil, fmt.Errorf("data: %w: B = %d, want 1 ≤ B ≤ %d (the number of examples)", ErrBatchSize, size, n)
 	}
-	b := &Batcher{ds: ds, size: size, permEpoch: -1, shuffle: rng != nil}
+	b := &Batcher{ds: ds, size: size, permEpoch: -1, shuffle: rng != nil, shards: 1}
 	for _, o := range opts {
 		o(b)
 	}
@@ -154,17 +156,64 @@ func NewBatcher(ds *Dataset, size int, rng *rand.Rand, opts ...BatchOption) (*Ba
 		b.rng = rand.New(b.pcg)
 	}
 	b.perm = make([]int, n)
-	tail := n % size
+	b.allocBuffers()
+	return b, nil
+}
+
+// allocBuffers allocates the batch buffers for this Batcher's share of a
+// batch: a whole batch, and the short last batch of an epoch.
+func (b *Batcher) allocBuffers() {
+	n := b.ds.Len()
+	tail := n % b.size
 	if b.dropLast {
 		tail = 0
 	}
-	b.x = newBatchBuf(size, ds.Features(), tail)
-	if ds.Kind() == Regression {
-		b.targets = newBatchBuf(size, ds.Outputs(), tail)
-	} else {
-		b.labels = make([]int, size)
+	lo, hi := shardRange(b.size, b.shard, b.shards)
+	full := hi - lo
+	if tail != 0 {
+		lo, hi = shardRange(tail, b.shard, b.shards)
+		tail = hi - lo
 	}
-	return b, nil
+	b.x = newBatchBuf(full, b.ds.Features(), tail)
+	if b.ds.Kind() == Regression {
+		b.targets = newBatchBuf(full, b.ds.Outputs(), tail)
+	} else {
+		b.labels = make([]int, full)
+	}
+}
+
+// shardRange returns the rows [lo, hi) of a batch of rows examples that
+// shard i of n serves: contiguous, in order, sizes differing by at most one.
+func shardRange(rows, i, n int) (lo, hi int) { return i * rows / n, (i + 1) * rows / n }
+
+// Shard makes the Batcher serve only part i of n of every batch, for
+// data-parallel training with one Batcher per process: n Batchers with the
+// same seed, B and dataset, sharded 0 … n−1, walk the same sequence of
+// batches of B (the global minibatches), and together serve each global
+// batch's examples exactly once. Part i of a batch of rows examples is its
+// rows ⌊i·rows/n⌋ … ⌊(i+1)·rows/n⌋−1 (sizes differ by at most one; equal
+// when n divides rows). The Batcher's position (State, Restore, Index,
+// BatchesPerEpoch) stays that of the global sequence, independent of n, so
+// a state saved from a run sharded n ways restores into one sharded m ways.
+// Batch.Size() is the shard's size.
+//
+// Shard returns an error wrapping [ErrBatchSize] if a part would be empty:
+// B < n, or a short last batch (N mod B examples, without DropLast) of
+// fewer than n. It panics unless 0 ≤ i < n.
+func (b *Batcher) Shard(i, n int) error {
+	if n < 1 || i < 0 || i >= n {
+		panic(fmt.Sprintf("data: Shard(%d, %d): want 0 ≤ i < n", i, n))
+	}
+	if b.size < n {
+		return fmt.Errorf("data: %w: B = %d cannot be shared among %d processes (want B ≥ %d)", ErrBatchSize, b.size, n, n)
+	}
+	if tail := b.ds.Len() % b.size; tail != 0 && tail < n && !b.dropLast {
+		return fmt.Errorf("data: %w: the last batch of each epoch holds %d examples (N = %d mod B = %d), fewer than the %d processes: choose another B or drop the last batch (DropLast)",
+			ErrBatchSize, tail, b.ds.Len(), b.size, n)
+	}
+	b.shard, b.shards = i, n
+	b.allocBuffers()
+	return nil
 }
 
 // Dataset returns the dataset the Batcher serves.
@@ -252,13 +301,14 @@ func (b *Batcher) next() (Batch, bool) {
 	}
 	start := b.offset
 	rows := min(b.size, b.ds.Len()-start)
-	idx := b.perm[start : start+rows]
-	batch := Batch{X: b.x.rows(rows), Epoch: b.epoch, Index: start / b.size}
+	lo, hi := shardRange(rows, b.shard, b.shards)
+	idx := b.perm[start+lo : start+hi]
+	batch := Batch{X: b.x.rows(hi - lo), Epoch: b.epoch, Index: start / b.size}
 	b.ds.gather(batch.X.Data(), idx)
 	if b.labels != nil {
-		batch.Labels = b.labels[:rows]
+		batch.Labels = b.labels[:hi-lo]
 	} else {
-		batch.Targets = b.targets.rows(rows)
+		batch.Targets = b.targets.rows(hi - lo)
 	}
 	b.ds.gatherTargets(batch.Labels, batch.Targets, idx)
 	b.offset += rows

@@ -388,3 +388,92 @@ func BenchmarkBatcherEpoch(b *testing.B) {
 		})
 	}
 }
+
+// TestBatcherShard: n Batchers sharded 0 … n−1 from the same seed serve,
+// batch by batch, exactly the rows of the unsharded Batcher's batch, split
+// in order into parts that differ in size by at most one, with the same
+// Index and the same State (so a state moves between any n).
+func TestBatcherShard(t *testing.T) {
+	ds := synth(t, 23, 5, 3)
+	for _, c := range []struct {
+		size, n  int
+		dropLast bool
+	}{{4, 1, false}, {4, 2, false}, {6, 4, true}, {5, 3, false}, {7, 2, false}, {23, 5, false}} {
+		var opts []BatchOption
+		if c.dropLast {
+			opts = append(opts, DropLast())
+		}
+		ref, _ := NewBatcher(ds, c.size, rand.New(rand.NewPCG(4, 2)), opts...)
+		parts := make([]*Batcher, c.n)
+		for i := range parts {
+			parts[i], _ = NewBatcher(ds, c.size, rand.New(rand.NewPCG(4, 2)), opts...)
+			if err := parts[i].Shard(i, c.n); err != nil {
+				t.Fatalf("B=%d: Shard(%d, %d): %v", c.size, i, c.n, err)
+			}
+			if got, want := parts[i].BatchesPerEpoch(), ref.BatchesPerEpoch(); got != want {
+				t.Fatalf("B=%d n=%d: BatchesPerEpoch %d, want %d", c.size, c.n, got, want)
+			}
+		}
+		for step := range 3 * ref.BatchesPerEpoch() {
+			want := ref.Take()
+			var rows []int
+			for i, p := range parts {
+				got := p.Take()
+				if got.Index != want.Index || got.Epoch != want.Epoch {
+					t.Fatalf("B=%d n=%d step %d shard %d: batch %d of epoch %d, want %d of %d",
+						c.size, c.n, step, i, got.Index, got.Epoch, want.Index, want.Epoch)
+				}
+				if lo, hi := want.Size()*i/c.n, want.Size()*(i+1)/c.n; got.Size() != hi-lo {
+					t.Fatalf("B=%d n=%d step %d shard %d: %d examples, want %d", c.size, c.n, step, i, got.Size(), hi-lo)
+				}
+				for r := range got.Size() {
+					rows = append(rows, exampleOf(got.X.Row(r)))
+					if got.Labels[r] != ds.Label(rows[len(rows)-1]) {
+						t.Fatalf("step %d shard %d row %d: wrong label", step, i, r)
+					}
+				}
+				if p.State() != ref.State() {
+					t.Fatalf("step %d shard %d: State %+v, want %+v", step, i, p.State(), ref.State())
+				}
+			}
+			var wantRows []int
+			for r := range want.Size() {
+				wantRows = append(wantRows, exampleOf(want.X.Row(r)))
+			}
+			if !slices.Equal(rows, wantRows) {
+				t.Fatalf("B=%d n=%d step %d: shards serve %v, want %v", c.size, c.n, step, rows, wantRows)
+			}
+		}
+	}
+}
+
+func TestBatcherShardErrors(t *testing.T) {
+	ds := synth(t, 10, 2, 2)
+	b, _ := NewBatcher(ds, 3, nil)
+	wantErr(t, b.Shard(0, 4), ErrBatchSize, "B = 3", "4 processes")
+	// 10 mod 4 = 2 examples in the last batch: too few for 3 shards.
+	b, _ = NewBatcher(ds, 4, nil)
+	wantErr(t, b.Shard(1, 3), ErrBatchSize, "last batch", "holds 2", "DropLast")
+	b, _ = NewBatcher(ds, 4, nil, DropLast())
+	if err := b.Shard(1, 3); err != nil {
+		t.Errorf("with DropLast: %v", err)
+	}
+	wantPanic(t, "want 0 ≤ i < n", func() { b.Shard(3, 3) })
+	wantPanic(t, "want 0 ≤ i < n", func() { b.Shard(0, 0) })
+}
+
+func TestShardedBatcherNoAllocs(t *testing.T) {
+	ds := synth(t, 1000, 20, 10)
+	for _, c := range []struct{ size, i, n int }{{64, 0, 2}, {64, 1, 3}, {100, 2, 3}} {
+		b, _ := NewBatcher(ds, c.size, rand.New(rand.NewPCG(1, 2)))
+		b.Shard(c.i, c.n)
+		for range b.Epoch() {
+		}
+		if a := testing.AllocsPerRun(5, func() {
+			for range b.Epoch() {
+			}
+		}); a != 0 {
+			t.Errorf("B=%d shard %d of %d: %v allocations per epoch", c.size, c.i, c.n, a)
+		}
+	}
+}

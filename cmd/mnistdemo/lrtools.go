@@ -147,7 +147,7 @@ func (l *lrFlags) autoRate(c *config, model *layers.Sequential[float32], ds *dat
 	}
 	start := time.Now()
 	h := curvature.New(train.MeanLoss(model, train.CrossEntropy, batches), model.Params(), nil)
-	bound, e, err := curvature.MaxStableRate(h, c.form, c.momentum, rand.New(rand.NewPCG(c.seed, 0x9a3)),
+	bound, e, err := curvature.MaxStableRate(h, c.opt.Form, c.opt.Momentum, rand.New(rand.NewPCG(c.seed, 0x9a3)),
 		&curvature.PowerOptions{Tol: 1e-3, MaxIter: 100})
 	if err != nil && !errors.Is(err, curvature.ErrNotConverged) {
 		return err
@@ -162,7 +162,7 @@ func (l *lrFlags) autoRate(c *config, model *layers.Sequential[float32], ds *dat
 	}
 	c.lr = l.fraction * bound
 	fmt.Fprintf(stdout, "-lr auto: stability bound for %v momentum %g: ε < %.4g; training at %g × bound = %.4g\n",
-		c.form, c.momentum, bound, l.fraction, c.lr)
+		c.opt.Form, c.opt.Momentum, bound, l.fraction, c.lr)
 	return nil
 }
 
@@ -174,21 +174,21 @@ func (l *lrFlags) rangeTest(c *config, model *layers.Sequential[float32], ds *da
 		return usageError{fmt.Sprintf("-batch %d: %v", c.batch, err)}
 	}
 	next := func() (data.Batch, bool) { return b.Take(), true }
-	cfg := train.RangeTestConfig{Lo: 1e-4, Hi: 10, Steps: 100, Options: c.optimOptions()}
+	cfg := train.RangeTestConfig{Lo: 1e-4, Hi: 10, Steps: 100, Options: c.opt.SGDOptions()}
 	start := time.Now()
 	res, err := train.RangeTest(model, train.CrossEntropy, next, cfg)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "learning-rate range test: %v momentum %g, B=%d, rate %g → %g over %d steps (%.1fs); stopped: %s\n",
-		c.form, c.momentum, c.batch, cfg.Lo, cfg.Hi, cfg.Steps, time.Since(start).Seconds(), res.Stop)
+		c.opt.Form, c.opt.Momentum, c.batch, cfg.Lo, cfg.Hi, cfg.Steps, time.Since(start).Seconds(), res.Stop)
 	fmt.Fprintf(stdout, "%10s  %10s  %10s\n", "rate", "loss", "smoothed")
 	for _, p := range res.Points {
 		fmt.Fprintf(stdout, "%10.4g  %10.4f  %10.4f\n", p.Rate, p.Loss, p.Smoothed)
 	}
 	fmt.Fprintf(stdout, "smoothed loss lowest at rate %.4g, falling fastest at %.4g; suggested rate (lowest / 10): %.4g\n",
 		res.MinRate, res.SteepestRate, res.Suggested)
-	if err := plotRange(res, fmt.Sprintf("range test: %v momentum %g, B=%d", c.form, c.momentum, c.batch), l.png); err != nil {
+	if err := plotRange(res, fmt.Sprintf("range test: %v momentum %g, B=%d", c.opt.Form, c.opt.Momentum, c.batch), l.png); err != nil {
 		return fmt.Errorf("-find-lr-png: %w", err)
 	}
 	fmt.Fprintf(stdout, "plot written to %s; train with: -lr %.3g\n", l.png, res.Suggested)

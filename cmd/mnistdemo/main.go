@@ -33,10 +33,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/internal/cli"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/tensor"
@@ -45,19 +43,24 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	endDist, err := initDist() // see dist.go
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mnistdemo:", err)
+		os.Exit(1)
+	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	endDist()
 	os.Exit(code)
 }
 
 // config is the demo's flags, parsed and checked.
 type config struct {
 	batch, epochs      int
-	lr, momentum, tau  float64
-	form               optim.MomentumForm
+	lr, tau            float64
 	schedule           string
 	stepEvery          int
-	gamma, weightDecay float64
+	gamma              float64
 	hidden             []int
 	seed               uint64
 	dataDir            string
@@ -66,8 +69,8 @@ type config struct {
 	checkpoint, resume string // see checkpoint.go
 	graph              string // -graph: see graph.go
 
-	lrt lrFlags  // -lr auto, -find-lr: see lrtools.go
-	opt optFlags // -optimizer, -beta1, -beta2, -eps: see optimizer.go
+	lrt lrFlags            // -lr auto, -find-lr: see lrtools.go
+	opt cli.OptimizerFlags // -optimizer, -momentum, -momentum-form, -weight-decay, -beta1, -beta2, -eps
 }
 
 // usageError is a bad flag: exit status 2.
@@ -82,14 +85,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.batch, "batch", 100, "minibatch size B: 1 is online SGD, 60000 is batch gradient descent")
 	fs.IntVar(&c.epochs, "epochs", 15, "maximum number of passes over the training set")
 	c.lrt.register(fs, &c.lr) // -lr (a rate or auto) and the rate tools' flags
-	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum (α for ema, μ for heavyball and nesterov)")
-	form := fs.String("momentum-form", "heavyball", "momentum form of sgd: ema | heavyball | nesterov | none")
-	c.opt.register(fs)
+	c.opt.Register(fs, "sgd", 0.1)
 	fs.StringVar(&c.schedule, "schedule", "invtime", "learning-rate schedule: constant | invtime | step | exponential | cosine")
 	fs.Float64Var(&c.tau, "tau", 3000, "τ of the invtime schedule ε0·τ/(τ+k), in steps")
 	fs.IntVar(&c.stepEvery, "step-every", 3000, "steps between rate cuts of the step schedule")
 	fs.Float64Var(&c.gamma, "gamma", 0.5, "decay factor of the step schedule (per cut) and exponential schedule (per 1000 steps)")
-	fs.Float64Var(&c.weightDecay, "weight-decay", 0, "L2 weight decay λ")
 	hidden := fs.String("hidden", "256,256", "hidden layer sizes, comma-separated (empty: a linear model)")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed for weights and shuffling")
 	fs.StringVar(&c.dataDir, "data", "", "folder with the MNIST IDX files (default: find them; see $"+data.EnvMNIST+")")
@@ -104,16 +104,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("unexpected argument %q (flags only; see -h)", fs.Arg(0))}
 	}
-	if err := c.opt.check(fs, c); err != nil {
-		return nil, err
+	if err := c.opt.Check(fs); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if !cli.Given(fs)["lr"] {
+		c.lr = c.opt.DefaultRate()
+	}
+	if c.opt.Name != "sgd" && c.lrt.find {
+		return nil, usageError{fmt.Sprintf("-find-lr runs the range test with sgd, not %s: choose -lr directly (default %g)", c.opt.Name, c.opt.DefaultRate())}
 	}
 	var err error
-	if c.form, err = optim.ParseMomentumForm(*form); err != nil {
-		return nil, usageError{"-momentum-form: " + err.Error()}
-	}
-	if c.form == optim.None {
-		c.momentum = 0
-	}
 	if c.hidden, err = parseSizes(*hidden); err != nil {
 		return nil, usageError{"-hidden: " + err.Error()}
 	}
@@ -138,7 +138,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if err != nil {
 		return nil, usageError{"-schedule " + c.schedule + ": " + err.Error()}
 	}
-	opt, err := c.newOptimizer(nil, sched)
+	opt, err := c.opt.New(nil, sched)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -180,10 +180,6 @@ func (c *config) scheduleFor(epochSteps int) (optim.Schedule, error) {
 	return nil, fmt.Errorf("unknown schedule %q (want constant, invtime, step, exponential or cosine)", c.schedule)
 }
 
-func (c *config) optimOptions() []optim.Option {
-	return []optim.Option{optim.WithMomentum(c.form, c.momentum), optim.WithWeightDecay(c.weightDecay)}
-}
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
@@ -193,9 +189,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mnistdemo:", err)
 		return 2
 	}
+	stdout, idle := rankOutput(c, stdout) // see dist.go
+	if idle {
+		return 0
+	}
 	code, err := train1(ctx, c, stdout)
 	if err != nil {
-		fmt.Fprintln(stderr, "mnistdemo:", err)
+		reportError(stderr, err)
 	}
 	return code
 }
@@ -222,7 +222,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	if err != nil {
 		return lrExit(err)
 	}
-	opt, err := c.newOptimizer(model.Params(), sched)
+	opt, err := c.opt.New(model.Params(), sched)
 	if err != nil {
 		return 2, err
 	}
@@ -235,8 +235,8 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		return code, err
 	}
 
-	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %s, seed %d\n",
-		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.describe(opt), c.seed)
+	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %s, seed %d%s\n",
+		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.opt.Describe(opt), c.seed, distBanner())
 	if err := tensor.KernelError(); err != nil {
 		fmt.Fprintf(stdout, "note: %v\n", err)
 	}
@@ -244,20 +244,12 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	ck.report(stdout)
 	fmt.Fprintf(stdout, "%5s  %10s  %9s  %8s  %10s  %8s\n", "epoch", "train loss", "test loss", "test acc", "examples/s", "elapsed")
 
-	var bar *progressbar.ProgressBar
-	if c.progress == "on" || c.progress == "auto" && isTerminal(stdout) {
-		bar = progressbar.NewOptions(batches.BatchesPerEpoch(),
-			progressbar.OptionSetWriter(stdout), progressbar.OptionClearOnFinish(),
-			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond))
-	}
+	bar := cli.NewBar(stdout, c.progress, batches.BatchesPerEpoch(), "")
 	cfg := train.Config{
 		Epochs: ck.epochs(c.epochs),
 		Target: c.target,
 		OnEpoch: func(r train.EpochResult) error {
-			if bar != nil {
-				bar.Reset()
-				bar.Clear()
-			}
+			bar.Clear()
 			fmt.Fprintf(stdout, "%5d  %10.4f  %9.4f  %7.2f%%  %10.0f  %7.1fs\n",
 				r.Epoch, r.TrainLoss, r.Eval.Loss, 100*r.Eval.Accuracy, r.ExamplesPerSecond(), r.Elapsed.Seconds())
 			return nil
@@ -269,7 +261,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	cfg = ck.wrap(cfg)
 	tr := train.NewTrainer(model, opt, train.CrossEntropy)
 	tr.MaxLoss = explodeFactor * math.Log(float64(trainSet.Classes()))
-	results, err := train.Run(ctx, tr, batches, eval, cfg)
+	results, err := runTraining(ctx, tr, batches, eval, cfg)
 	if err = ck.finish(err, stdout); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return 1, errors.New("interrupted")
@@ -292,11 +284,6 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		fmt.Fprintln(stdout)
 	}
 	return 0, nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func joinInts(xs []int, sep string) string {

@@ -55,7 +55,7 @@ def flowgrad_score(binary, tmp, target, seed, kind):
     model = os.path.join(tmp, "model.fgm")
     t0 = time.time()
     subprocess.run([binary, "train", "-data", os.path.join(tmp, "train.csv"), "-target", target,
-                    "-model", model, "-seed", str(seed), "-progress", "off"],
+                    "-model", model, "-seed", str(seed), "-progress", "off"] + os.environ.get("FLOWGRAD_FLAGS", "").split(),
                    check=True, capture_output=True, text=True)
     secs = time.time() - t0
     out = subprocess.run([binary, "eval", "-model", model, "-data", os.path.join(tmp, "test.csv")],

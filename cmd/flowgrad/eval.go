@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/internal/cli"
+	"github.com/flowgrad/flowgrad/model"
+	"github.com/flowgrad/flowgrad/train"
+)
+
+// modelData are the -model and -data flags that eval and predict share.
+type modelData struct {
+	modelPath, dataPath string
+	comma               rune
+}
+
+func (md *modelData) register(fs *flag.FlagSet, sep *string) {
+	fs.StringVar(&md.modelPath, "model", "model.fgm", "the model file (from flowgrad train)")
+	fs.StringVar(&md.dataPath, "data", "", "the CSV with the model's feature columns; required")
+	fs.StringVar(sep, "sep", ",", "the field separator (one character; \\t for tab)")
+}
+
+func (md *modelData) check(sep string) error {
+	if md.dataPath == "" {
+		return cli.Usagef("-data: give a CSV (see -h)")
+	}
+	var err error
+	md.comma, err = separator(sep)
+	return err
+}
+
+// load reads the model and the CSV as the model's preprocessing reads
+// tables (its categorical and ignored columns), with extra text columns.
+func (md *modelData) load(text ...string) (*model.Model, *data.Table, error) {
+	m, err := model.Load(md.modelPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	tab, err := data.LoadCSV(md.dataPath, m.Pre.CSVOptions(&data.CSVOptions{Comma: md.comma, Text: text}))
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, tab, nil
+}
+
+func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("flowgrad eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: flowgrad eval -model model.fgm -data test.csv\n\n"+
+			"Scores the model on a labelled CSV: loss and accuracy with a confusion matrix for classes;\n"+
+			"RMSE, MAE and R² in the target's units for regression.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	var md modelData
+	var sep string
+	md.register(fs, &sep)
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := md.check(sep); err != nil {
+		return err
+	}
+	m, tab, err := md.load()
+	if err != nil {
+		return err
+	}
+	if tab.Column(m.Pre.Target) == nil {
+		return fmt.Errorf("%s has no target column %q: eval needs the true values (use predict for unlabelled rows)", md.dataPath, m.Pre.Target)
+	}
+	ds, err := m.Pre.Dataset(tab)
+	if err != nil {
+		return err
+	}
+	ev, err := train.NewEvaluator(ds, 1000, train.LossFor[float32](ds.Kind()))
+	if err != nil {
+		return err
+	}
+	metrics := targetUnits(ev.Evaluate(m.Net), m.Pre)
+	fmt.Fprintf(stdout, "flowgrad eval: model %s on %s: %d rows, target %q\n", md.modelPath, md.dataPath, ds.Len(), m.Pre.Target)
+	if ds.Kind() == data.Regression {
+		pred, err := m.Predict(tab)
+		if err != nil {
+			return err
+		}
+		var mae float64
+		truth := tab.Column(m.Pre.Target)
+		for i := range tab.Len() {
+			d := float64(pred.Value.At(i, 0)) - float64(truth.Float(i))
+			mae += max(d, -d)
+		}
+		fmt.Fprintf(stdout, "RMSE      %.6g\nMAE       %.6g\nR²        %.6f\n", metrics.RMSE, mae/float64(tab.Len()), metrics.R2)
+		return nil
+	}
+	fmt.Fprintf(stdout, "loss      %.6f\naccuracy  %.2f%%\n", metrics.Loss, 100*metrics.Accuracy)
+	pred, err := m.Predict(tab)
+	if err != nil {
+		return err
+	}
+	writeConfusion(stdout, m.Pre.Classes, ds.Labels(), pred.Class)
+	return nil
+}
+
+// writeConfusion prints the confusion matrix: a row per true class, a
+// column per predicted class, with each class's recall.
+func writeConfusion(w io.Writer, classes []string, truth []int32, pred []int) {
+	n := len(classes)
+	counts := make([][]int, n)
+	for i := range counts {
+		counts[i] = make([]int, n)
+	}
+	for i, t := range truth {
+		counts[t][pred[i]]++
+	}
+	fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "\t%s\trecall\t\n", strings.Join(classes, "\t"))
+	for i, row := range counts {
+		total, cells := 0, make([]string, n)
+		for j, c := range row {
+			cells[j] = fmt.Sprint(c)
+			total += c
+		}
+		recall := "-"
+		if total > 0 {
+			recall = fmt.Sprintf("%.1f%%", 100*float64(row[i])/float64(total))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", classes[i], strings.Join(cells, "\t"), recall)
+	}
+	tw.Flush()
+}

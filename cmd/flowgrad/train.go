@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/internal/cli"
+	"github.com/flowgrad/flowgrad/layers"
+	"github.com/flowgrad/flowgrad/model"
+	"github.com/flowgrad/flowgrad/optim"
+	"github.com/flowgrad/flowgrad/train"
+)
+
+// trainFlags are the flags of flowgrad train, parsed and checked.
+type trainFlags struct {
+	dataPath, target, modelPath string
+	task                        data.Task
+	ignore, categorical         []string
+	comma                       rune
+	hidden                      []int
+	dropout                     float64
+	batch, epochs, patience     int
+	batchGiven                  bool
+	val                         float64
+	opt                         cli.OptimizerFlags
+	lr                          float64
+	clip                        float64
+	plateau                     float64
+	plateauPatience             int
+	scaleTarget                 bool
+	refit                       bool
+	seed                        uint64
+	progress                    string
+	verbose                     bool
+}
+
+func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
+	fs := flag.NewFlagSet("flowgrad train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: flowgrad train -data train.csv [-target COLUMN] [-model model.fgm] [flags]\n\n"+
+			"Reads the CSV, holds out a validation split, fits the preprocessing on the training rows,\n"+
+			"trains an MLP with early stopping on the validation loss and writes the model file.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	c := &trainFlags{}
+	var task, ignore, categorical, sep, hidden string
+	fs.StringVar(&c.dataPath, "data", "", "the training CSV (plain or gzip, header row); required")
+	fs.StringVar(&c.target, "target", "", "the target column (default: the last column)")
+	fs.StringVar(&c.modelPath, "model", "model.fgm", "the model file to write")
+	fs.StringVar(&task, "task", "auto", "auto | classify | regress: auto makes a text target classes and a numeric one regression")
+	fs.StringVar(&ignore, "ignore", "", "comma-separated columns that are not features (an ID column)")
+	fs.StringVar(&categorical, "categorical", "", "comma-separated columns to read as categories even if their values are numbers")
+	fs.StringVar(&sep, "sep", ",", "the field separator (one character; \\t for tab)")
+	fs.StringVar(&hidden, "hidden", "64,64", "hidden layer sizes, comma-separated (\"\" for a linear model)")
+	fs.Float64Var(&c.dropout, "dropout", 0, "dropout probability after each hidden layer, in [0, 1)")
+	fs.IntVar(&c.batch, "batch", 32, "minibatch size B (at most the training rows; the default 32 shrinks to fit)")
+	fs.IntVar(&c.epochs, "epochs", 1000, "the most epochs to train")
+	fs.IntVar(&c.patience, "patience", 30, "stop after this many epochs without a lower validation loss, keeping the best weights (0: never stop early)")
+	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
+	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw 0.001; rmsprop, adagrad 0.01; sgd 0.01)")
+	c.opt.Register(fs, "adam", 0.01)
+	fs.Float64Var(&c.clip, "clip", 0, "clip the gradients' global norm to this value (0: no clipping)")
+	fs.Float64Var(&c.plateau, "plateau", 0, "multiply the rate by this factor in (0, 1) when the validation loss stalls (0: off)")
+	fs.IntVar(&c.plateauPatience, "plateau-patience", 10, "epochs without improvement before -plateau lowers the rate")
+	fs.BoolVar(&c.scaleTarget, "scale-target", true, "regression: train on the standardised target (predictions are in the original units)")
+	fs.BoolVar(&c.refit, "refit", true, "after early stopping picks the number of epochs, train again on all rows (training and validation) for that many")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the split, the weights and the minibatch order")
+	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal) | on | off")
+	fs.BoolVar(&c.verbose, "v", false, "print every epoch (default: the first 10, every 10th and the last)")
+	if err := cli.Parse(fs, args); err != nil {
+		return nil, err
+	}
+	var err error
+	switch {
+	case c.dataPath == "":
+		return nil, cli.Usagef("-data: give the training CSV (see -h)")
+	case c.modelPath == "":
+		return nil, cli.Usagef("-model: give the file to write")
+	case !(c.dropout >= 0 && c.dropout < 1):
+		return nil, cli.Usagef("-dropout %v: want a probability in [0, 1)", c.dropout)
+	case c.batch < 1:
+		return nil, cli.Usagef("-batch %d: want at least 1", c.batch)
+	case c.epochs < 1:
+		return nil, cli.Usagef("-epochs %d: want at least 1", c.epochs)
+	case c.patience < 0:
+		return nil, cli.Usagef("-patience %d: want 0 (off) or more epochs", c.patience)
+	case !(c.val > 0 && c.val < 1):
+		return nil, cli.Usagef("-val %v: want a fraction in (0, 1)", c.val)
+	case !(c.clip >= 0) || math.IsInf(c.clip, 1):
+		return nil, cli.Usagef("-clip %v: want a finite norm > 0, or 0 for no clipping", c.clip)
+	case c.plateau != 0 && !(c.plateau > 0 && c.plateau < 1):
+		return nil, cli.Usagef("-plateau %v: want a factor in (0, 1), or 0 for off", c.plateau)
+	case c.plateauPatience < 0:
+		return nil, cli.Usagef("-plateau-patience %d: want ≥ 0", c.plateauPatience)
+	}
+	if err := cli.CheckProgress(c.progress); err != nil {
+		return nil, err
+	}
+	if c.task, err = data.ParseTask(task); err != nil {
+		return nil, cli.Usagef("-task %q: want auto, classify or regress", task)
+	}
+	if c.hidden, err = cli.Ints("hidden", hidden, 1); err != nil {
+		return nil, err
+	}
+	if c.comma, err = separator(sep); err != nil {
+		return nil, err
+	}
+	c.ignore, c.categorical = cli.Names(ignore), cli.Names(categorical)
+	c.batchGiven = cli.Given(fs)["batch"]
+	if err := c.opt.Check(fs); err != nil {
+		return nil, err
+	}
+	if !cli.Given(fs)["lr"] {
+		c.lr = c.opt.DefaultRate()
+	} else if !(c.lr > 0) || math.IsInf(c.lr, 1) {
+		return nil, cli.Usagef("-lr %v: want a finite rate > 0", c.lr)
+	}
+	return c, nil
+}
+
+// separator parses -sep: one character, or \t.
+func separator(s string) (rune, error) {
+	if s == `\t` || s == "tab" {
+		return '\t', nil
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || n != len(s) || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError {
+		return 0, cli.Usagef("-sep %q: want one character other than a quote or a line break (\\t for tab)", s)
+	}
+	return r, nil
+}
+
+func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseTrain(args, stderr)
+	if err != nil {
+		return err
+	}
+	if err := checkWritable(c.modelPath); err != nil {
+		return err
+	}
+	start := time.Now()
+	readBar := cli.NewBar(stderr, c.progress, -1, "reading "+filepath.Base(c.dataPath))
+	tab, err := data.LoadCSV(c.dataPath, &data.CSVOptions{Comma: c.comma, Categorical: c.categorical, Text: c.ignore,
+		Progress: func(rows int, _ int64) { readBar.Set(rows) }})
+	readBar.Clear()
+	if err != nil {
+		return err
+	}
+	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget}
+	trainTab, valTab, err := data.Split(tab, fit, c.val, rand.New(rand.NewPCG(c.seed, 0x5b1)))
+	if err != nil {
+		return err
+	}
+	split, err := c.fitAndTrain(ctx, trainTab, valTab, fit, c.epochs, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	_, bestEpoch := split.early.BestMetric()
+	fmt.Fprintf(stdout, "best validation epoch %d of %d: %s\n", bestEpoch, split.last.Epoch, summary(split.best, split.pre))
+	final := split
+	if c.refit {
+		if final, err = c.fitAndTrain(ctx, tab, nil, fit, bestEpoch, io.Discard, stderr); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "refit on all %d rows for %d epochs: training loss %.4f\n", tab.Len(), bestEpoch, final.last.TrainLoss)
+	}
+
+	meta := map[string]string{
+		"trained_by": "flowgrad train",
+		"data":       filepath.Base(c.dataPath),
+		"rows":       strconv.Itoa(final.rows),
+		"epochs":     strconv.Itoa(final.last.Epoch),
+		"optimizer":  final.opt.String(),
+		"seed":       strconv.FormatUint(c.seed, 10),
+		"validation": fmt.Sprintf("%s (%d held-out rows, epoch %d)", summary(split.best, split.pre), valTab.Len(), bestEpoch),
+		"created":    time.Now().UTC().Format(time.RFC3339),
+	}
+	m, err := model.New(final.net, final.pre, meta)
+	if err != nil {
+		return err
+	}
+	if err := m.Save(c.modelPath); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%.1fs)\n", c.modelPath, time.Since(start).Seconds())
+	return nil
+}
+
+// fitted is one training run: the preprocessing fitted on its training
+// rows, the trained network, its optimizer, its last epoch and (with
+// validation rows) the early stopping and the best validation metrics.
+type fitted struct {
+	pre   *data.Preprocessor
+	net   *layers.Sequential[float32]
+	opt   optim.Optimizer[float32]
+	rows  int
+	last  train.EpochResult
+	early *train.EarlyStopping[float32]
+	best  train.Metrics
+}
+
+// fitAndTrain fits the preprocessing on trainTab, builds the network and
+// the optimizer from the flags and trains for at most epochs epochs,
+// printing the per-epoch table to stdout and the progress bar to stderr.
+// With validation rows valTab it stops early on the validation loss and
+// ends with the best epoch's weights; with valTab nil it trains all the
+// epochs.
+func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Table, fit data.FitOptions, epochs int, stdout, stderr io.Writer) (*fitted, error) {
+	rng := rand.New(rand.NewPCG(c.seed, 0xf10))
+	pre, err := data.Fit(trainTab, fit)
+	if err != nil {
+		return nil, err
+	}
+	trainSet, err := pre.Dataset(trainTab)
+	if err != nil {
+		return nil, err
+	}
+	batch := c.batch
+	if !c.batchGiven && batch > trainSet.Len() {
+		batch = trainSet.Len() // a table smaller than the default batch
+	}
+	f := &fitted{pre: pre, rows: trainSet.Len(), net: newNet(rng, pre.Inputs(), c.hidden, pre.Outputs(), c.dropout)}
+	sched := optim.Must(optim.Constant(c.lr))
+	var plateau *optim.Plateau
+	if c.plateau > 0 && valTab != nil {
+		if plateau, err = optim.NewPlateau(sched, optim.PlateauConfig{Factor: c.plateau, Patience: c.plateauPatience, Threshold: 1e-4}); err != nil {
+			return nil, cli.UsageError{Msg: err.Error()}
+		}
+		sched = plateau
+	}
+	if f.opt, err = c.opt.New(f.net.Params(), sched); err != nil {
+		return nil, cli.UsageError{Msg: err.Error()}
+	}
+	loss := train.LossFor[float32](trainSet.Kind())
+	tr := train.NewTrainer(f.net, f.opt, loss)
+	if c.clip > 0 {
+		params := f.net.Params()
+		tr.BeforeUpdate = append(tr.BeforeUpdate, func() error { optim.ClipGlobalNorm(params, c.clip); return nil })
+	}
+	batches, err := data.NewBatcher(trainSet, batch, rng)
+	if err != nil {
+		return nil, cli.Usagef("-batch %d: %v", batch, err)
+	}
+	var eval *train.Evaluator[float32]
+	if valTab != nil {
+		valSet, err := pre.Dataset(valTab)
+		if err != nil {
+			return nil, err
+		}
+		if eval, err = train.NewEvaluator(valSet, 1000, loss); err != nil {
+			return nil, err
+		}
+		patience := c.patience
+		if patience == 0 {
+			patience = epochs + 1 // never stops, but keeps the best weights
+		}
+		if f.early, err = train.NewEarlyStopping(f.net.Params(), patience, 0, train.MonitorLoss); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stdout, "flowgrad train: %s: %d rows, %d features → %d inputs; %s\n",
+			c.dataPath, trainTab.Len()+valTab.Len(), len(pre.Features), pre.Inputs(), describeTarget(pre))
+		fmt.Fprintf(stdout, "split (seed %d): %d training, %d validation rows\n", c.seed, trainSet.Len(), valSet.Len())
+		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.dropout), batch, f.opt)
+	}
+	header, line := epochFormat(trainSet.Kind())
+	fmt.Fprintln(stdout, header)
+	bar := cli.NewBar(stderr, c.progress, batches.BatchesPerEpoch(), "")
+	cfg := train.Config{
+		Epochs:  epochs,
+		OnBatch: func(_ float64, index, _ int) { bar.Set(index + 1) },
+		OnEpoch: func(r train.EpochResult) error {
+			bar.Clear()
+			f.last = r
+			var stop error
+			if eval != nil {
+				if plateau != nil {
+					plateau.Observe(r.Eval.Loss)
+				}
+				stop = f.early.Observe(r)
+			}
+			if c.verbose || r.Epoch <= 10 || r.Epoch%10 == 0 || stop != nil || r.Epoch == epochs {
+				fmt.Fprintln(stdout, line(r, pre))
+			}
+			return stop
+		},
+	}
+	if _, err := train.Run(ctx, tr, batches, eval, cfg); err != nil {
+		return nil, err
+	}
+	if eval != nil {
+		f.early.RestoreBest()
+		f.best = eval.Evaluate(f.net)
+	}
+	return f, nil
+}
+
+// checkWritable fails early, before any training, when the model file
+// cannot be written: its folder is missing or it is a folder.
+func checkWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return cli.Usagef("-model %s is a folder; give a file name", path)
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return cli.Usagef("-model %s: the folder %s does not exist", path, dir)
+	}
+	return nil
+}
+
+// newNet returns the MLP in → hidden… → out with fused Linear+ReLU hidden
+// layers, each followed by dropout p if p > 0.
+func newNet(rng *rand.Rand, in int, hidden []int, out int, p float64) *layers.Sequential[float32] {
+	var ls []layers.Layer[float32]
+	prev := in
+	for i, h := range hidden {
+		l := layers.NewLinear[float32](rng, fmt.Sprintf("fc%d", i+1), prev, h, layers.He)
+		l.ReLU = true
+		ls = append(ls, l)
+		if p > 0 {
+			ls = append(ls, layers.NewDropout[float32](rng, p))
+		}
+		prev = h
+	}
+	ls = append(ls, layers.NewLinear[float32](rng, fmt.Sprintf("fc%d", len(hidden)+1), prev, out, layers.He))
+	return layers.NewSequential(ls...)
+}
+
+func sizes(in int, hidden []int, out int) string {
+	s := []string{strconv.Itoa(in)}
+	for _, h := range hidden {
+		s = append(s, strconv.Itoa(h))
+	}
+	return strings.Join(append(s, strconv.Itoa(out)), "-")
+}
+
+func dropoutNote(p float64) string {
+	if p == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (dropout %g)", p)
+}
+
+func describeTarget(pre *data.Preprocessor) string {
+	if pre.Kind == data.Classification {
+		return fmt.Sprintf("target %q: %d classes (%s)", pre.Target, len(pre.Classes), strings.Join(pre.Classes, ", "))
+	}
+	scaled := ""
+	if pre.TargetStd > 0 {
+		scaled = fmt.Sprintf(", standardised (mean %.4g, sd %.4g)", pre.TargetMean, pre.TargetStd)
+	}
+	return fmt.Sprintf("target %q: regression%s", pre.Target, scaled)
+}
+
+// targetUnits converts metrics computed on the (possibly standardised)
+// training targets into the target's own units: RMSE scales with the
+// standard deviation; R² and accuracy do not change.
+func targetUnits(m train.Metrics, pre *data.Preprocessor) train.Metrics {
+	if m.Kind == data.Regression && pre.TargetStd > 0 {
+		m.RMSE *= pre.TargetStd
+	}
+	return m
+}
+
+// summary formats the metrics that matter, in the target's units.
+func summary(m train.Metrics, pre *data.Preprocessor) string {
+	m = targetUnits(m, pre)
+	if m.Kind == data.Regression {
+		return fmt.Sprintf("RMSE %.4g, R² %.4f", m.RMSE, m.R2)
+	}
+	return fmt.Sprintf("accuracy %.2f%%, loss %.4f", 100*m.Accuracy, m.Loss)
+}
+
+// epochFormat returns the header of the per-epoch table and the function
+// that formats one epoch's line.
+func epochFormat(k data.Kind) (string, func(train.EpochResult, *data.Preprocessor) string) {
+	if k == data.Regression {
+		return fmt.Sprintf("%5s  %10s  %9s  %10s  %8s  %8s", "epoch", "train loss", "val loss", "val RMSE", "val R²", "elapsed"),
+			func(r train.EpochResult, pre *data.Preprocessor) string {
+				m := targetUnits(r.Eval, pre)
+				return fmt.Sprintf("%5d  %10.4f  %9.4f  %10.4g  %8.4f  %7.1fs", r.Epoch, r.TrainLoss, m.Loss, m.RMSE, m.R2, r.Elapsed.Seconds())
+			}
+	}
+	return fmt.Sprintf("%5s  %10s  %9s  %8s  %8s", "epoch", "train loss", "val loss", "val acc", "elapsed"),
+		func(r train.EpochResult, _ *data.Preprocessor) string {
+			return fmt.Sprintf("%5d  %10.4f  %9.4f  %7.2f%%  %7.1fs", r.Epoch, r.TrainLoss, r.Eval.Loss, 100*r.Eval.Accuracy, r.Elapsed.Seconds())
+		}
+}
+
