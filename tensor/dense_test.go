@@ -129,7 +129,7 @@ func TestFromSliceLengthPanics(t *testing.T) {
 
 func TestKernelPathReported(t *testing.T) {
 	p := KernelPath()
-	if p != "avx512" && p != "avx2" && p != "generic" {
+	if p != "avx512" && p != "avx2" && p != "neon" && p != "generic" {
 		t.Fatalf("KernelPath() = %q", p)
 	}
 	if os.Getenv("FLOWGRAD_KERNEL") == "" && KernelError() != nil {

@@ -30,7 +30,7 @@ func BLAS() interface {
 }
 
 // KernelPath names the float32 GEMM kernel chosen at start-up, for example
-// "avx512", "avx2" or "generic".
+// "avx512", "avx2", "neon" (arm64) or "generic".
 func KernelPath() string { return kernel.Path() }
 
 // KernelError reports why the path asked for with the environment variable

@@ -1,16 +1,23 @@
-// Package parallel runs a job's numbered parts on a persistent pool of
-// worker goroutines, without allocating, so that memory-bound passes of the
+// Package parallel is flowgrad's one worker pool: persistent goroutines
+// that help with a job's numbered parts, without allocating. The GEMM
+// kernels (tensor/internal/kernel) and the memory-bound passes of the
 // training step (optimizer updates, bias and activation passes, minibatch
-// conversion) can use every core.
+// conversion) all share it.
 //
-// Results stay bitwise identical for every GOMAXPROCS as long as each output
-// element is computed by one part in a fixed order — the callers' rule: they
-// split by output element, never reduce across parts.
+// A job's parts are taken first come, first served, by the calling
+// goroutine and by the workers that arrive in time, so a worker the OS has
+// descheduled delays a call by at most the part it holds. Results stay
+// bitwise identical for every GOMAXPROCS as long as each output element is
+// computed by one part in a fixed order and what a part computes depends on
+// its number only — the callers' rule: they split by output element, never
+// reduce across parts.
 package parallel
 
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Parter is work divided into parts 0..n−1 that may run concurrently.
@@ -22,50 +29,152 @@ type Parter interface {
 // owns the job); the zero value is ready. A Group must not be used by two
 // goroutines at once.
 type Group struct {
-	wg sync.WaitGroup
+	p Parter
+	// state is gen<<32 | parts<<16 | next part, so that a worker arriving
+	// late from an earlier call (an older gen) takes nothing.
+	state atomic.Uint64
+	done  atomic.Int32 // parts finished
+	gen   uint32
 }
 
-type task struct {
-	p    Parter
-	i, n int
-	g    *Group
-}
+// MaxParts is the most parts a job may have.
+const MaxParts = 1<<16 - 1
 
-var (
+// The pool: it grows to the most helpers any call asked for (at most
+// GOMAXPROCS−1 in practice) and never shrinks. An idle worker polls for
+// work briefly (spinPolls), then blocks on the channel and costs nothing.
+var pool struct {
 	mu      sync.Mutex
-	workers int
-	tasks   = make(chan task, 64)
-)
+	started atomic.Int32
+	jobs    chan token
+}
 
-// Run calls p.Part(i, parts) for i in [0, parts): part 0 on the calling
-// goroutine, the others on pool workers, and returns when all are done.
-// With parts ≤ 1 it just calls p.Part(0, 1). A Part must not call Run.
+// token asks a worker to help with call gen of a Group.
+type token struct {
+	g   *Group
+	gen uint32
+}
+
+func init() {
+	pool.jobs = make(chan token, 256)
+}
+
+// spinPolls is how many times an idle worker polls for a job before it
+// blocks (about 7 ns a poll, so ~20 µs). Waking a blocked goroutine on
+// another P can take as long as a mid-sized product, and training calls
+// back to back; but on an oversubscribed machine spinning only burns the
+// time slice, so the spin is short.
+const spinPolls = 3000
+
+func worker() {
+	for {
+		var t token
+		got := false
+		for i := 0; i < spinPolls && !got; i++ {
+			select {
+			case t = <-pool.jobs:
+				got = true
+			default:
+			}
+		}
+		if !got {
+			t = <-pool.jobs
+		}
+		t.g.work(t.gen)
+	}
+}
+
+// Run calls p.Part(i, parts) for every i in [0, parts), on the calling
+// goroutine and up to parts−1 pool workers, and returns when all are done.
+// With parts ≤ 1 it just calls p.Part(0, 1). A Part must not call Run or
+// Share. It panics if parts > MaxParts.
 func (g *Group) Run(p Parter, parts int) {
 	if parts <= 1 {
 		p.Part(0, 1)
 		return
 	}
-	ensureWorkers(parts - 1)
-	g.wg.Add(parts - 1)
-	for i := 1; i < parts; i++ {
-		tasks <- task{p, i, parts, g}
-	}
-	p.Part(0, parts)
-	g.wg.Wait()
+	g.share(p, parts, parts-1, false)
 }
 
-func ensureWorkers(n int) {
-	mu.Lock()
-	for workers < n {
-		workers++
-		go func() {
-			for t := range tasks {
-				t.p.Part(t.i, t.n)
-				t.g.wg.Done()
-			}
-		}()
+// Stats describes one Share call.
+type Stats struct {
+	Own     int           // parts the caller computed
+	OwnTime time.Duration // the caller's time computing them
+	Total   time.Duration // the whole call
+}
+
+// Share is Run with at most helpers pool workers (helpers < parts − 1
+// leaves several parts to each, which lets the caller absorb a helper that
+// starts late), and reports how the call went. It panics if parts is not
+// in [1, MaxParts].
+func (g *Group) Share(p Parter, parts, helpers int) Stats {
+	return g.share(p, parts, helpers, true)
+}
+
+func (g *Group) share(p Parter, parts, helpers int, timed bool) (st Stats) {
+	if parts < 1 || parts > MaxParts {
+		panic("parallel: parts out of range")
 	}
-	mu.Unlock()
+	helpers = min(helpers, parts-1)
+	if need := int32(helpers); pool.started.Load() < need {
+		pool.mu.Lock()
+		for pool.started.Load() < need {
+			go worker()
+			pool.started.Add(1)
+		}
+		pool.mu.Unlock()
+	}
+	var start time.Time
+	if timed {
+		start = time.Now()
+	}
+	g.p = p
+	g.gen++
+	g.done.Store(0)
+	g.state.Store(uint64(g.gen)<<32 | uint64(parts)<<16)
+	for h := 0; h < helpers; h++ {
+		select {
+		case pool.jobs <- token{g, g.gen}:
+		default: // pool busy with other calls: the caller does more itself
+		}
+	}
+	var t0 time.Time
+	if timed {
+		t0 = time.Now()
+	}
+	st.Own = g.work(g.gen)
+	if timed {
+		st.OwnTime = time.Since(t0)
+	}
+	// Wait by polling rather than parking: a parked caller is woken onto
+	// the finishing worker's P, where it can sit behind the worker's spin.
+	for i := 1; int(g.done.Load()) != parts; i++ {
+		if i%64 == 0 {
+			runtime.Gosched()
+		}
+	}
+	g.p = nil
+	if timed {
+		st.Total = time.Since(start)
+	}
+	return st
+}
+
+// work takes and computes parts of call gen until none is left, and
+// returns how many it computed.
+func (g *Group) work(gen uint32) (n int) {
+	for {
+		v := g.state.Load()
+		next, parts := int(v&0xffff), int(v>>16&0xffff)
+		if uint32(v>>32) != gen || next >= parts {
+			return n
+		}
+		if g.state.CompareAndSwap(v, v+1) {
+			g.p.Part(next, parts)
+			g.done.Add(1)
+			n++
+		}
+	}
 }
 
 // Parts returns how many parts to split work of size n into so that each

@@ -73,3 +73,30 @@ func TestParts(t *testing.T) {
 		t.Fatalf("Parts(1M, 1) = %d, want GOMAXPROCS = %d", got, p)
 	}
 }
+
+// TestShareFewHelpers checks that with fewer helpers than parts every part
+// still runs exactly once, that the caller's count is within bounds, and
+// that a Group reused at once (late helpers from the previous call hold an
+// older generation) never runs a part twice.
+func TestShareFewHelpers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var g Group
+	f := &fill{out: make([]int32, 4000)}
+	for rep := 0; rep < 200; rep++ {
+		clear(f.out)
+		f.calls.Store(0)
+		parts := 1 + rep%9
+		st := g.Share(f, parts, rep%3)
+		if int(f.calls.Load()) != parts {
+			t.Fatalf("rep %d: %d calls for %d parts", rep, f.calls.Load(), parts)
+		}
+		if st.Own < 0 || st.Own > parts || (rep%3 == 0 && st.Own != parts) {
+			t.Fatalf("rep %d: caller computed %d of %d parts with %d helpers", rep, st.Own, parts, rep%3)
+		}
+		for j, v := range f.out {
+			if v < 1 || v > int32(parts) {
+				t.Fatalf("rep %d: element %d = %d", rep, j, v)
+			}
+		}
+	}
+}

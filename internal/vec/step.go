@@ -37,8 +37,8 @@ type Momentum[T Float] struct{ A, B, C, D, E, WD T }
 // nothing). It panics if grad or buf is shorter than theta.
 func MomentumStep[T Float](theta, grad, buf []T, k *Momentum[T]) {
 	checkLen("MomentumStep", len(theta), len(grad), len(buf))
-	if t, ok := any(theta).([]float32); ok && useAsm {
-		momentumStepAVX2(t, any(grad).([]float32), any(buf).([]float32), any(k).(*Momentum[float32]))
+	if t, ok := any(theta).([]float32); ok {
+		cur.momentumStep(t, any(grad).([]float32), any(buf).([]float32), any(k).(*Momentum[float32]))
 		return
 	}
 	momentumStepGeneric(theta, grad, buf, k)
@@ -62,8 +62,8 @@ func momentumStepGeneric[T Float](theta, grad, buf []T, k *Momentum[T]) {
 // It panics if grad is shorter than theta.
 func PlainStep[T Float](theta, grad []T, rate, wd T) {
 	checkLen("PlainStep", len(theta), len(grad))
-	if t, ok := any(theta).([]float32); ok && useAsm {
-		plainStepAVX2(t, any(grad).([]float32), float32(rate), float32(wd))
+	if t, ok := any(theta).([]float32); ok {
+		cur.plainStep(t, any(grad).([]float32), float32(rate), float32(wd))
 		return
 	}
 	plainStepGeneric(theta, grad, rate, wd)
@@ -96,8 +96,8 @@ type Adam[T Float] struct{ B1, C1, B2, C2, BC1, BC2, Rate, Eps, WD, DecayRate T 
 // It panics if grad, m or v is shorter than theta.
 func AdamStep[T Float](theta, grad, m, v []T, k *Adam[T]) {
 	checkLen("AdamStep", len(theta), len(grad), len(m), len(v))
-	if t, ok := any(theta).([]float32); ok && useAsm {
-		adamStepAVX2(t, any(grad).([]float32), any(m).([]float32), any(v).([]float32), any(k).(*Adam[float32]))
+	if t, ok := any(theta).([]float32); ok {
+		cur.adamStep(t, any(grad).([]float32), any(m).([]float32), any(v).([]float32), any(k).(*Adam[float32]))
 		return
 	}
 	adamStepGeneric(theta, grad, m, v, k)
@@ -144,8 +144,8 @@ func RMSPropStep[T Float](theta, grad, sq, avg, buf []T, k *RMSProp[T]) {
 	if k.Momentum {
 		checkLen("RMSPropStep", len(theta), len(buf))
 	}
-	if t, ok := any(theta).([]float32); ok && useAsm {
-		rmspropStepAVX2(t, any(grad).([]float32), any(sq).([]float32), any(avg).([]float32), any(buf).([]float32), any(k).(*RMSProp[float32]))
+	if t, ok := any(theta).([]float32); ok {
+		cur.rmspropStep(t, any(grad).([]float32), any(sq).([]float32), any(avg).([]float32), any(buf).([]float32), any(k).(*RMSProp[float32]))
 		return
 	}
 	rmspropStepGeneric(theta, grad, sq, avg, buf, k)
@@ -186,8 +186,8 @@ type Adagrad[T Float] struct{ Rate, Eps, WD T }
 // It panics if grad or sum is shorter than theta.
 func AdagradStep[T Float](theta, grad, sum []T, k *Adagrad[T]) {
 	checkLen("AdagradStep", len(theta), len(grad), len(sum))
-	if t, ok := any(theta).([]float32); ok && useAsm {
-		adagradStepAVX2(t, any(grad).([]float32), any(sum).([]float32), any(k).(*Adagrad[float32]))
+	if t, ok := any(theta).([]float32); ok {
+		cur.adagradStep(t, any(grad).([]float32), any(sum).([]float32), any(k).(*Adagrad[float32]))
 		return
 	}
 	adagradStepGeneric(theta, grad, sum, k)

@@ -12,7 +12,10 @@
 // fuses multiply-adds; each is deterministic.
 package vec
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+)
 
 func checkLen(op string, n int, lens ...int) {
 	for _, l := range lens {
@@ -22,21 +25,66 @@ func checkLen(op string, n int, lens ...int) {
 	}
 }
 
-// Path names the implementation in use: "avx2" or "generic".
-func Path() string {
-	if useAsm {
-		return "avx2"
-	}
-	return "generic"
+// impl is one path of the float32 kernels, a function per kernel, as in
+// package kernel: the Go twins (genericImpl) everywhere, and the assembly
+// path of this architecture (archImpl: AVX2+FMA on amd64; nil where there
+// is none or the CPU lacks it). One is chosen once, at start-up; adding a
+// path touches archImpl only.
+type impl struct {
+	name          string
+	biasReLU      func(x, b []float32)
+	addTo         func(dst, src []float32)
+	reluBackward  func(dz, dy, y, db []float32)
+	momentumStep  func(theta, grad, buf []float32, k *Momentum[float32])
+	plainStep     func(theta, grad []float32, rate, wd float32)
+	adamStep      func(theta, grad, m, v []float32, k *Adam[float32])
+	rmspropStep   func(theta, grad, sq, avg, buf []float32, k *RMSProp[float32])
+	adagradStep   func(theta, grad, sum []float32, k *Adagrad[float32])
+	bytesToFloats func(dst []float32, src []uint8)
 }
+
+var genericImpl = &impl{
+	name:          "generic",
+	biasReLU:      biasReLUGeneric,
+	addTo:         addToGeneric,
+	reluBackward:  reluBackwardGeneric,
+	momentumStep:  momentumStepGeneric[float32],
+	plainStep:     plainStepGeneric[float32],
+	adamStep:      adamStepGeneric[float32],
+	rmspropStep:   rmspropStepGeneric[float32],
+	adagradStep:   adagradStepGeneric[float32],
+	bytesToFloats: bytesToFloatsGeneric,
+}
+
+var (
+	asmImpl = archImpl() // nil: no assembly path on this CPU and build
+	hasAsm  = asmImpl != nil
+	cur     = choose(os.Getenv("FLOWGRAD_KERNEL"))
+)
+
+// choose returns the assembly path unless FLOWGRAD_KERNEL names another
+// path than avx2 or avx512 (the GEMM kernel's names; an unknown name
+// means generic there too).
+func choose(env string) *impl {
+	if hasAsm && (env == "" || env == "avx2" || env == "avx512") {
+		return asmImpl
+	}
+	return genericImpl
+}
+
+// Path names the implementation in use: "avx2" or "generic".
+func Path() string { return cur.name }
 
 // SetGeneric forces the generic (on = true) or the best available path and
 // returns a function restoring the previous choice. It is for tests and
 // benchmarks and is not safe to call while kernels run.
 func SetGeneric(on bool) (restore func()) {
-	prev := useAsm
-	useAsm = !on && hasAsm
-	return func() { useAsm = prev }
+	prev := cur
+	cur = genericImpl
+	if !on && hasAsm {
+		cur = asmImpl
+	}
+	return func() { cur = prev }
 }
 
 // BiasReLU sets x[i] = max(x[i] + b[i mod n], 0) for the rows of x, each
@@ -57,21 +105,9 @@ func rows(x, b []float32, op string, f func(x, b []float32)) {
 	}
 }
 
-func biasReLURow(x, b []float32) {
-	if useAsm {
-		biasReLUAVX2(x, b)
-		return
-	}
-	biasReLUGeneric(x, b)
-}
+func biasReLURow(x, b []float32) { cur.biasReLU(x, b) }
 
-func biasAddRow(x, b []float32) {
-	if useAsm {
-		addToAVX2(x, b)
-		return
-	}
-	addToGeneric(x, b)
-}
+func biasAddRow(x, b []float32) { cur.addTo(x, b) }
 
 // ReLUBackward is the backward pass through y = ReLU(z + b) for the rows of
 // y, each n = len(db) long: dz[i] = dy[i] if y[i] > 0, else 0; and
@@ -83,11 +119,7 @@ func ReLUBackward(dz, dy, y, db []float32) {
 	}
 	checkLen("ReLUBackward", len(y), len(dz), len(dy))
 	for r := 0; r < len(y); r += n {
-		if useAsm {
-			reluBackwardAVX2(dz[r:r+n], dy[r:r+n], y[r:r+n], db)
-		} else {
-			reluBackwardGeneric(dz[r:r+n], dy[r:r+n], y[r:r+n], db)
-		}
+		cur.reluBackward(dz[r:r+n], dy[r:r+n], y[r:r+n], db)
 	}
 }
 
@@ -105,20 +137,12 @@ func SumRows(db, x []float32) {
 // AddTo sets dst[i] += src[i] for i < len(dst).
 func AddTo(dst, src []float32) {
 	checkLen("AddTo", len(dst), len(src))
-	if useAsm {
-		addToAVX2(dst, src)
-		return
-	}
-	addToGeneric(dst, src)
+	cur.addTo(dst, src)
 }
 
 // BytesToFloats sets dst[i] = float32(src[i]) / 255 (correctly rounded,
 // so 255 ↦ 1) for i < len(src): pixels to [0, 1].
 func BytesToFloats(dst []float32, src []uint8) {
 	checkLen("BytesToFloats", len(src), len(dst))
-	if useAsm {
-		bytesToFloatsAVX2(dst, src)
-		return
-	}
-	bytesToFloatsGeneric(dst, src)
+	cur.bytesToFloats(dst, src)
 }

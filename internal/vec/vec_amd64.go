@@ -2,21 +2,26 @@
 
 package vec
 
-import (
-	"os"
+import "github.com/klauspost/cpuid/v2"
 
-	"github.com/klauspost/cpuid/v2"
-)
-
-// hasAsm reports whether this CPU runs the AVX2+FMA kernels; useAsm whether
-// they are in use: unless FLOWGRAD_KERNEL names another path than avx2 or
-// avx512 (the GEMM kernel's names; an unknown name means generic there too).
-var (
-	hasAsm = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
-	useAsm = hasAsm && asmAllowed(os.Getenv("FLOWGRAD_KERNEL"))
-)
-
-func asmAllowed(env string) bool { return env == "" || env == "avx2" || env == "avx512" }
+// archImpl returns the AVX2+FMA path when this CPU has AVX2 and FMA3.
+func archImpl() *impl {
+	if !cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) {
+		return nil
+	}
+	return &impl{
+		name:          "avx2",
+		biasReLU:      biasReLUAVX2,
+		addTo:         addToAVX2,
+		reluBackward:  reluBackwardAVX2,
+		momentumStep:  momentumStepAVX2,
+		plainStep:     plainStepAVX2,
+		adamStep:      adamStepAVX2,
+		rmspropStep:   rmspropStepAVX2,
+		adagradStep:   adagradStepAVX2,
+		bytesToFloats: bytesToFloatsAVX2,
+	}
+}
 
 // The AVX2+FMA kernels. Each computes exactly its Go twin's loop (in
 // vec_generic.go), with fused multiply-adds.

@@ -8,11 +8,12 @@ import (
 
 // TestSgemmNoAllocs checks warm calls allocate nothing, serial and split.
 func TestSgemmNoAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("sync.Pool drops items under the race detector")
-	}
 	forEachPath(t, func(t *testing.T) {
-		for _, sh := range [][3]int{{1, 256, 784}, {1000, 256, 784}, {100, 784, 256}} {
+		shapes := [][3]int{{1, 256, 784}, {1000, 256, 784}, {100, 784, 256}}
+		if emulated || raceEnabled { // still serial and split, but cheaper
+			shapes = [][3]int{{1, 256, 784}, {20, 256, 784}, {100, 300, 40}}
+		}
+		for _, sh := range shapes {
 			m, n, k := sh[0], sh[1], sh[2]
 			a := make([]float32, m*k)
 			b := make([]float32, k*n)

@@ -2,10 +2,8 @@ package kernel
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
@@ -35,14 +33,8 @@ func BenchmarkSgemm(b *testing.B) {
 }
 
 func benchOp(b *testing.B, impl, op string, bs, in, out int) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	x := randSlice(rng, bs*in)  // B×in
-	w := randSlice(rng, in*out) // in×out
-	dy := randSlice(rng, bs*out)
-	var sgemm func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-	if impl == "gonum" {
-		sgemm = gonum.Implementation{}.Sgemm
-	} else {
+	sgemm := gonum.Implementation{}.Sgemm
+	if impl != "gonum" {
 		restore, err := ForcePath(impl)
 		if err != nil {
 			b.Fatal(err)
@@ -50,23 +42,5 @@ func benchOp(b *testing.B, impl, op string, bs, in, out int) {
 		defer restore()
 		sgemm = Implementation{}.Sgemm
 	}
-	var f func()
-	switch op {
-	case "XW":
-		c := make([]float32, bs*out)
-		f = func() { sgemm(blas.NoTrans, blas.NoTrans, bs, out, in, 1, x, in, w, out, 0, c, out) }
-	case "XtdY":
-		c := make([]float32, in*out)
-		f = func() { sgemm(blas.Trans, blas.NoTrans, in, out, bs, 1, x, in, dy, out, 0, c, out) }
-	case "dYWt":
-		c := make([]float32, bs*in)
-		f = func() { sgemm(blas.NoTrans, blas.Trans, bs, in, out, 1, dy, out, w, out, 0, c, in) }
-	}
-	f()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		f()
-	}
-	b.ReportMetric(2*float64(bs*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	runGFLOPs(b, mlpOp(sgemm, op, bs, in, out), bs*in*out)
 }

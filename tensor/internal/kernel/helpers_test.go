@@ -3,10 +3,17 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
 )
+
+// emulated is set by FLOWGRAD_EMULATED=1: the tests run under an emulator
+// (CI runs the arm64 build under qemu-user, 10–50× slower than native), so
+// the heaviest tests use their short case lists, as under -short or -race.
+// They still run, on every path.
+var emulated = os.Getenv("FLOWGRAD_EMULATED") != ""
 
 // forEachPath runs f once per path this CPU supports, as a subtest named
 // after the path, with that path forced.

@@ -1,14 +1,15 @@
 // Package kernel provides flowgrad's float32 matrix product, Sgemm, behind
 // gonum's blas.Float32 interface.
 //
-// Three paths compute it: AVX-512 (F/DQ/BW/VL), AVX2+FMA3 and pure Go
-// ("generic"). One is chosen once, at start-up, from the CPU's features
+// Four paths compute it: AVX-512 (F/DQ/BW/VL) and AVX2+FMA3 on amd64, NEON
+// (Advanced SIMD) on arm64, and pure Go ("generic") everywhere. One is
+// chosen once, at start-up, from the CPU's features
 // (github.com/klauspost/cpuid/v2): the best the CPU supports. Two switches
 // force a path:
 //
 //   - the purego build tag leaves only the generic path in the binary;
-//   - the environment variable FLOWGRAD_KERNEL=generic|avx2|avx512, read at
-//     start-up, asks for one path.
+//   - the environment variable FLOWGRAD_KERNEL=generic|avx2|avx512|neon,
+//     read at start-up, asks for one path.
 //
 // If FLOWGRAD_KERNEL names an unknown path, or one this CPU or build lacks,
 // the package does not crash and does not silently take the best path: it
@@ -17,13 +18,19 @@
 //
 // Sgemm uses Goto/BLIS blocking: K is cut into blocks of at most 256, and an
 // mr×nr micro-kernel (mr ≤ 14 rows and 32 columns for AVX-512 on wide C,
-// up to 27 rows for narrow C, 6×16 for AVX2) walks C. The micro-kernels read
-// op(A) and op(B) in place through strides, so no-transpose and A-transposed
-// products pack nothing; only a transposed B is copied into a reusable,
-// 64-byte aligned panel. Edge tiles use masked loads and stores. Large
-// products are split over a persistent worker pool sized by GOMAXPROCS, so
-// that each element of C is computed by one worker in a fixed order: results
-// are bitwise identical for every GOMAXPROCS.
+// up to 27 rows for narrow C, 6×16 for AVX2 and for NEON) walks C. The
+// micro-kernels read op(A) and op(B) in place through strides, so
+// no-transpose and A-transposed products pack nothing; only a transposed B
+// is copied into a reusable, 64-byte aligned panel. Edge tiles use masked
+// loads and stores (NEON: lane by lane). Large products are split over a
+// persistent worker pool sized by GOMAXPROCS, so that each element of C is
+// computed by one worker in a fixed order: results are bitwise identical
+// for every GOMAXPROCS on one path. The assembly outer kernels of every
+// architecture do the same arithmetic per element (fused multiply-adds in
+// increasing p), so they agree bit for bit with each other; the dot kernels
+// (AVX-512 and AVX2 sum in 16 and 8 lanes) and the generic path (whose
+// rounding depends on whether the Go compiler fuses x·y + z, as it does on
+// arm64 and not on amd64) agree with them to rounding.
 package kernel
 
 //go:generate go run ./_generate
@@ -48,16 +55,16 @@ var _ blas.Float32 = Implementation{}
 // kset is one path: its micro-kernels and their shapes.
 type kset struct {
 	name       string
-	w          int                                   // float32 lanes per vector
-	rowsWide   int                                   // panel height when C has more than w columns
-	rowsNarrow int                                   // panel height when C has at most w columns
-	nvMax      func(mr int) int                      // widest kernel for mr rows, in vectors
-	outer      func(mr, nv int, masked bool) outerFn // masked: nr is not a multiple of w
-	dotRows    int                                   // panel height of the dot kernels; 0: none
-	dotNRMax   func(mr int) int                      // widest dot kernel for mr rows
-	dot        func(mr, nr int) dotFn                // Sgemm(NoTrans, Trans) kernels for small m
-	supported  bool                                  // this CPU can run it
-	lacks      string                                // the CPU features it needs, for errors
+	w          int                           // float32 lanes per vector
+	rowsWide   int                           // panel height when C has more than w columns
+	rowsNarrow int                           // panel height when C has at most w columns
+	nvMax      func(mr int) int              // widest kernel for mr rows, in vectors
+	outer      func(mr, nv, rem int) outerFn // rem = nr mod w: lanes of the last vector, 0 = all
+	dotRows    int                           // panel height of the dot kernels; 0: none
+	dotNRMax   func(mr int) int              // widest dot kernel for mr rows
+	dot        func(mr, nr int) dotFn        // Sgemm(NoTrans, Trans) kernels for small m
+	supported  bool                          // this CPU can run it
+	lacks      string                        // the CPU features it needs, for errors
 }
 
 // EnvVar is the environment variable that forces a path at start-up.
@@ -104,13 +111,13 @@ func lookup(name string) (*kset, error) {
 		}
 	}
 	switch name {
-	case "avx2", "avx512":
-		return nil, fmt.Errorf("path %q is not in this build (purego tag or not amd64)", name)
+	case "avx2", "avx512", "neon":
+		return nil, fmt.Errorf("path %q is not in this build (purego tag or another architecture)", name)
 	}
-	return nil, fmt.Errorf("unknown path %q (want generic, avx2 or avx512)", name)
+	return nil, fmt.Errorf("unknown path %q (want generic, avx2, avx512 or neon)", name)
 }
 
-// Path names the Sgemm path in use: "avx512", "avx2" or "generic".
+// Path names the Sgemm path in use: "avx512", "avx2", "neon" or "generic".
 func Path() string { return cur.name }
 
 // InitError reports why the path asked for with FLOWGRAD_KERNEL could not

@@ -16,7 +16,7 @@ func archSets() []*kset {
 			rowsWide:   14,
 			rowsNarrow: 27,
 			nvMax:      func(mr int) int { return avx512NVMax[mr] },
-			outer:      func(mr, nv int, masked bool) outerFn { return avx512Outer[mr][nv][0] },
+			outer:      func(mr, nv, rem int) outerFn { return avx512Outer[mr][nv][0] },
 			dotRows:    4,
 			dotNRMax:   func(mr int) int { return avx512DotNRMax[mr] },
 			dot:        func(mr, nr int) dotFn { return avx512Dot[mr][nr] },
@@ -29,8 +29,8 @@ func archSets() []*kset {
 			rowsWide:   6,
 			rowsNarrow: 12,
 			nvMax:      func(mr int) int { return avx2NVMax[mr] },
-			outer: func(mr, nv int, masked bool) outerFn {
-				if masked {
+			outer: func(mr, nv, rem int) outerFn {
+				if rem != 0 {
 					return avx2Outer[mr][nv][1]
 				}
 				return avx2Outer[mr][nv][0]

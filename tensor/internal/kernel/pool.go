@@ -1,67 +1,22 @@
 package kernel
 
 import (
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// The worker pool: persistent goroutines that help with chunks of Sgemm
-// calls. It grows to GOMAXPROCS-1 workers (the caller works too) and never
-// shrinks; an idle worker spins briefly (spinPolls), then blocks on the
-// channel and costs nothing.
-var pool struct {
-	mu      sync.Mutex
-	started atomic.Int32
-	jobs    chan job
-}
-
-type job struct {
-	g   *gemm
-	gen uint32
-}
-
-func init() {
-	pool.jobs = make(chan job, 256)
-}
-
-// runShared computes g's chunks on the caller and up to g.helpers pool
-// workers, and returns when all are done. Chunks are taken first come,
-// first served, so a worker the OS has descheduled delays the call by at
-// most the chunk it holds (but by all of it: see backoff).
+// runShared computes g's chunks on the caller and up to g.helpers workers
+// of the one worker pool (internal/parallel), and returns when all are
+// done. Chunks are taken first come, first served, so a worker the OS has
+// descheduled delays the call by at most the chunk it holds (but by all of
+// it: see backoff).
 func runShared(g *gemm) {
-	need := int32(g.helpers)
-	if pool.started.Load() < need {
-		pool.mu.Lock()
-		for pool.started.Load() < need {
-			go worker()
-			pool.started.Add(1)
-		}
-		pool.mu.Unlock()
-	}
-	start := time.Now()
-	g.gen++
-	g.done.Store(0)
-	g.state.Store(uint64(g.gen)<<32 | uint64(g.chunks)<<16)
-	for h := 0; h < g.helpers; h++ {
-		select {
-		case pool.jobs <- job{g, g.gen}:
-		default: // pool busy with other calls: the caller does more itself
-		}
-	}
-	t0 := time.Now()
-	own := g.work(g.gen)
-	t1 := time.Now()
-	// Wait by polling rather than parking: a parked caller is woken onto
-	// the finishing worker's P, where it can sit behind the worker's spin.
-	for i := 1; int(g.done.Load()) != g.chunks; i++ {
-		if i%64 == 0 {
-			runtime.Gosched()
-		}
-	}
-	backoff.observe(time.Since(start), t1.Sub(t0), own, g.chunks)
+	st := g.grp.Share(g, g.chunks, g.helpers)
+	backoff.observe(st.Total, st.OwnTime, st.Own, g.chunks)
 }
+
+// Part computes chunk i of the n = g.chunks chunks of C, for the pool.
+func (g *gemm) Part(i, n int) { g.chunk(i) }
 
 // backoff turns sharing off for a while when it does not pay. On a machine
 // whose cores are busy with other processes, helpers often start too late
@@ -104,30 +59,5 @@ func (b *shareBackoff) observe(total, own time.Duration, ownChunks, chunks int) 
 	}
 	if lvl := b.level.Load(); lvl > 0 {
 		b.level.Store(lvl - 1)
-	}
-}
-
-// spinPolls is how many times an idle worker polls for a job before it
-// blocks (about 7 ns a poll, so ~20 µs). Waking a blocked goroutine on
-// another P can take as long as a mid-sized product, and training calls
-// Sgemm back to back; but on an oversubscribed machine spinning only
-// burns the time slice, so the spin is short.
-const spinPolls = 3000
-
-func worker() {
-	for {
-		var j job
-		got := false
-		for i := 0; i < spinPolls && !got; i++ {
-			select {
-			case j = <-pool.jobs:
-				got = true
-			default:
-			}
-		}
-		if !got {
-			j = <-pool.jobs
-		}
-		j.g.work(j.gen)
 	}
 }

@@ -3,9 +3,9 @@ package kernel
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
+	"github.com/flowgrad/flowgrad/internal/parallel"
 	"gonum.org/v1/gonum/blas"
 )
 
@@ -138,18 +138,13 @@ type gemm struct {
 	splitM         bool // chunks are blocks of rows; else of columns
 	chunks         int
 	helpers        int // pool workers asked to help
-
-	// state is gen<<32 | chunks<<16 | next chunk, so that a late helper
-	// from an earlier call (an older gen) takes nothing.
-	state atomic.Uint64
-	done  atomic.Int32 // chunks finished
-	gen   uint32
+	grp            parallel.Group
 }
 
-var gemmPool = sync.Pool{New: func() any { return new(gemm) }}
+var gemmPool freeList[gemm]
 
 func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	g := gemmPool.Get().(*gemm)
+	g := gemmPool.get()
 	g.ks, g.transA, g.transB = ks, transA, transB
 	g.m, g.n, g.k = m, n, k
 	g.alpha, g.beta = alpha, beta
@@ -176,7 +171,7 @@ func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float3
 		runShared(g)
 	}
 	g.a, g.b, g.c, g.ks = nil, nil, nil, nil
-	gemmPool.Put(g)
+	gemmPool.put(g)
 }
 
 // plan decides how C is cut and how many workers help. It may depend on
@@ -211,9 +206,9 @@ func (g *gemm) plan(procs int) {
 func (g *gemm) chunk(i int) {
 	r0, r1, c0, c1 := 0, g.m, 0, g.n
 	if g.splitM {
-		r0, r1 = span(g.m, 1, g.chunks, i) // block() balances its panels
+		r0, r1 = parallel.Range(i, g.chunks, g.m, 1) // block() balances its panels
 	} else {
-		c0, c1 = span(g.n, g.colUnit, g.chunks, i)
+		c0, c1 = parallel.Range(i, g.chunks, g.n, g.colUnit)
 	}
 	if r0 >= r1 || c0 >= c1 {
 		return
@@ -224,38 +219,40 @@ func (g *gemm) chunk(i int) {
 	}
 	var ws *workspace
 	if g.transB {
-		ws = wsPool.Get().(*workspace)
-		defer wsPool.Put(ws)
+		ws = wsPool.get()
+		defer wsPool.put(ws)
 	}
 	g.block(r0, r1, c0, c1, ws)
 }
 
-// work takes and computes chunks of call gen until none is left, and
-// returns how many it computed.
-func (g *gemm) work(gen uint32) (n int) {
-	for {
-		v := g.state.Load()
-		next, chunks := int(v&0xffff), int(v>>16&0xffff)
-		if uint32(v>>32) != gen || next >= chunks {
-			return n
-		}
-		if g.state.CompareAndSwap(v, v+1) {
-			g.chunk(next)
-			g.done.Add(1)
-			n++
-		}
-	}
-}
-
-// span returns part p of [0, n) split into parts in units of unit.
-func span(n, unit, parts, p int) (lo, hi int) {
-	units := ceilDiv(n, unit)
-	lo = min(n, units*p/parts*unit)
-	hi = min(n, units*(p+1)/parts*unit)
-	return lo, hi
-}
-
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// freeList is a stack of reusable values that, unlike a sync.Pool, the
+// garbage collector never empties, so that warm calls allocate nothing
+// even across collections (the runtime forces one every two minutes, which
+// slow runs — under emulation, say — reach). It holds at most as many
+// values as there were calls in flight at once.
+type freeList[T any] struct {
+	mu    sync.Mutex
+	items []*T
+}
+
+func (f *freeList[T]) get() *T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.items); n > 0 {
+		x := f.items[n-1]
+		f.items = f.items[:n-1]
+		return x
+	}
+	return new(T)
+}
+
+func (f *freeList[T]) put(x *T) {
+	f.mu.Lock()
+	f.items = append(f.items, x)
+	f.mu.Unlock()
+}
 
 // workspace holds a chunk's packed panel of op(B).
 type workspace struct {
@@ -263,7 +260,7 @@ type workspace struct {
 	bp  []float32 // 64-byte aligned view of buf
 }
 
-var wsPool = sync.Pool{New: func() any { return new(workspace) }}
+var wsPool freeList[workspace]
 
 // panel returns an aligned buffer of at least n floats.
 func (ws *workspace) panel(n int) []float32 {
@@ -290,7 +287,7 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 	rows := r1 - r0
 	npanels := ceilDiv(rows, g.rows)
 	for jb := 0; jb < njb; jb++ {
-		jc0, jc1 := span(ncols, w, njb, jb)
+		jc0, jc1 := parallel.Range(jb, njb, ncols, w)
 		jc0, jc1 = jc0+c0, jc1+c0
 		nc := jc1 - jc0
 		for kb := 0; kb < nkb; kb++ {
@@ -333,12 +330,12 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 				nt := nvm * w
 				full := nc / nt
 				if full > 0 {
-					kern := ks.outer(mr, nvm, false)
+					kern := ks.outer(mr, nvm, 0)
 					kern(kc, aptr, rsa, csa, &bsrc[0], ldbs, &g.c[i0*g.ldc+jc0], g.ldc, nt, g.alpha, beta, load, full)
 				}
 				if j0 := full * nt; j0 < nc {
 					nr := nc - j0
-					kern := ks.outer(mr, ceilDiv(nr, w), nr%w != 0)
+					kern := ks.outer(mr, ceilDiv(nr, w), nr%w)
 					kern(kc, aptr, rsa, csa, &bsrc[j0], ldbs, &g.c[i0*g.ldc+jc0+j0], g.ldc, nr, g.alpha, beta, load, 1)
 				}
 			}

@@ -28,7 +28,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 					if layout == "colA" {
 						rsa, csa = 1, mr
 					}
-					k := ks.outer(mr, nv, false)
+					k := ks.outer(mr, nv, 0)
 					for b.Loop() {
 						k(kc, &a[0], rsa, csa, &bb[0], nr, &c[0], nr, nr, 1, 1, 1, 1)
 					}

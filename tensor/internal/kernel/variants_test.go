@@ -13,14 +13,14 @@ import (
 func TestEveryVariant(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, ks := range sets {
-		if !ks.supported || ks == genericSet {
+		if !ks.supported {
 			continue
 		}
 		for mr := 1; mr <= max(ks.rowsWide, ks.rowsNarrow); mr++ {
 			for nv := 1; nv <= ks.nvMax(mr); nv++ {
-				for _, nr := range []int{nv * ks.w, (nv-1)*ks.w + 1, (nv-1)*ks.w + ks.w/2 + 1} {
-					kern := ks.outer(mr, nv, nr%ks.w != 0)
-					for _, kc := range []int{1, 7} {
+				for _, nr := range tileWidths(ks.w, nv) {
+					kern := ks.outer(mr, nv, nr%ks.w)
+					for _, kc := range []int{1, 7, 13} {
 						for _, trans := range []bool{false, true} {
 							name := fmt.Sprintf("%s outer mr=%d nr=%d kc=%d trans=%v", ks.name, mr, nr, kc, trans)
 							rsa, csa := kc+1, 1
@@ -55,7 +55,7 @@ func TestEveryVariant(t *testing.T) {
 		for mr := 1; mr <= ks.dotRows; mr++ {
 			for nr := 1; nr <= ks.dotNRMax(mr); nr++ {
 				kern := ks.dot(mr, nr)
-				for _, k := range []int{1, ks.w, 2*ks.w + 3, 5*ks.w - 1} {
+				for _, k := range []int{1, 2, ks.w, ks.w + 2, 2*ks.w + 3, 5*ks.w - 1} {
 					name := fmt.Sprintf("%s dot mr=%d nr=%d k=%d", ks.name, mr, nr, k)
 					lda, ldb := k+2, k+1
 					a := randSlice(rng, (mr-1)*lda+k)
@@ -82,4 +82,17 @@ func compareTile(t *testing.T, name string, got, want []float32, k int) {
 			t.Fatalf("%s: element %d = %v, want %v", name, i, got[i], want[i])
 		}
 	}
+}
+
+// tileWidths lists the tile widths that exercise every kernel of nv
+// vectors of w lanes: full, and every remainder of the last vector.
+func tileWidths(w, nv int) []int {
+	widths := []int{nv * w}
+	for rem := 1; rem < w; rem++ {
+		if w > 4 && rem != 1 && rem != w/2+1 { // wide vectors: a sample
+			continue
+		}
+		widths = append(widths, (nv-1)*w+rem)
+	}
+	return widths
 }

@@ -1,6 +1,7 @@
-// Command gen writes the amd64 micro-kernels of package kernel:
-// outer_amd64.s (the assembly) and outer_amd64.go (declarations and the
-// dispatch tables). Run it from the kernel directory with
+// Command gen writes the micro-kernels of package kernel: for amd64
+// (AVX-512, AVX2+FMA) outer_amd64.s (the assembly) and outer_amd64.go
+// (declarations and the dispatch tables), and for arm64 (NEON, neon.go)
+// outer_arm64.s and outer_arm64.go. Run it from the kernel directory with
 //
 //	go run ./_generate [-o dir]
 //
@@ -402,6 +403,22 @@ func main() {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(*dir, "outer_amd64.s"), s.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if out, err = format.Source(genGeneric()); err != nil {
+		log.Fatalf("gofmt generic: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "generic_kernels.go"), out, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	asm, goSrc := genARM64()
+	if out, err = format.Source(goSrc); err != nil {
+		log.Fatalf("gofmt: %v\n%s", err, goSrc)
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "outer_arm64.go"), out, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "outer_arm64.s"), asm, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
