@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flowgrad/flowgrad/model"
+)
+
+const iris = "../../data/testdata/tables/iris.csv"
+
+// flowgrad runs the command line in-process and returns its exit status,
+// stdout and stderr.
+func flowgrad(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := flowgrad(t, args...)
+	if code != 0 {
+		t.Fatalf("flowgrad %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// metric reads "name  value" from eval's output.
+func metric(t *testing.T, out, name string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + name + `\s+(-?[0-9.]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", name, out)
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
+
+// From CSV to served predictions on the Iris table, with the defaults.
+func TestIrisEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	mdl := filepath.Join(dir, "iris.fgm")
+	out := mustRun(t, "train", "-data", iris, "-model", mdl, "-progress", "off")
+	for _, want := range []string{"150 rows, 4 features", `target "species": 3 classes (setosa, versicolor, virginica)`,
+		"120 training, 30 validation rows", "MLP 4-64-64-3", "Adam(", "best validation epoch", "refit on all 150 rows", "wrote " + mdl} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	ev := mustRun(t, "eval", "-model", mdl, "-data", iris)
+	if acc := metric(t, ev, "accuracy"); acc < 95 {
+		t.Errorf("accuracy %.2f%% on the table it was trained on, want ≥ 95%%:\n%s", acc, ev)
+	}
+	if !strings.Contains(ev, "confusion matrix") || !regexp.MustCompile(`setosa\s+50\s+0\s+0\s+100.0%`).MatchString(ev) {
+		t.Errorf("eval's confusion matrix should classify every setosa:\n%s", ev)
+	}
+
+	pred := mustRun(t, "predict", "-model", mdl, "-data", iris)
+	recs, err := csv.NewReader(strings.NewReader(pred)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 151 || strings.Join(recs[0], ",") != "species,p_setosa,p_versicolor,p_virginica" {
+		t.Fatalf("predict wrote %d rows, header %v", len(recs), recs[0])
+	}
+	for _, r := range recs[1:] {
+		var sum float64
+		for _, p := range r[1:] {
+			v, _ := strconv.ParseFloat(p, 64)
+			sum += v
+		}
+		if math.Abs(sum-1) > 1e-5 {
+			t.Fatalf("probabilities %v sum to %v", r[1:], sum)
+		}
+	}
+
+	// The model file loads in another program, ready to predict.
+	m, err := model.Load(mdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Meta["trained_by"] != "flowgrad train" || len(m.Pre.Classes) != 3 {
+		t.Errorf("model metadata %v, classes %v", m.Meta, m.Pre.Classes)
+	}
+
+	onnxPath := filepath.Join(dir, "iris.onnx")
+	if out := mustRun(t, "export", "-model", mdl, "-onnx", onnxPath, "-probabilities"); !strings.Contains(out, "opset 13") {
+		t.Errorf("export: %s", out)
+	}
+	if fi, err := os.Stat(onnxPath); err != nil || fi.Size() == 0 {
+		t.Fatalf("no ONNX file: %v", err)
+	}
+}
+
+// house writes n rows of a regression table: price = 3·area − 20·age +
+// a district's premium + noise, with an ID column and a categorical
+// district.
+func house(t *testing.T, path string, n int, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	premium := map[string]float64{"north": 50, "south": -30, "east": 10}
+	districts := []string{"north", "south", "east"}
+	var b strings.Builder
+	b.WriteString("id,area,age,district,price\r\n") // CRLF, as spreadsheets write
+	for i := range n {
+		area, age := 50+100*rng.Float64(), 30*rng.Float64()
+		d := districts[rng.IntN(3)]
+		price := 3*area - 20*age/3 + premium[d] + 5*rng.NormFloat64()
+		fmt.Fprintf(&b, "h%04d,%.2f,%.1f,%s,%.2f\r\n", i, area, age, d, price)
+	}
+	if err := os.WriteFile(path, []byte("\ufeff"+b.String()), 0o644); err != nil { // with a UTF-8 BOM
+		t.Fatal(err)
+	}
+}
+
+// Regression with an ID column, a categorical feature, CRLF and a BOM:
+// `flowgrad train -data train.csv -target price` with no other flag.
+func TestRegressionEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV, testCSV, mdl := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv"), filepath.Join(dir, "m.fgm")
+	house(t, trainCSV, 600, 1)
+	house(t, testCSV, 200, 2)
+	out := mustRun(t, "train", "-data", trainCSV, "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off")
+	if !strings.Contains(out, "regression, standardised") || !strings.Contains(out, "3 features → 5 inputs") {
+		t.Errorf("train output:\n%s", out)
+	}
+	ev := mustRun(t, "eval", "-model", mdl, "-data", testCSV)
+	if r2, rmse := metric(t, ev, "R²"), metric(t, ev, "RMSE"); r2 < 0.97 || rmse > 15 {
+		t.Errorf("held-out R² %.4f, RMSE %.3f (noise sd 5): want R² ≥ 0.97, RMSE ≤ 15\n%s", r2, rmse, ev)
+	}
+	pred := mustRun(t, "predict", "-model", mdl, "-data", testCSV, "-id", "id")
+	lines := strings.Split(strings.TrimSpace(pred), "\n")
+	if len(lines) != 201 || lines[0] != "id,price" || !strings.HasPrefix(lines[1], "h0000,") {
+		t.Fatalf("predict: %d lines, starting %q, %q", len(lines), lines[0], lines[1])
+	}
+	// Prices are in the target's units (hundreds), not standardised.
+	v, _ := strconv.ParseFloat(strings.Split(lines[1], ",")[1], 64)
+	if v < 50 || v > 600 {
+		t.Errorf("first prediction %v is not in the target's units", v)
+	}
+}
+
+// Bad data exits 1 with a message naming the file, line and column, and
+// writes no model file; bad flags exit 2.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mdl := filepath.Join(dir, "m.fgm")
+	for _, c := range []struct {
+		name, csv string
+		args      []string
+		code      int
+		want      []string
+	}{
+		{"ragged", "a,b,y\n1,2,x\n3,4\n", nil, 1, []string{"ragged.csv: line 3", "2 fields, but the header has 3 columns"}},
+		{"nonnumeric", "a,b,y\n1,2,x\n3,zz,y\n", nil, 1, []string{"line 3, column \"b\"", `"zz" is not a number`}},
+		{"nan", "a,b,y\n1,2,x\nNaN,4,y\n", nil, 1, []string{"line 3, column \"a\"", "NaN and infinities are not allowed"}},
+		{"inf", "a,b,y\n1,2,x\n3,-Inf,y\n", nil, 1, []string{"line 3, column \"b\"", "NaN and infinities"}},
+		{"empty", "", nil, 1, []string{"empty.csv", "the file is empty"}},
+		{"header", "a,b,y\n", nil, 1, []string{"a header but no rows"}},
+		{"noname", "a,,y\n1,2,x\n3,4,y\n", nil, 1, []string{"column 2 has no name"}},
+		{"duplicate", "a,a,y\n1,2,x\n3,4,y\n", nil, 1, []string{`both named "a"`}},
+		{"notarget", "a,b,y\n1,2,x\n3,4,y\n", []string{"-target", "price"}, 1, []string{`no target column "price"`, `"a", "b", "y"`}},
+		{"oneclass", "a,b,y\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n9,1,x\n", nil, 1, []string{`single class "x"`}},
+		{"constant", "a,b,y\n1,2,x\n1,4,y\n1,5,x\n1,6,y\n1,7,x\n1,8,y\n", nil, 1, []string{`feature column "a" has the same value 1`, "ignore the column"}},
+		{"badbatch", "a,b,y\n1,2,x\n3,4,y\n", []string{"-batch", "0"}, 2, []string{"-batch 0"}},
+		{"badhidden", "a,b,y\n1,2,x\n3,4,y\n", []string{"-hidden", "64,x"}, 2, []string{"-hidden"}},
+		{"baddropout", "a,b,y\n1,2,x\n3,4,y\n", []string{"-dropout", "1"}, 2, []string{"-dropout 1"}},
+		{"badsep", "a,b,y\n1,2,x\n3,4,y\n", []string{"-sep", "ab"}, 2, []string{"-sep"}},
+		{"badoptimizer", "a,b,y\n1,2,x\n3,4,y\n", []string{"-optimizer", "lbfgs"}, 2, []string{"-optimizer \"lbfgs\""}},
+		{"misapplied", "a,b,y\n1,2,x\n3,4,y\n", []string{"-beta1", "0.8", "-optimizer", "sgd"}, 2, []string{"-beta1 does not apply to -optimizer sgd"}},
+		{"badlr", "a,b,y\n1,2,x\n3,4,y\n", []string{"-lr", "-1"}, 2, []string{"-lr -1"}},
+		{"unknownflag", "a,b,y\n1,2,x\n3,4,y\n", []string{"-bogus"}, 2, []string{"bogus"}},
+		{"missingfolder", "a,b,y\n1,2,x\n3,4,y\n", []string{"-model", filepath.Join(dir, "no", "m.fgm")}, 2, []string{"does not exist"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := write(c.name+".csv", c.csv)
+			args := append([]string{"train", "-data", p, "-model", mdl, "-progress", "off"}, c.args...)
+			code, _, errOut := flowgrad(t, args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, c.code, errOut)
+			}
+			if strings.Count(strings.TrimSpace(errOut), "\n") > 0 && c.code == 1 || strings.Contains(errOut, "goroutine") {
+				t.Errorf("want one line on stderr, no panic trace:\n%s", errOut)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+			if _, err := os.Stat(mdl); err == nil {
+				t.Fatal("a model file was written")
+			}
+		})
+	}
+	if code, _, _ := flowgrad(t, "train"); code != 2 {
+		t.Errorf("train without -data: exit %d, want 2", code)
+	}
+	if code, _, _ := flowgrad(t, "fly"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+	if code, _, errOut := flowgrad(t, "train", "-h"); code != 0 || !strings.Contains(errOut, "-patience") {
+		t.Errorf("train -h: exit %d, usage %q", code, errOut)
+	}
+}
+
+// A model meets data it cannot score: unseen classes and categories,
+// other columns, and damaged model files.
+func TestModelMeetsBadData(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV, mdl := filepath.Join(dir, "train.csv"), filepath.Join(dir, "m.fgm")
+	house(t, trainCSV, 300, 3)
+	mustRun(t, "train", "-data", trainCSV, "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off", "-epochs", "5")
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	unseen := write("unseen.csv", "id,area,age,district,price\nx1,80,3,west,200\n")
+	code, _, errOut := flowgrad(t, "predict", "-model", mdl, "-data", unseen)
+	if code != 1 || !strings.Contains(errOut, "line 2") || !strings.Contains(errOut, `"district"`) || !strings.Contains(errOut, "west") {
+		t.Errorf("unseen category: exit %d, %s", code, errOut)
+	}
+	other := write("other.csv", "id,area,rooms,price\nx1,80,3,200\n")
+	code, _, errOut = flowgrad(t, "predict", "-model", mdl, "-data", other)
+	if code != 1 || !strings.Contains(errOut, "age") {
+		t.Errorf("other columns: exit %d, %s", code, errOut)
+	}
+	nolabel := write("nolabel.csv", "id,area,age,district\nx1,80,3,north\n")
+	if code, _, errOut = flowgrad(t, "eval", "-model", mdl, "-data", nolabel); code != 1 || !strings.Contains(errOut, `no target column "price"`) {
+		t.Errorf("eval without the target: exit %d, %s", code, errOut)
+	}
+	if code, _, _ := flowgrad(t, "predict", "-model", mdl, "-data", nolabel, "-id", "nope"); code != 2 {
+		t.Errorf("-id of a missing column: exit %d, want 2", code)
+	}
+
+	good, err := os.ReadFile(mdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := append([]byte(nil), good...)
+	flipped[len(flipped)-7] ^= 0x10
+	for name, b := range map[string][]byte{"truncated": good[:len(good)/2], "flipped": flipped, "notamodel": []byte("id,area\n1,2\n")} {
+		p := write(name+".fgm", string(b))
+		code, _, errOut := flowgrad(t, "predict", "-model", p, "-data", nolabel)
+		if code != 1 || !strings.Contains(errOut, "model") || strings.Contains(errOut, "goroutine") {
+			t.Errorf("%s model file: exit %d, %s", name, code, errOut)
+		}
+	}
+
+	// Iris: a class the model never saw is refused by eval.
+	irisModel := filepath.Join(dir, "iris.fgm")
+	mustRun(t, "train", "-data", iris, "-model", irisModel, "-progress", "off", "-epochs", "3")
+	newClass := write("newclass.csv", "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,daisy\n")
+	if code, _, errOut := flowgrad(t, "eval", "-model", irisModel, "-data", newClass); code != 1 || !strings.Contains(errOut, "daisy") {
+		t.Errorf("unseen class: exit %d, %s", code, errOut)
+	}
+}
