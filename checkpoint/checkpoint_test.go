@@ -17,6 +17,7 @@ import (
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/tensor"
+	"github.com/flowgrad/flowgrad/train"
 )
 
 // trained returns a run of a 20-8-4 MLP after 7 steps (mid-epoch) with the
@@ -141,7 +142,7 @@ func TestReadErrors(t *testing.T) {
 		{"not a checkpoint", []byte("PK\x03\x04 a zip file, say, not a checkpoint"), `not a flowgrad checkpoint (it starts with "PK\x03\x04 a z"`},
 		{"short other file", []byte("hello"), "not a flowgrad checkpoint (5 bytes"},
 		{"truncated header", file[:15], "truncated header: 15 of 24 bytes"},
-		{"version 3", withHeader(file, 3, length, sum), "format version 3 is not supported (this flowgrad reads versions 1 and 2)"},
+		{"version 4", withHeader(file, 4, length, sum), "format version 4 is not supported (this flowgrad reads versions 1 to 3)"},
 		{"version 0", withHeader(file, 0, length, sum), "format version 0 is not supported"},
 		{"checksum", flip, "checksum mismatch"},
 		{"truncated payload", file[:len(file)-100], "truncated: the header announces a payload of"},
@@ -561,5 +562,8 @@ func TestFormatCoversStates(t *testing.T) {
 	}
 	if n := reflect.TypeFor[optim.PlateauState]().NumField(); n != 3 {
 		t.Errorf("optim.PlateauState has %d fields; the format stores 3 (Scale, Best, Bad)", n)
+	}
+	if n := reflect.TypeFor[train.EarlyState]().NumField(); n != 3 {
+		t.Errorf("train.EarlyState has %d fields; the format stores 3 (Best, BestEpoch, Bad)", n)
 	}
 }

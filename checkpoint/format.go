@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"unicode/utf8"
@@ -14,12 +15,14 @@ import (
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/tensor"
+	"github.com/flowgrad/flowgrad/train"
 )
 
-// Version is the format version Write writes. Read reads it and version 1
-// (SGD only: a momentum-form byte and at most one buffer per parameter,
-// read as the optimiser kind "sgd/<form>" with slot "momentum_buffer").
-const Version = 2
+// Version is the format version Write writes. Read reads it, version 2
+// (without the early stopping and generator sections) and version 1 (SGD
+// only: a momentum-form byte and at most one buffer per parameter, read as
+// the optimiser kind "sgd/<form>" with slot "momentum_buffer").
+const Version = 3
 
 // Magic is the first eight bytes of every checkpoint.
 const Magic = "FLOWGRAD"
@@ -38,7 +41,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 //
 //	header (24 bytes)
 //	  magic    [8]byte  "FLOWGRAD"
-//	  version  uint32   2
+//	  version  uint32   3
 //	  length   uint64   payload bytes that follow
 //	  checksum uint32   CRC-32C (Castagnoli) of the payload
 //	payload
@@ -52,9 +55,15 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 //	  params   count uint32, then count × (name, rows uint32, cols uint32,
 //	           rows·cols values, then for each slot rows·cols buffer
 //	           values), in st.Params' order
+//	  early    uint8 (0 or 1: st.Early != nil), and if 1: best float64,
+//	           best epoch uint64, bad epochs uint64, then if the best
+//	           epoch is > 0 each parameter's best weights (rows·cols
+//	           values) in st.Params' order
+//	  rng      count uint32, then count × (name, state), names sorted
 //
-// where a string is a uint32 length and that many bytes of UTF-8, and a
-// value is the IEEE 754 bits of a T (float32 bits are kept exactly).
+// where a string is a uint32 length and that many bytes of UTF-8 (a
+// generator's state: that many bytes of any kind), and a value is the IEEE
+// 754 bits of a T (float32 bits are kept exactly).
 //
 // Write returns an error, and writes nothing, if st is not a consistent
 // state: parameters without a name, with the same name or without a
@@ -62,9 +71,12 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // number and length; a negative step or position; state slots without an
 // optimizer kind (an empty kind means no optimizer state), an empty or
 // repeated slot name or more than 255 slots; strings that are
-// not UTF-8; or a parameter or buffer value that is NaN or infinite (a diverged
-// run is not worth resuming, and refusing it keeps a good checkpoint from
-// being overwritten by a bad one).
+// not UTF-8; an early-stopping state with a negative epoch or count, or
+// whose best weights are not exactly the parameters by name and shape (or
+// not empty before the first epoch); a generator without a name; or a
+// parameter, buffer or best-weight value that is NaN or infinite (a
+// diverged run is not worth resuming, and refusing it keeps a good
+// checkpoint from being overwritten by a bad one).
 func Write[T tensor.Float](w io.Writer, st State[T]) error {
 	payload, err := encode(st)
 	if err != nil {
@@ -181,6 +193,11 @@ func encode[T tensor.Float](st State[T]) ([]byte, error) {
 		}
 		size += 12 + len(p.Name) + n*(1+nSlots)*elemSize[T]()
 	}
+	n, err := checkExtras(st)
+	if err != nil {
+		return nil, err
+	}
+	size += n
 	keys := make([]string, 0, len(st.Meta))
 	for k, v := range st.Meta {
 		if !utf8.ValidString(k) || !utf8.ValidString(v) {
@@ -225,7 +242,63 @@ func encode[T tensor.Float](st State[T]) ([]byte, error) {
 			e = appendFloats(e, buf)
 		}
 	}
+	e = append(e, boolByte(st.Early != nil))
+	if es := st.Early; es != nil {
+		e = binary.LittleEndian.AppendUint64(e, math.Float64bits(es.State.Best))
+		e = binary.LittleEndian.AppendUint64(e, uint64(es.State.BestEpoch))
+		e = binary.LittleEndian.AppendUint64(e, uint64(es.State.Bad))
+		if es.State.BestEpoch > 0 {
+			for _, p := range st.Params {
+				e = appendFloats(e, es.Weights[p.Name].Data())
+			}
+		}
+	}
+	e = binary.LittleEndian.AppendUint32(e, uint32(len(st.RNG)))
+	for _, name := range slices.Sorted(maps.Keys(st.RNG)) {
+		e = appendString(e, name)
+		e = appendString(e, string(st.RNG[name]))
+	}
 	return e, nil
+}
+
+// checkExtras returns an error if st's early stopping or generator states
+// cannot be written (see Write), and otherwise the bytes they take.
+func checkExtras[T tensor.Float](st State[T]) (int, error) {
+	size := 1 + 4
+	if es := st.Early; es != nil {
+		size += 24
+		switch {
+		case es.State.BestEpoch < 0 || es.State.Bad < 0:
+			return 0, fmt.Errorf("early stopping at best epoch %d, %d epochs since (want ≥ 0)", es.State.BestEpoch, es.State.Bad)
+		case es.State.BestEpoch == 0 && len(es.Weights) > 0:
+			return 0, fmt.Errorf("early stopping has best weights but no best epoch")
+		case es.State.BestEpoch > 0 && len(es.Weights) != len(st.Params):
+			return 0, fmt.Errorf("early stopping has best weights for %d parameters, the checkpoint has %d", len(es.Weights), len(st.Params))
+		}
+		for _, p := range st.Params {
+			if es.State.BestEpoch == 0 {
+				break
+			}
+			w := es.Weights[p.Name]
+			if w == nil || w.Shape() != p.Data.Shape() {
+				return 0, fmt.Errorf("early stopping has no best weights of shape %v for parameter %q", p.Data.Shape(), p.Name)
+			}
+			if err := finite(p.Name, "best weights of ", w.Data()); err != nil {
+				return 0, fmt.Errorf("%w: refusing to save a diverged state", err)
+			}
+			size += w.Len() * elemSize[T]()
+		}
+	}
+	for name, b := range st.RNG {
+		if name == "" || !utf8.ValidString(name) {
+			return 0, fmt.Errorf("generator name %q is empty or not UTF-8", name)
+		}
+		if uint64(len(b)) > math.MaxUint32 {
+			return 0, fmt.Errorf("generator %q: a state of %d bytes (at most 2³²−1)", name, len(b))
+		}
+		size += 8 + len(name) + len(b)
+	}
+	return size, nil
 }
 
 // finite returns an error naming the parameter if xs holds a NaN or an
@@ -305,8 +378,8 @@ func read[T tensor.Float](r io.Reader) (State[T], error) {
 		return State[T]{}, corrupt("not a flowgrad checkpoint (it starts with %q, want %q)", hdr[:8], Magic)
 	}
 	version := binary.LittleEndian.Uint32(hdr[8:])
-	if version != Version && version != 1 {
-		return State[T]{}, fmt.Errorf("format version %d is not supported (this flowgrad reads versions 1 and %d)", version, Version)
+	if version < 1 || version > Version {
+		return State[T]{}, fmt.Errorf("format version %d is not supported (this flowgrad reads versions 1 to %d)", version, Version)
 	}
 	length := binary.LittleEndian.Uint64(hdr[12:])
 	sum := binary.LittleEndian.Uint32(hdr[20:])
@@ -533,11 +606,57 @@ func decode[T tensor.Float](payload []byte, version uint32) (State[T], error) {
 			st.Optim.Buffers[name] = bufs
 		}
 	}
+	if version >= 3 {
+		decodeExtras(d, &st)
+	}
 	if d.err == nil && len(d.b) > 0 {
-		d.fail("%d bytes after the last parameter", len(d.b))
+		d.fail("%d bytes after the last section", len(d.b))
 	}
 	if d.err != nil {
 		return State[T]{}, d.err
 	}
 	return st, nil
+}
+
+// decodeExtras reads the early stopping and generator sections of a
+// version 3 payload into st, whose parameters are read.
+func decodeExtras[T tensor.Float](d *decoder, st *State[T]) {
+	if d.bool("early stopping flag") {
+		es := &Early[T]{State: train.EarlyState{
+			Best:      math.Float64frombits(d.u64("early stopping best")),
+			BestEpoch: d.int("early stopping best epoch"),
+			Bad:       d.int("early stopping count"),
+		}}
+		if es.State.BestEpoch > 0 && d.err == nil {
+			es.Weights = make(map[string]*tensor.Dense[T], len(st.Params))
+			for _, p := range st.Params {
+				xs := floats[T](d, p.Data.Len(), "best weights of "+p.Name)
+				if d.err != nil {
+					break
+				}
+				if err := finite(p.Name, "best weights of ", xs); err != nil {
+					d.fail("%v", err)
+				}
+				es.Weights[p.Name] = tensor.FromSlice(p.Data.Rows(), p.Data.Cols(), xs)
+			}
+		}
+		st.Early = es
+	}
+	n := d.u32("generator count")
+	var prev string
+	for i := uint32(0); i < n && d.err == nil; i++ {
+		name := d.str("generator name")
+		state := d.take(uint64(d.u32("generator state length")), "state of generator "+name)
+		if d.err != nil {
+			break
+		}
+		if name == "" || i > 0 && name <= prev {
+			d.fail("generator name %q after %q (want sorted, distinct, non-empty names)", name, prev)
+		}
+		if st.RNG == nil {
+			st.RNG = make(map[string][]byte)
+		}
+		st.RNG[name] = bytes.Clone(state)
+		prev = name
+	}
 }

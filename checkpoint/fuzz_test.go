@@ -36,6 +36,8 @@ func FuzzRead(f *testing.F) {
 	f.Add(withHeader(small.Bytes(), 1, 1<<40, 0))
 	f.Add([]byte(Magic))
 	f.Add([]byte{})
+	f.Add(withExtras(f))
+	f.Add(downgrade(small.Bytes()))
 	var f64 bytes.Buffer
 	Write(&f64, State[float64]{Params: []Param[float64]{{"w", tensor.FromSlice(1, 1, []float64{3})}}})
 	f.Add(f64.Bytes())
@@ -61,11 +63,21 @@ func check[T tensor.Float](t *testing.T, in []byte) {
 	if err := Write(&out, st); err != nil {
 		t.Fatalf("Read accepted a state Write refuses: %v", err)
 	}
-	if binary.LittleEndian.Uint32(in[8:]) == 1 {
-		// A version 1 file is written back as version 2: read that back.
+	switch binary.LittleEndian.Uint32(in[8:]) {
+	case 1:
+		// A version 1 file is written back as version 3: read that back.
 		again, err := Read[T](bytes.NewReader(out.Bytes()))
 		if err != nil || !reflect.DeepEqual(again, st) {
-			t.Fatalf("a version 1 state rewritten as version 2 reads back as %+v, %v", again, err)
+			t.Fatalf("a version 1 state rewritten as version 3 reads back as %+v, %v", again, err)
+		}
+		return
+	case 2:
+		// A version 2 file is written back as version 3: the same payload
+		// with empty early-stopping and generator sections.
+		length := binary.LittleEndian.Uint64(in[12:])
+		want := append(bytes.Clone(in[headerSize:headerSize+length]), 0, 0, 0, 0, 0)
+		if !bytes.Equal(out.Bytes()[headerSize:], want) {
+			t.Fatalf("a version 2 state rewritten as version 3 is not the payload with empty extras")
 		}
 		return
 	}
