@@ -23,9 +23,9 @@ import (
 // replaces FILE atomically. A diverged run is never saved, so FILE keeps the
 // last good state. With -resume FILE the run continues from FILE exactly:
 // same weights, optimizer state (momentum or moment buffers, a plateau
-// scale), step (hence rate) and position in the
-// shuffled data, so that stopping and resuming gives the bits of an
-// uninterrupted run. The other training flags must be the ones FILE was
+// scale), step (hence rate), position in the shuffled data, dropout
+// generator and early-stopping state, so that stopping and resuming gives
+// the bits of an uninterrupted run. The other training flags must be the ones FILE was
 // made with; -epochs counts from the start of the first run.
 
 // explodeFactor: a minibatch loss above explodeFactor·ln(classes), that
@@ -112,6 +112,7 @@ type checkpointer struct {
 	params  []*autograd.Value[float32]
 	opt     optim.Optimizer[float32]
 	batches *data.Batcher
+	extras  checkpoint.Extras[float32] // early stopping, dropout generator
 	meta    map[string]string
 
 	resumed string            // the -resume file, if any
@@ -123,14 +124,15 @@ type checkpointer struct {
 // the checkpoint into params, opt and batches. Its errors come with an exit
 // status: 1 for a file that cannot be read, 2 for a checkpoint that does
 // not fit this run's flags.
-func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], opt optim.Optimizer[float32], batches *data.Batcher) (*checkpointer, int, error) {
+func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], opt optim.Optimizer[float32], batches *data.Batcher, reg *regularizer) (*checkpointer, int, error) {
 	k := &checkpointer{
-		path: c.checkpoint, params: params, opt: opt, batches: batches,
+		path: c.checkpoint, params: params, opt: opt, batches: batches, extras: reg.extras(),
 		meta: map[string]string{
-			"program":   "mnistdemo",
-			"model":     "MLP " + joinInts(sizes, "-"),
-			"batch":     strconv.Itoa(c.batch),
-			"optimizer": opt.String(),
+			"program":        "mnistdemo",
+			"model":          "MLP " + joinInts(sizes, "-"),
+			"batch":          strconv.Itoa(c.batch),
+			"optimizer":      opt.String(),
+			"regularization": reg.describe(),
 		},
 	}
 	if c.resume != "" {
@@ -145,14 +147,18 @@ func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], 
 		}
 		for _, f := range []struct{ key, flags string }{
 			{"batch", "-batch"},
-			{"optimizer", "-optimizer, -lr, -momentum, -momentum-form, -beta1, -beta2, -eps, -schedule and its parameters, -weight-decay (and -epochs with -schedule cosine)"},
+			{"optimizer", "-optimizer, -lr, -momentum, -momentum-form, -beta1, -beta2, -eps, -schedule and its parameters, -weight-decay, -plateau, -plateau-patience (and -epochs with -schedule cosine)"},
+			{"regularization", "-dropout, -clip and -patience"},
 		} {
 			if got, ok := st.Meta[f.key]; ok && got != k.meta[f.key] {
 				return nil, 2, fmt.Errorf("-resume %s: the checkpoint's %s is %s, this run's is %s: give the same %s to continue the run",
 					c.resume, f.key, got, k.meta[f.key], f.flags)
 			}
 		}
-		if err := st.Restore(params, opt, batches); err != nil {
+		if err := st.RestoreWith(params, opt, batches, k.extras); err != nil {
+			return nil, 2, fmt.Errorf("-resume %s: %w", c.resume, err)
+		}
+		if err := reg.finished(batches.State().Epoch); err != nil {
 			return nil, 2, fmt.Errorf("-resume %s: %w", c.resume, err)
 		}
 		if done := batches.State().Epoch; done >= c.epochs {
@@ -179,10 +185,17 @@ func (k *checkpointer) report(w io.Writer) {
 	}
 }
 
-// wrap returns the config for train.Run: after every epoch (following
-// cfg.OnEpoch) it saves the checkpoint. (A diverged step ends Run before
-// OnEpoch, so a diverged state is never saved.)
-func (k *checkpointer) wrap(cfg train.Config) train.Config {
+// wrap returns the context and the config for train.Run. After every
+// epoch (following cfg.OnEpoch, also when it ends the run with
+// train.ErrStop) the config saves the checkpoint. (A diverged step ends Run
+// before OnEpoch, so a diverged state is never saved.) The context is
+// cancelled when ctx is (an interrupt), but at the first step boundary
+// that is not an epoch's end: after an epoch's last step, only once its
+// OnEpoch — evaluation, plateau, early stopping — has run, so the state
+// saved on interrupt has seen every epoch it completed. Call cancel when
+// Run returns.
+func (k *checkpointer) wrap(ctx context.Context, cfg train.Config) (runCtx context.Context, _ train.Config, cancel context.CancelFunc) {
+	runCtx, cancel = context.WithCancel(context.Background())
 	onBatch, onEpoch := cfg.OnBatch, cfg.OnEpoch
 	cfg.OnBatch = func(loss float64, index, batches int) {
 		if testHookStep != nil {
@@ -191,28 +204,41 @@ func (k *checkpointer) wrap(cfg train.Config) train.Config {
 		if onBatch != nil {
 			onBatch(loss, index, batches)
 		}
+		if ctx.Err() != nil && index+1 < batches {
+			cancel()
+		}
 	}
 	cfg.OnEpoch = func(r train.EpochResult) error {
-		if onEpoch != nil {
-			if err := onEpoch(r); err != nil {
-				return err
+		defer func() {
+			if ctx.Err() != nil {
+				cancel()
 			}
+		}()
+		var err error
+		if onEpoch != nil {
+			err = onEpoch(r)
 		}
-		if k.path == "" {
-			return nil
-		}
-		if err := k.save(); err != nil {
+		if k.path == "" || err != nil && !errors.Is(err, train.ErrStop) {
 			return err
 		}
+		if serr := k.save(); serr != nil {
+			return serr
+		}
 		k.saved = r.Epoch
-		return nil
+		return err
 	}
-	return cfg
+	if ctx.Err() != nil {
+		cancel() // interrupted before the first step
+	}
+	return runCtx, cfg, cancel
 }
 
 // save writes the run's current state.
 func (k *checkpointer) save() error {
-	st := checkpoint.Capture(k.params, k.opt, k.batches)
+	st, err := checkpoint.CaptureWith(k.params, k.opt, k.batches, k.extras)
+	if err != nil {
+		return err
+	}
 	st.Meta = k.meta
 	return checkpoint.Save(k.path, st)
 }

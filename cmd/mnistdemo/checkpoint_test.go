@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +94,65 @@ func TestInterruptResumeIsExact(t *testing.T) {
 			}
 			os.Remove(ck)
 		}
+	}
+}
+
+// The same with dropout, clipping, reduce-on-plateau and early stopping
+// on: the dropout generator, the plateau's scale and the early stopping's
+// best epoch, weights and count travel in the checkpoint. The run stops
+// early (after epoch 5; best epoch 3) and cuts the rate twice; it is
+// interrupted before, at and after the best epoch, and a resumed run
+// stops after the same epoch, with the same final checkpoint.
+func TestInterruptResumeRegularization(t *testing.T) {
+	dir := fakeMNIST(t, 230, 40)
+	out := t.TempDir()
+	ref := filepath.Join(out, "ref.ckpt")
+	reg := []string{"-epochs", "8", "-dropout", "0.3", "-clip", "1", "-plateau", "0.5", "-plateau-patience", "0", "-patience", "2"}
+	code, stdout, stderr := runDemo(t, args(dir, append(reg, "-checkpoint", ref)...)...)
+	const stop = "early stopping: no better test loss for 2 epochs: restored the weights of epoch 3"
+	if code != 0 || !strings.Contains(stdout, stop) || strings.Count(stdout, "plateau: no better test loss: rate ×0.5") != 2 ||
+		!strings.Contains(stdout, "\n    5 ") || strings.Contains(stdout, "\n    6 ") {
+		t.Fatalf("uninterrupted run: exit %d, stdout %q, stderr %q; want an early stop after epoch 5 and two rate cuts", code, stdout, stderr)
+	}
+	want := readFile(t, ref)
+	st, err := checkpoint.Load[float32](ref)
+	if err != nil || st.Early == nil || st.Early.State.BestEpoch != 3 || st.Early.State.Bad != 2 || len(st.RNG["dropout"]) == 0 ||
+		st.Optim.Plateau == nil || st.Optim.Plateau.Scale != 0.25 || st.Batcher.Epoch != 5 {
+		t.Fatalf("final checkpoint: %v; early %+v, generators %q, plateau %+v, position %+v", err, st.Early, st.RNG, st.Optim.Plateau, st.Batcher)
+	}
+	if fresh, _ := rand.NewPCG(1, dropoutStream).MarshalBinary(); bytes.Equal(st.RNG["dropout"], fresh) {
+		t.Fatal("the dropout generator was never used")
+	}
+	for _, k := range []int{1, 12, 17, 36, 37, 50} {
+		ck := filepath.Join(out, "run.ckpt")
+		a := args(dir, append(reg, "-checkpoint", ck)...)
+		code, stdout, stderr := interruptAt(t, k, a...)
+		if code != 1 || stderr != "mnistdemo: interrupted\n" || !strings.Contains(stdout, "interrupted: saved "+ck) {
+			t.Fatalf("interrupted at %d: exit %d, stdout %q, stderr %q", k, code, stdout, stderr)
+		}
+		code, stdout, stderr = runDemo(t, append(a, "-resume", ck)...)
+		if code != 0 || !strings.Contains(stdout, "resumed from "+ck) || !strings.Contains(stdout, stop) || strings.Contains(stdout, "\n    6 ") {
+			t.Fatalf("resumed after %d: exit %d, stdout %q, stderr %q", k, code, stdout, stderr)
+		}
+		if !bytes.Equal(readFile(t, ck), want) {
+			t.Errorf("interrupted after step %d and resumed: the final checkpoint differs from the uninterrupted run's", k)
+		}
+	}
+	// The stopped run has nothing left to do; other regularisation flags
+	// do not fit it.
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "the run stopped early after epoch 5 (the best was epoch 3): nothing to train"},
+		{[]string{"-dropout", "0.2"}, "the checkpoint's regularization is dropout 0.3, clip 1, patience 2, this run's is dropout 0.2, clip 1, patience 2: give the same -dropout, -clip and -patience"},
+		{[]string{"-plateau", "0.1"}, "factor=0.1"},
+	} {
+		code, _, stderr := runDemo(t, args(dir, append(append(reg, "-resume", ref), c.flags...)...)...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("resume %v: exit %d, stderr %q; want exit 2 and %q", c.flags, code, stderr, c.want)
+		}
+		noPanic(t, fmt.Sprint(c.flags), stderr)
 	}
 }
 
@@ -207,7 +268,7 @@ func TestResumeErrors(t *testing.T) {
 		{"empty", []string{"-resume", write("empty.ckpt", nil)}, 1, "empty.ckpt: corrupt checkpoint: empty input"},
 		{"truncated", []string{"-resume", write("short.ckpt", good[:len(good)-7])}, 1, "short.ckpt: corrupt checkpoint: truncated: the header announces a payload of"},
 		{"bit flip", []string{"-resume", write("flip.ckpt", flipped)}, 1, "flip.ckpt: corrupt checkpoint: checksum mismatch"},
-		{"version", []string{"-resume", write("v9.ckpt", version)}, 1, "v9.ckpt: format version 9 is not supported (this flowgrad reads versions 1 and 2)"},
+		{"version", []string{"-resume", write("v9.ckpt", version)}, 1, "v9.ckpt: format version 9 is not supported (this flowgrad reads versions 1 to 3)"},
 		{"IDX file", []string{"-resume", filepath.Join(dir, "train-labels-idx1-ubyte.gz")}, 1, `not a flowgrad checkpoint (it starts with "\x1f\x8b`},
 		{"folder", []string{"-resume", out}, 1, "-resume: checkpoint: " + out + ": read " + out + ": is a directory"},
 	} {

@@ -58,10 +58,32 @@ func distBanner() string {
 	return fmt.Sprintf(", %d ranks (MPI, data-parallel)", comm.Size())
 }
 
+// ranks returns the number of processes of the run.
+func ranks() int {
+	if comm == nil {
+		return 1
+	}
+	return comm.Size()
+}
+
 // runTraining is train.Run, data-parallel over comm when there are
-// several ranks.
-func runTraining(ctx context.Context, tr *train.Trainer[float32], batches *data.Batcher, eval *train.Evaluator[float32], cfg train.Config) ([]train.EpochResult, error) {
-	return dist.Train(ctx, comm, tr, batches, eval, cfg)
+// several ranks. The hook, if not nil, runs before every update, after the
+// ranks' gradients are summed (gradient clipping).
+func runTraining(ctx context.Context, tr *train.Trainer[float32], batches *data.Batcher, eval *train.Evaluator[float32], cfg train.Config, hook func() error) ([]train.EpochResult, error) {
+	if ranks() == 1 {
+		if hook != nil {
+			tr.BeforeUpdate = append(tr.BeforeUpdate, hook)
+		}
+		return train.Run(ctx, tr, batches, eval, cfg)
+	}
+	rep, err := dist.New(comm, tr, batches) // appends the allreduce to tr.BeforeUpdate
+	if err != nil {
+		return nil, err
+	}
+	if hook != nil {
+		tr.BeforeUpdate = append(tr.BeforeUpdate, hook)
+	}
+	return rep.Run(ctx, eval, cfg)
 }
 
 // reportError prints a run's error: every rank its own, and only rank 0

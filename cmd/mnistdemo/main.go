@@ -13,6 +13,8 @@
 // With -checkpoint FILE the run is saved after every epoch and on Ctrl-C;
 // -resume FILE continues it exactly (see checkpoint.go). -graph FILE
 // writes the model's flow graph as Graphviz DOT and exits (see graph.go).
+// -dropout, -clip, -patience and -plateau add regularisation and rate
+// control (see regul.go).
 //
 // Exit status: 0 on success, 1 when training or the data fails, 2 for bad
 // flags.
@@ -69,8 +71,9 @@ type config struct {
 	checkpoint, resume string // see checkpoint.go
 	graph              string // -graph: see graph.go
 
-	lrt lrFlags            // -lr auto, -find-lr: see lrtools.go
-	opt cli.OptimizerFlags // -optimizer, -momentum, -momentum-form, -weight-decay, -beta1, -beta2, -eps
+	lrt lrFlags                 // -lr auto, -find-lr: see lrtools.go
+	opt cli.OptimizerFlags      // -optimizer, -momentum, -momentum-form, -weight-decay, -beta1, -beta2, -eps
+	reg cli.RegularizationFlags // -dropout, -clip, -patience, -plateau, -plateau-patience: see regul.go
 }
 
 // usageError is a bad flag: exit status 2.
@@ -97,6 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (when stdout is a terminal) | on | off")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "save the run to this file after every epoch and on Ctrl-C (atomically; never a diverged state)")
 	fs.StringVar(&c.graph, "graph", "", graphUsage)
+	c.reg.Register(fs, 0, patienceUsage, 2)
 	fs.StringVar(&c.resume, "resume", "", "continue exactly from this checkpoint (give the same training flags; -epochs counts from the start)")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}
@@ -106,6 +110,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if err := c.opt.Check(fs); err != nil {
 		return nil, usageError{err.Error()}
+	}
+	if err := c.reg.Check(); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if err := c.checkRanks(ranks()); err != nil {
+		return nil, err
 	}
 	if !cli.Given(fs)["lr"] {
 		c.lr = c.opt.DefaultRate()
@@ -215,12 +225,19 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		return code, err
 	}
 	model := layers.MLP[float32](rng, sizes...)
+	reg, err := newRegularizer(c, model) // dropout layers, early stopping
+	if err != nil {
+		return 2, err
+	}
 	if c.graph != "" {
 		return writeGraph(c.graph, model, sizes, trainSet, stdout)
 	}
 	sched, err := c.lrt.apply(c, model, trainSet, batches.BatchesPerEpoch(), stdout)
 	if err != nil {
 		return lrExit(err)
+	}
+	if sched, err = reg.schedule(sched); err != nil { // -plateau
+		return 2, err
 	}
 	opt, err := c.opt.New(model.Params(), sched)
 	if err != nil {
@@ -230,13 +247,13 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	ck, code, err := newCheckpointer(c, sizes, model.Params(), opt, batches)
+	ck, code, err := newCheckpointer(c, sizes, model.Params(), opt, batches, reg)
 	if err != nil {
 		return code, err
 	}
 
-	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %s, seed %d%s\n",
-		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.opt.Describe(opt), c.seed, distBanner())
+	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %s%s, seed %d%s\n",
+		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.opt.Describe(opt), prefixed(", ", reg.describe()), c.seed, distBanner())
 	if err := tensor.KernelError(); err != nil {
 		fmt.Fprintf(stdout, "note: %v\n", err)
 	}
@@ -252,16 +269,17 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 			bar.Clear()
 			fmt.Fprintf(stdout, "%5d  %10.4f  %9.4f  %7.2f%%  %10.0f  %7.1fs\n",
 				r.Epoch, r.TrainLoss, r.Eval.Loss, 100*r.Eval.Accuracy, r.ExamplesPerSecond(), r.Elapsed.Seconds())
-			return nil
+			return reg.observe(r, stdout)
 		},
 	}
 	if bar != nil {
 		cfg.OnBatch = func(_ float64, index, _ int) { bar.Set(index + 1) }
 	}
-	cfg = ck.wrap(cfg)
+	runCtx, cfg, cancel := ck.wrap(ctx, cfg)
+	defer cancel()
 	tr := train.NewTrainer(model, opt, train.CrossEntropy)
 	tr.MaxLoss = explodeFactor * math.Log(float64(trainSet.Classes()))
-	results, err := runTraining(ctx, tr, batches, eval, cfg)
+	results, err := runTraining(runCtx, tr, batches, eval, cfg, c.reg.ClipHook(model.Params()))
 	if err = ck.finish(err, stdout); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return 1, errors.New("interrupted")
@@ -273,6 +291,9 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		trainTime += r.TrainTime
 	}
 	last := results[len(results)-1]
+	if reg.stopped {
+		last.Eval = eval.Evaluate(model) // the best epoch's weights
+	}
 	if c.target > 0 && last.Eval.Accuracy >= c.target {
 		fmt.Fprintf(stdout, "reached %.2f%% test accuracy (target %.2f%%) after %d epochs: %.1fs of training, %.1fs in all\n",
 			100*last.Eval.Accuracy, 100*c.target, last.Epoch, trainTime.Seconds(), last.Elapsed.Seconds())
@@ -284,6 +305,14 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 		fmt.Fprintln(stdout)
 	}
 	return 0, nil
+}
+
+// prefixed returns prefix+s, or "" for an empty s.
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }
 
 func joinInts(xs []int, sep string) string {

@@ -49,11 +49,35 @@ func TestBadFlagsExitTwoWithOneMessage(t *testing.T) {
 		{[]string{"-optimizer", "adam", "-lr", "auto"}, "-lr auto: optim: no stability bound for Adam: the bound 2(1+μ)/λmax is for SGD's constant step"},
 		{[]string{"-optimizer", "adagrad", "-find-lr"}, "-find-lr runs the range test with sgd, not adagrad"},
 		{[]string{"stray"}, "unexpected argument"},
+		{[]string{"-dropout", "1"}, "-dropout 1: want a probability in [0, 1)"},
+		{[]string{"-dropout", "-0.1"}, "-dropout -0.1: want a probability in [0, 1)"},
+		{[]string{"-dropout", "NaN"}, "-dropout NaN"},
+		{[]string{"-clip", "-1"}, "-clip -1: want a finite norm > 0, or 0 for no clipping"},
+		{[]string{"-clip", "Inf"}, "-clip +Inf"},
+		{[]string{"-patience", "-1"}, "-patience -1: want 0 (off) or more epochs"},
+		{[]string{"-plateau", "1"}, "-plateau 1: want a factor in (0, 1), or 0 for off"},
+		{[]string{"-plateau", "-0.5"}, "-plateau -0.5"},
+		{[]string{"-plateau", "0.5", "-plateau-patience", "-2"}, "-plateau-patience -2: want ≥ 0"},
 	} {
 		dir := fakeMNIST(t, 50, 20)
 		code, _, stderr := runDemo(t, append([]string{"-data", dir}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "goroutine") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 mentioning %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// -h explains every flag, the regularisation ones included, and exits 0.
+func TestHelp(t *testing.T) {
+	code, _, stderr := runDemo(t, "-h")
+	if code != 0 {
+		t.Fatalf("-h: exit %d", code)
+	}
+	for _, want := range []string{"-optimizer", "-graph", "-dropout", "dropout probability after each hidden layer",
+		"-clip", "clip the gradients' global norm", "-patience", "restore the best epoch's weights",
+		"-plateau ", "multiply the rate by this factor", "-plateau-patience", "epochs without improvement"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("-h does not mention %q", want)
 		}
 	}
 }
