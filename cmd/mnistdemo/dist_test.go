@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/flowgrad/flowgrad/dist"
@@ -67,6 +68,26 @@ func TestRanksOtherThanZeroAreSilent(t *testing.T) {
 		reportError(&stderr, c.err)
 		if stderr.String() != c.want {
 			t.Errorf("rank %d reports %q, want %q", c.rank, stderr.String(), c.want)
+		}
+	}
+}
+
+// On several ranks -dropout and -plateau are refused (their state would be
+// per rank, and only rank 0's saved or updated); -clip and -patience run.
+func TestRegularizationOnRanks(t *testing.T) {
+	defer func(c dist.Comm) { comm = c }(comm)
+	comm = rank{0, 2}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-dropout", "0.2"}, "-dropout on 2 ranks: not supported"},
+		{[]string{"-plateau", "0.5"}, "-plateau on 2 ranks: not supported"},
+		{[]string{"-clip", "1", "-patience", "3"}, ""},
+	} {
+		_, err := parseFlags(c.args, io.Discard)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%v on 2 ranks: error %v, want %q", c.args, err, c.want)
 		}
 	}
 }
