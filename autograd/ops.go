@@ -377,15 +377,17 @@ func SoftmaxCrossEntropy[T tensor.Float](logits *Value[T], labels []int) *Value[
 			panic(fmt.Sprintf("autograd: SoftmaxCrossEntropy: label %d of row %d outside [0, %d)", y, r, classes))
 		}
 		z, p := logits.data.Row(r), v.aux.Row(r)
-		loss += softmaxRow(p, z) - float64(z[y])
+		loss += SoftmaxRow(p, z) - float64(z[y])
 	}
 	v.data.Data()[0] = T(loss / float64(rows))
 	return v
 }
 
-// softmaxRow writes softmax(z) into p and returns log Σ exp(z), computed
-// as m + log Σ exp(z − m) with m = max z so that nothing overflows.
-func softmaxRow[T tensor.Float](p, z []T) float64 {
+// SoftmaxRow writes softmax(z) into p (of z's length) and returns
+// log Σ exp(z), computed as m + log Σ exp(z − m) with m = max z so that
+// nothing overflows: the softmax of SoftmaxCrossEntropy, also used for
+// class probabilities at prediction.
+func SoftmaxRow[T tensor.Float](p, z []T) float64 {
 	m := z[0]
 	for _, zv := range z {
 		m = max(m, zv)

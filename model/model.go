@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"maps"
-	"math"
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
@@ -164,24 +163,15 @@ func reuse(d *tensor.Dense[float32], rows, cols int) *tensor.Dense[float32] {
 	return tensor.New[float32](rows, cols)
 }
 
-// softmax writes softmax(z) into p, computed as exp(z − max z)/Σ so that
-// nothing overflows, and returns the index of the largest z (the first on
-// a tie).
+// softmax writes softmax(z) into p (autograd.SoftmaxRow, the training
+// loss's own) and returns the index of the largest z (the first on a tie).
 func softmax(p, z []float32) int {
+	autograd.SoftmaxRow(p, z)
 	best := 0
 	for j, v := range z {
 		if v > z[best] {
 			best = j
 		}
-	}
-	var s float64
-	for j, v := range z {
-		e := math.Exp(float64(v - z[best]))
-		p[j] = float32(e)
-		s += e
-	}
-	for j := range p {
-		p[j] = float32(float64(p[j]) / s)
 	}
 	return best
 }
