@@ -192,9 +192,14 @@ func (k *checkpointer) report(w io.Writer) {
 // cancelled when ctx is (an interrupt), but at the first step boundary
 // that is not an epoch's end: after an epoch's last step, only once its
 // OnEpoch — evaluation, plateau, early stopping — has run, so the state
-// saved on interrupt has seen every epoch it completed. Call cancel when
-// Run returns.
+// saved on interrupt has seen every epoch it completed. (On the ranks other
+// than 0, which call neither OnBatch nor OnEpoch, it is ctx's child.) Call
+// cancel when Run returns.
 func (k *checkpointer) wrap(ctx context.Context, cfg train.Config) (runCtx context.Context, _ train.Config, cancel context.CancelFunc) {
+	if !isRoot() {
+		runCtx, cancel = context.WithCancel(ctx)
+		return runCtx, cfg, cancel
+	}
 	runCtx, cancel = context.WithCancel(context.Background())
 	onBatch, onEpoch := cfg.OnBatch, cfg.OnEpoch
 	cfg.OnBatch = func(loss float64, index, batches int) {

@@ -43,7 +43,7 @@ func initDist() (func(), error) {
 // than 0 when there is nothing for them to do: -find-lr and -graph, tools
 // that rank 0 runs alone.
 func rankOutput(c *config, stdout io.Writer) (out io.Writer, idle bool) {
-	if comm == nil || comm.Rank() == dist.Root {
+	if isRoot() {
 		return stdout, false
 	}
 	c.checkpoint, c.resume = "", ""
@@ -57,6 +57,10 @@ func distBanner() string {
 	}
 	return fmt.Sprintf(", %d ranks (MPI, data-parallel)", comm.Size())
 }
+
+// isRoot reports whether this process is rank 0, the one that calls the
+// run's OnBatch and OnEpoch (or the only process).
+func isRoot() bool { return comm == nil || comm.Rank() == dist.Root }
 
 // ranks returns the number of processes of the run.
 func ranks() int {
