@@ -65,3 +65,59 @@ func Example() {
 	// position: epoch 0, offset 20
 	// same weights: true
 }
+
+// CaptureWith and RestoreWith carry a run's early stopping and the
+// generator of its dropout masks too, so the resumed run draws the masks
+// the uninterrupted one would.
+func Example_extras() {
+	pixels := make([]uint8, 30*4)
+	labels := make([]uint8, 30)
+	for i := range labels {
+		labels[i] = uint8(i % 3)
+		pixels[4*i+i%3] = 200
+	}
+	ds, _ := data.NewDataset(pixels, labels, 4, 3)
+
+	type run struct {
+		model   *layers.Sequential[float32]
+		opt     *optim.SGD[float32]
+		batches *data.Batcher
+		x       checkpoint.Extras[float32]
+	}
+	setup := func(seed uint64) run {
+		rng := rand.New(rand.NewPCG(seed, 0))
+		pcg := rand.NewPCG(seed, 1) // the dropout masks' own source
+		model := layers.MLP[float32](rng, 4, 8, 3)
+		model.Layers = []layers.Layer[float32]{model.Layers[0], layers.NewDropout[float32](rand.New(pcg), 0.2), model.Layers[1]}
+		opt, _ := optim.NewSGD(model.Params(), optim.Must(optim.Constant(0.1)))
+		batches, _ := data.NewBatcher(ds, 4, rng)
+		es, _ := train.NewEarlyStopping(model.Params(), 3, 0, train.MonitorLoss)
+		return run{model, opt, batches, checkpoint.Extras[float32]{Early: es, RNG: map[string]checkpoint.Generator{"dropout": pcg}}}
+	}
+
+	a := setup(1)
+	tr := train.NewTrainer(a.model, a.opt, train.CrossEntropy)
+	for range 5 {
+		tr.Step(a.batches.Take())
+	}
+	a.x.Early.Observe(train.EpochResult{Epoch: 1, Eval: train.Metrics{N: 1, Loss: 0.5}})
+	st, err := checkpoint.CaptureWith(a.model.Params(), a.opt, a.batches, a.x)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var file bytes.Buffer
+	checkpoint.Write(&file, st)
+
+	b := setup(2)
+	read, _ := checkpoint.Read[float32](&file)
+	if err := read.RestoreWith(b.model.Params(), b.opt, b.batches, b.x); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("early stopping: %+v\n", b.x.Early.State())
+	fmt.Println("same next mask draw:", a.x.RNG["dropout"].(*rand.PCG).Uint64() == b.x.RNG["dropout"].(*rand.PCG).Uint64())
+	// Output:
+	// early stopping: {Best:0.5 BestEpoch:1 Bad:0}
+	// same next mask draw: true
+}
