@@ -29,15 +29,12 @@ type trainFlags struct {
 	ignore, categorical         []string
 	comma                       rune
 	hidden                      []int
-	dropout                     float64
-	batch, epochs, patience     int
+	batch, epochs               int
 	batchGiven                  bool
 	val                         float64
 	opt                         cli.OptimizerFlags
 	lr                          float64
-	clip                        float64
-	plateau                     float64
-	plateauPatience             int
+	reg                         cli.RegularizationFlags
 	scaleTarget                 bool
 	refit                       bool
 	monitor                     string
@@ -65,17 +62,13 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.StringVar(&categorical, "categorical", "", "comma-separated columns to read as categories even if their values are numbers")
 	fs.StringVar(&sep, "sep", ",", "the field separator (one character; \\t for tab)")
 	fs.StringVar(&hidden, "hidden", "64,64", "hidden layer sizes, comma-separated (\"\" for a linear model)")
-	fs.Float64Var(&c.dropout, "dropout", 0, "dropout probability after each hidden layer, in [0, 1)")
 	fs.IntVar(&c.batch, "batch", 32, "minibatch size B (at most the training rows; the default 32 shrinks to fit)")
 	fs.IntVar(&c.epochs, "epochs", 1000, "the most epochs to train")
-	fs.IntVar(&c.patience, "patience", 30, "stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early)")
+	c.reg.Register(fs, 30, "stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early)", 10)
 	fs.StringVar(&c.monitor, "monitor", "auto", "the validation score early stopping watches: loss | metric (accuracy for classes, R² for regression; ties keep the later epoch) | auto (metric for classes, loss for regression)")
 	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw 0.001; rmsprop, adagrad 0.01; sgd 0.01)")
 	c.opt.Register(fs, "adam", 0.01)
-	fs.Float64Var(&c.clip, "clip", 0, "clip the gradients' global norm to this value (0: no clipping)")
-	fs.Float64Var(&c.plateau, "plateau", 0, "multiply the rate by this factor in (0, 1) when the validation loss stalls (0: off)")
-	fs.IntVar(&c.plateauPatience, "plateau-patience", 10, "epochs without improvement before -plateau lowers the rate")
 	fs.BoolVar(&c.scaleTarget, "scale-target", true, "regression: train on the standardised target (predictions are in the original units)")
 	fs.BoolVar(&c.refit, "refit", true, "after early stopping picks the number of epochs, train again on all rows (training and validation) for that many")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the split, the weights and the minibatch order")
@@ -90,22 +83,15 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 		return nil, cli.Usagef("-data: give the training CSV (see -h)")
 	case c.modelPath == "":
 		return nil, cli.Usagef("-model: give the file to write")
-	case !(c.dropout >= 0 && c.dropout < 1):
-		return nil, cli.Usagef("-dropout %v: want a probability in [0, 1)", c.dropout)
 	case c.batch < 1:
 		return nil, cli.Usagef("-batch %d: want at least 1", c.batch)
 	case c.epochs < 1:
 		return nil, cli.Usagef("-epochs %d: want at least 1", c.epochs)
-	case c.patience < 0:
-		return nil, cli.Usagef("-patience %d: want 0 (off) or more epochs", c.patience)
 	case !(c.val > 0 && c.val < 1):
 		return nil, cli.Usagef("-val %v: want a fraction in (0, 1)", c.val)
-	case !(c.clip >= 0) || math.IsInf(c.clip, 1):
-		return nil, cli.Usagef("-clip %v: want a finite norm > 0, or 0 for no clipping", c.clip)
-	case c.plateau != 0 && !(c.plateau > 0 && c.plateau < 1):
-		return nil, cli.Usagef("-plateau %v: want a factor in (0, 1), or 0 for off", c.plateau)
-	case c.plateauPatience < 0:
-		return nil, cli.Usagef("-plateau-patience %d: want ≥ 0", c.plateauPatience)
+	}
+	if err := c.reg.Check(); err != nil {
+		return nil, err
 	}
 	if c.monitor != "auto" && c.monitor != "loss" && c.monitor != "metric" {
 		return nil, cli.Usagef("-monitor %q: want auto, loss or metric", c.monitor)
@@ -236,23 +222,21 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 	if !c.batchGiven && batch > trainSet.Len() {
 		batch = trainSet.Len() // a table smaller than the default batch
 	}
-	f := &fitted{pre: pre, rows: trainSet.Len(), net: newNet(rng, pre.Inputs(), c.hidden, pre.Outputs(), c.dropout)}
+	f := &fitted{pre: pre, rows: trainSet.Len(), net: newNet(rng, pre.Inputs(), c.hidden, pre.Outputs(), c.reg.Dropout)}
 	sched := optim.Must(optim.Constant(c.lr))
 	var plateau *optim.Plateau
-	if c.plateau > 0 && valTab != nil {
-		if plateau, err = optim.NewPlateau(sched, optim.PlateauConfig{Factor: c.plateau, Patience: c.plateauPatience, Threshold: 1e-4}); err != nil {
+	if valTab != nil { // the refit on all rows has no held-out loss to watch
+		if plateau, sched, err = c.reg.NewPlateau(sched); err != nil {
 			return nil, cli.UsageError{Msg: err.Error()}
 		}
-		sched = plateau
 	}
 	if f.opt, err = c.opt.New(f.net.Params(), sched); err != nil {
 		return nil, cli.UsageError{Msg: err.Error()}
 	}
 	loss := train.LossFor[float32](trainSet.Kind())
 	tr := train.NewTrainer(f.net, f.opt, loss)
-	if c.clip > 0 {
-		params := f.net.Params()
-		tr.BeforeUpdate = append(tr.BeforeUpdate, func() error { optim.ClipGlobalNorm(params, c.clip); return nil })
+	if clip := c.reg.ClipHook(f.net.Params()); clip != nil {
+		tr.BeforeUpdate = append(tr.BeforeUpdate, clip)
 	}
 	batches, err := data.NewBatcher(trainSet, batch, rng)
 	if err != nil {
@@ -267,7 +251,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		if eval, err = train.NewEvaluator(valSet, 1000, loss); err != nil {
 			return nil, err
 		}
-		patience := c.patience
+		patience := c.reg.Patience
 		if patience == 0 {
 			patience = epochs + 1 // never stops, but keeps the best weights
 		}
@@ -290,7 +274,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		fmt.Fprintf(stdout, "flowgrad train: %s: %d rows, %d features → %d inputs; %s\n",
 			c.dataPath, trainTab.Len()+valTab.Len(), len(pre.Features), pre.Inputs(), describeTarget(pre))
 		fmt.Fprintf(stdout, "split (seed %d): %d training, %d validation rows\n", c.seed, trainSet.Len(), valSet.Len())
-		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.dropout), batch, f.opt)
+		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.reg.Dropout), batch, f.opt)
 	}
 	header, line := epochFormat(trainSet.Kind())
 	fmt.Fprintln(stdout, header)
