@@ -73,7 +73,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.BoolVar(&c.refit, "refit", true, "after early stopping picks the number of epochs, train again on all rows (training and validation) for that many")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the split, the weights and the minibatch order")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal) | on | off")
-	fs.BoolVar(&c.verbose, "v", false, "print every epoch (default: the first 10, every 10th and the last)")
+	fs.BoolVar(&c.verbose, "v", false, "print every epoch (default: epochs 1–10, every 10th to 100, every 100th, and the last)")
 	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 				}
 				stop = f.early.Observe(r)
 			}
-			if c.verbose || r.Epoch <= 10 || r.Epoch%10 == 0 || stop != nil || r.Epoch == epochs {
+			if c.verbose || logged(r.Epoch) || stop != nil || r.Epoch == epochs {
 				fmt.Fprintln(stdout, line(r, pre))
 			}
 			return stop
@@ -306,6 +306,12 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		f.best = eval.Evaluate(f.net)
 	}
 	return f, nil
+}
+
+// logged reports whether the per-epoch table shows an epoch without -v:
+// 1–10, every 10th up to 100, then every 100th.
+func logged(epoch int) bool {
+	return epoch <= 10 || epoch <= 100 && epoch%10 == 0 || epoch%100 == 0
 }
 
 // checkWritable fails early, before any training, when the model file
