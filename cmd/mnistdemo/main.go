@@ -100,7 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (when stdout is a terminal) | on | off")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "save the run to this file after every epoch and on Ctrl-C (atomically; never a diverged state)")
 	fs.StringVar(&c.graph, "graph", "", graphUsage)
-	c.reg.Register(fs, 0, patienceUsage, 2)
+	c.reg.Register(fs, 0, 0, patienceUsage, 2)
 	fs.StringVar(&c.resume, "resume", "", "continue exactly from this checkpoint (give the same training flags; -epochs counts from the start)")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}

@@ -23,10 +23,10 @@ type RegularizationFlags struct {
 }
 
 // Register defines the flags on fs with the command's defaults of
-// -patience and -plateau-patience and its help text for -patience (which
-// names the score watched).
-func (r *RegularizationFlags) Register(fs *flag.FlagSet, patience int, patienceUsage string, plateauPatience int) {
-	fs.Float64Var(&r.Dropout, "dropout", 0, "dropout probability after each hidden layer, in [0, 1) (0: no dropout)")
+// -dropout, -patience and -plateau-patience and its help text for
+// -patience (which names the score watched).
+func (r *RegularizationFlags) Register(fs *flag.FlagSet, dropout float64, patience int, patienceUsage string, plateauPatience int) {
+	fs.Float64Var(&r.Dropout, "dropout", dropout, "dropout probability after each hidden layer, in [0, 1) (0: no dropout)")
 	fs.Float64Var(&r.Clip, "clip", 0, "clip the gradients' global norm to this value before each update (0: no clipping)")
 	fs.IntVar(&r.Patience, "patience", patience, patienceUsage)
 	fs.Float64Var(&r.Plateau, "plateau", 0, "multiply the rate by this factor in (0, 1) when the held-out loss stalls (0: off)")
