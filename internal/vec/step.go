@@ -7,7 +7,8 @@ import "math"
 // definition, run as is for float64 (and for float32 on the generic path);
 // on amd64 with AVX2 and FMA the float32 case runs an assembly kernel that
 // performs the same operations in the same order, fusing the
-// multiply-adds (so it may differ from the loop in the last bits).
+// multiply-adds (so it may differ from the loop in the last bits); on
+// arm64 with NEON, one that performs them unfused (the loop's bits).
 //
 // Every product that is added is converted explicitly, T(x*y) + z: Go may
 // fuse x*y + z into one FMA on arm64 (not on amd64), and the conversion

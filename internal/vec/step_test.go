@@ -93,20 +93,25 @@ func stepCases() []stepCase {
 
 // TestStepKernelsMatchTheirLoops runs every optimiser update for several
 // steps on the assembly path and on the generic loop (the definition), from
-// the same start, and compares parameters and state. The tolerance, 2e-6
+// the same start, and compares parameters and state. A path that gives the
+// twins' bits (NEON) must match bit for bit; for AVX2 the tolerance, 2e-6
 // relative (about 16 float32 ulps) plus 1e-6 absolute, covers the fused
-// multiply-adds of the assembly compounding over the steps; a wrong
-// operation or coefficient is off by far more. Guard cells catch writes
-// past the end.
+// multiply-adds compounding over the steps; a wrong operation or
+// coefficient is off by far more. A NaN gradient (in the vector part and
+// in the tail) must give NaN on both. Guard cells catch writes past the
+// end.
 func TestStepKernelsMatchTheirLoops(t *testing.T) {
 	if !hasAsm {
-		t.Skip("no AVX2+FMA on this CPU: the generic loops are the only path (tested by package optim)")
+		t.Skip("no assembly path on this CPU and build: the generic loops are the only path (tested by package optim)")
 	}
 	for _, c := range stepCases() {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			for _, n := range lengths {
 				theta, grad := randSlice(rng, n), randSlice(rng, n)
+				if n > 2 {
+					grad[1], grad[n-1] = float32(math.NaN()), float32(math.NaN())
+				}
 				bufs := make([][]float32, c.nbuf)
 				for i := range bufs {
 					bufs[i] = randSlice(rng, n)
@@ -132,13 +137,17 @@ func TestStepKernelsMatchTheirLoops(t *testing.T) {
 					}()
 					c.run(theta, grad, c.bufs(bufs))
 				}
+				match := func(a, b float32) bool { return same(a, b) || near(a, b, 2e-6) }
+				if asmImpl.twinBits {
+					match = sameBits
+				}
 				for i := range theta {
-					if !near(theta[i], gen[i], 2e-6) {
-						t.Fatalf("n=%d i=%d: θ = %g (avx2), %g (generic)", n, i, theta[i], gen[i])
+					if !match(theta[i], gen[i]) {
+						t.Fatalf("n=%d i=%d: θ = %g (%s), %g (generic)", n, i, theta[i], asmImpl.name, gen[i])
 					}
 					for b := range bufs {
-						if !near(bufs[b][i], genBufs[b][i], 2e-6) {
-							t.Fatalf("n=%d i=%d: buffer %d = %g (avx2), %g (generic)", n, i, b, bufs[b][i], genBufs[b][i])
+						if !match(bufs[b][i], genBufs[b][i]) {
+							t.Fatalf("n=%d i=%d: buffer %d = %g (%s), %g (generic)", n, i, b, bufs[b][i], asmImpl.name, genBufs[b][i])
 						}
 					}
 				}
@@ -207,10 +216,7 @@ func BenchmarkStepKernels(b *testing.B) {
 		bufs[2][i] = float32(1e-4 * rng.NormFloat64())
 	}
 	for _, c := range stepCases() {
-		for _, p := range []string{"generic", "avx2"} {
-			if p == "avx2" && !hasAsm {
-				continue
-			}
+		for _, p := range benchPaths() {
 			b.Run(c.name+"/"+p, func(b *testing.B) {
 				defer SetGeneric(p == "generic")()
 				b.SetBytes(int64(4 * n * (2 + c.nbuf)))

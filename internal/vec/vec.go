@@ -5,11 +5,12 @@
 // accumulation, and the uint8 → float32 minibatch conversion.
 //
 // Each kernel has a pure-Go twin (vec_generic.go) whose loop is the
-// kernel's definition; on amd64 with AVX2 and FMA an assembly version runs
-// instead. The choice is made once at start-up: the environment variable
-// FLOWGRAD_KERNEL=generic or the purego build tag forces the Go loops.
-// Results of the two may differ in the last bit, because the assembly
-// fuses multiply-adds; each is deterministic.
+// kernel's definition; on amd64 with AVX2 and FMA, and on arm64 with NEON,
+// an assembly version runs instead. The choice is made once at start-up:
+// the environment variable FLOWGRAD_KERNEL=generic or the purego build tag
+// forces the Go loops. The NEON kernels give the Go twins' bits; the AVX2
+// ones may differ from them in the last bit, because they fuse
+// multiply-adds. Each path is deterministic.
 package vec
 
 import (
@@ -27,11 +28,12 @@ func checkLen(op string, n int, lens ...int) {
 
 // impl is one path of the float32 kernels, a function per kernel, as in
 // package kernel: the Go twins (genericImpl) everywhere, and the assembly
-// path of this architecture (archImpl: AVX2+FMA on amd64; nil where there
-// is none or the CPU lacks it). One is chosen once, at start-up; adding a
-// path touches archImpl only.
+// path of this architecture (archImpl: AVX2+FMA on amd64, NEON on arm64;
+// nil where there is none or the CPU lacks it). One is chosen once, at
+// start-up; adding a path touches archImpl only.
 type impl struct {
 	name          string
+	twinBits      bool // the kernels give the Go twins' bits (no fused multiply-adds)
 	biasReLU      func(x, b []float32)
 	addTo         func(dst, src []float32)
 	reluBackward  func(dz, dy, y, db []float32)
@@ -45,6 +47,7 @@ type impl struct {
 
 var genericImpl = &impl{
 	name:          "generic",
+	twinBits:      true,
 	biasReLU:      biasReLUGeneric,
 	addTo:         addToGeneric,
 	reluBackward:  reluBackwardGeneric,
@@ -62,17 +65,17 @@ var (
 	cur     = choose(os.Getenv("FLOWGRAD_KERNEL"))
 )
 
-// choose returns the assembly path unless FLOWGRAD_KERNEL names another
-// path than avx2 or avx512 (the GEMM kernel's names; an unknown name
-// means generic there too).
+// choose returns the assembly path when FLOWGRAD_KERNEL is empty or names
+// it (avx512 names the AVX2 path too: the GEMM kernel's name for the wider
+// x86 path); any other name means generic, as it does for the GEMM kernel.
 func choose(env string) *impl {
-	if hasAsm && (env == "" || env == "avx2" || env == "avx512") {
+	if hasAsm && (env == "" || env == asmImpl.name || env == "avx512" && asmImpl.name == "avx2") {
 		return asmImpl
 	}
 	return genericImpl
 }
 
-// Path names the implementation in use: "avx2" or "generic".
+// Path names the implementation in use: "avx2", "neon" or "generic".
 func Path() string { return cur.name }
 
 // SetGeneric forces the generic (on = true) or the best available path and

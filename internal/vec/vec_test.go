@@ -15,7 +15,7 @@ func paths(t *testing.T, f func(t *testing.T)) {
 	restore()
 	if hasAsm {
 		restore := SetGeneric(false)
-		t.Run("avx2", f)
+		t.Run(asmImpl.name, f)
 		restore()
 	}
 }
@@ -56,7 +56,7 @@ func near(a, b float32, tol float64) bool {
 	return math.Abs(float64(a)-float64(b)) <= tol*(1+math.Abs(float64(b)))
 }
 
-var lengths = []int{0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100, 257}
+var lengths = []int{0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 257, 1000}
 
 func TestBiasReLUAndBackward(t *testing.T) {
 	paths(t, func(t *testing.T) {
@@ -65,6 +65,9 @@ func TestBiasReLUAndBackward(t *testing.T) {
 			for _, rows := range []int{1, 3} {
 				x, b := randSlice(rng, rows*n), randSlice(rng, n)
 				x[0] = float32(math.NaN())
+				if n > 1 { // −0 + −0 = −0, which ReLU keeps (it is not < 0)
+					x[1], b[1] = float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))
+				}
 				add, relu := clone(x), clone(x)
 				BiasAdd(add, b)
 				BiasReLU(relu, b)
@@ -74,13 +77,15 @@ func TestBiasReLUAndBackward(t *testing.T) {
 					if r < 0 {
 						r = 0
 					}
-					if !same(add[i], s) || !same(relu[i], r) {
+					if !sameBits(add[i], s) || !sameBits(relu[i], r) {
 						t.Fatalf("n=%d i=%d: BiasAdd %g BiasReLU %g, want %g %g", n, i, add[i], relu[i], s, r)
 					}
 				}
 				checkGuards(t, "BiasReLU", relu)
 
 				dy, db := randSlice(rng, rows*n), randSlice(rng, n)
+				dy[len(dy)-1] = float32(math.NaN()) // reaches db[n-1] when y > 0
+				relu[len(relu)-1] = 1
 				dz, wantDB := make([]float32, rows*n, rows*n+guard), clone(db)
 				for i := range dz[:cap(dz)] {
 					if i >= len(dz) {
@@ -98,12 +103,12 @@ func TestBiasReLUAndBackward(t *testing.T) {
 					if relu[i] > 0 {
 						want = dy[i]
 					}
-					if dz[i] != want {
+					if !sameBits(dz[i], want) {
 						t.Fatalf("n=%d i=%d: dz %g, want %g", n, i, dz[i], want)
 					}
 				}
-				for j := range db {
-					if !near(db[j], wantDB[j], 1e-6) {
+				for j := range db { // the same additions in the same order: the same bits
+					if !sameBits(db[j], wantDB[j]) {
 						t.Fatalf("n=%d j=%d: db %g, want %g", n, j, db[j], wantDB[j])
 					}
 				}
@@ -115,6 +120,11 @@ func TestBiasReLUAndBackward(t *testing.T) {
 }
 
 func same(a, b float32) bool { return a == b || a != a && b != b }
+
+// sameBits reports whether a and b are the same bits or both NaN.
+func sameBits(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b
+}
 
 func TestBytesToFloatsIsCorrectlyRoundedDivision(t *testing.T) {
 	paths(t, func(t *testing.T) {
@@ -140,10 +150,7 @@ func TestBytesToFloatsIsCorrectlyRoundedDivision(t *testing.T) {
 
 func BenchmarkBytesToFloats(b *testing.B) {
 	src, dst := make([]uint8, 100*784), make([]float32, 100*784)
-	for _, p := range []string{"generic", "avx2"} {
-		if p == "avx2" && !hasAsm {
-			continue
-		}
+	for _, p := range benchPaths() {
 		b.Run(p, func(b *testing.B) {
 			defer SetGeneric(p == "generic")()
 			b.SetBytes(int64(len(src)))
@@ -152,4 +159,13 @@ func BenchmarkBytesToFloats(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchPaths names the paths a benchmark runs: generic and, when this CPU
+// has it, the assembly path (SetGeneric(p == "generic") selects each).
+func benchPaths() []string {
+	if hasAsm {
+		return []string{"generic", asmImpl.name}
+	}
+	return []string{"generic"}
 }
