@@ -31,13 +31,20 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/flowgrad/flowgrad/dist"
 	"github.com/flowgrad/flowgrad/internal/cli"
 )
 
 func main() {
+	var err error
+	if comm, err = dist.Init(); err != nil { // MPI under -tags mpi; else one process
+		fmt.Fprintln(os.Stderr, "flowgrad:", err)
+		os.Exit(1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	dist.Finalize()
 	os.Exit(code)
 }
 
@@ -76,7 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowgrad: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
-	err := cmd(ctx, args[1:], stdout, stderr)
+	out, errOut := rankWriters(stdout, stderr)
+	err := cmd(ctx, args[1:], out, errOut)
 	switch {
 	case err == nil:
 		return 0
@@ -86,9 +94,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowgrad %s: interrupted (no model written)\n", args[0])
 		return 1
 	}
-	fmt.Fprintf(stderr, "flowgrad %s: %v\n", args[0], err)
 	var u cli.UsageError
-	if errors.As(err, &u) {
+	usage := errors.As(err, &u)
+	switch {
+	case isRoot():
+		fmt.Fprintf(stderr, "flowgrad %s: %v\n", args[0], err)
+	case !usage && !errors.Is(err, dist.ErrPeer): // rank 0 reports those
+		fmt.Fprintf(stderr, "flowgrad %s: rank %d: %v\n", args[0], comm.Rank(), err)
+	}
+	if usage {
 		return 2
 	}
 	return 1
