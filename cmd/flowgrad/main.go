@@ -5,6 +5,7 @@
 //	flowgrad eval    -model model.fgm -data test.csv
 //	flowgrad predict -model model.fgm -data new.csv [-id id] > predictions.csv
 //	flowgrad export  -model model.fgm -onnx model.onnx
+//	flowgrad import  -onnx model.onnx [-data table.csv] [-model model.fgm]
 //
 // train reads the CSV (plain or gzip; header row; the target is the last
 // column unless -target names it), holds out a seeded validation split
@@ -15,7 +16,8 @@
 // the weights and the preprocessing. eval scores a model on a labelled
 // CSV (metrics in the target's units, and a confusion matrix for classes);
 // predict writes a CSV of predictions to stdout, carrying an ID column
-// through; export writes the model as ONNX. `flowgrad CMD -h` lists the
+// through; export writes the model as ONNX and import reads an ONNX MLP
+// (flowgrad's, or one exported by PyTorch) back into a model file. `flowgrad CMD -h` lists the
 // flags of each.
 //
 // Exit status: 0 on success, 1 when the data, a model file or training
@@ -55,6 +57,7 @@ usage:
   flowgrad eval    -model model.fgm -data test.csv
   flowgrad predict -model model.fgm -data new.csv [-id COLUMN] > predictions.csv
   flowgrad export  -model model.fgm -onnx model.onnx
+  flowgrad import  -onnx model.onnx [-data table.csv -target COLUMN] [-model model.fgm]
 
 Run 'flowgrad COMMAND -h' for the flags of a command.
 `
@@ -66,6 +69,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"eval":    evalCmd,
 	"predict": predictCmd,
 	"export":  exportCmd,
+	"import":  importCmd,
 }
 
 // run executes the command line args and returns the exit status; errors
