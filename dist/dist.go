@@ -132,15 +132,19 @@ func New[T tensor.Float](comm Comm, tr *train.Trainer[T], batches *data.Batcher)
 // Train is train.Run made data-parallel on comm, for programs that run
 // with or without mpirun: on several ranks it is New then Run (see both:
 // only rank 0's eval and cfg count); on one rank, or with a nil comm, it is
-// train.Run itself.
-func Train[T tensor.Float](ctx context.Context, comm Comm, tr *train.Trainer[T], batches *data.Batcher, eval *train.Evaluator[T], cfg train.Config) ([]train.EpochResult, error) {
+// train.Run itself. The hooks after, if any, join tr.BeforeUpdate after
+// the gradients are summed across the ranks (gradient clipping, which
+// must see the whole minibatch's gradient).
+func Train[T tensor.Float](ctx context.Context, comm Comm, tr *train.Trainer[T], batches *data.Batcher, eval *train.Evaluator[T], cfg train.Config, after ...func() error) ([]train.EpochResult, error) {
 	if comm == nil || comm.Size() == 1 {
+		tr.BeforeUpdate = append(tr.BeforeUpdate, after...)
 		return train.Run(ctx, tr, batches, eval, cfg)
 	}
-	rep, err := New(comm, tr, batches)
+	rep, err := New(comm, tr, batches) // appends the allreduce to tr.BeforeUpdate
 	if err != nil {
 		return nil, err
 	}
+	tr.BeforeUpdate = append(tr.BeforeUpdate, after...)
 	return rep.Run(ctx, eval, cfg)
 }
 

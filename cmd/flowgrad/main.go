@@ -5,6 +5,7 @@
 //	flowgrad eval    -model model.fgm -data test.csv
 //	flowgrad predict -model model.fgm -data new.csv [-id id] > predictions.csv
 //	flowgrad export  -model model.fgm -onnx model.onnx
+//	flowgrad import  -onnx model.onnx [-data table.csv] [-model model.fgm]
 //
 // train reads the CSV (plain or gzip; header row; the target is the last
 // column unless -target names it), holds out a seeded validation split
@@ -15,7 +16,8 @@
 // the weights and the preprocessing. eval scores a model on a labelled
 // CSV (metrics in the target's units, and a confusion matrix for classes);
 // predict writes a CSV of predictions to stdout, carrying an ID column
-// through; export writes the model as ONNX. `flowgrad CMD -h` lists the
+// through; export writes the model as ONNX and import reads an ONNX MLP
+// (flowgrad's, or one exported by PyTorch) back into a model file. `flowgrad CMD -h` lists the
 // flags of each.
 //
 // Exit status: 0 on success, 1 when the data, a model file or training
@@ -31,13 +33,20 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/flowgrad/flowgrad/dist"
 	"github.com/flowgrad/flowgrad/internal/cli"
 )
 
 func main() {
+	var err error
+	if comm, err = dist.Init(); err != nil { // MPI under -tags mpi; else one process
+		fmt.Fprintln(os.Stderr, "flowgrad:", err)
+		os.Exit(1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	dist.Finalize()
 	os.Exit(code)
 }
 
@@ -48,6 +57,7 @@ usage:
   flowgrad eval    -model model.fgm -data test.csv
   flowgrad predict -model model.fgm -data new.csv [-id COLUMN] > predictions.csv
   flowgrad export  -model model.fgm -onnx model.onnx
+  flowgrad import  -onnx model.onnx [-data table.csv -target COLUMN] [-model model.fgm]
 
 Run 'flowgrad COMMAND -h' for the flags of a command.
 `
@@ -59,6 +69,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"eval":    evalCmd,
 	"predict": predictCmd,
 	"export":  exportCmd,
+	"import":  importCmd,
 }
 
 // run executes the command line args and returns the exit status; errors
@@ -76,7 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowgrad: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
-	err := cmd(ctx, args[1:], stdout, stderr)
+	out, errOut := rankWriters(stdout, stderr)
+	err := cmd(ctx, args[1:], out, errOut)
 	switch {
 	case err == nil:
 		return 0
@@ -86,9 +98,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowgrad %s: interrupted (no model written)\n", args[0])
 		return 1
 	}
-	fmt.Fprintf(stderr, "flowgrad %s: %v\n", args[0], err)
 	var u cli.UsageError
-	if errors.As(err, &u) {
+	usage := errors.As(err, &u)
+	switch {
+	case isRoot():
+		fmt.Fprintf(stderr, "flowgrad %s: %v\n", args[0], err)
+	case !usage && !errors.Is(err, dist.ErrPeer): // rank 0 reports those
+		fmt.Fprintf(stderr, "flowgrad %s: rank %d: %v\n", args[0], comm.Rank(), err)
+	}
+	if usage {
 		return 2
 	}
 	return 1

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -276,5 +277,62 @@ func TestModelMeetsBadData(t *testing.T) {
 	newClass := write("newclass.csv", "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,daisy\n")
 	if code, _, errOut := flowgrad(t, "eval", "-model", irisModel, "-data", newClass); code != 1 || !strings.Contains(errOut, "daisy") {
 		t.Errorf("unseen class: exit %d, %s", code, errOut)
+	}
+}
+
+// import: a network PyTorch exported (torch.onnx.export of an
+// nn.Sequential MLP, committed with PyTorch's outputs on fixed inputs by
+// model/onnx/testdata/torch_export.py) becomes a model file over the Iris
+// columns that predicts PyTorch's class probabilities; a flowgrad export
+// comes back without -data and predicts as the model did.
+func TestImport(t *testing.T) {
+	dir := t.TempDir()
+	var rec struct{ Inputs, Outputs [][]float64 }
+	b, err := os.ReadFile("../../model/onnx/testdata/torch_mlp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	var rows strings.Builder
+	rows.WriteString("sepal_length,sepal_width,petal_length,petal_width\n")
+	for _, x := range rec.Inputs {
+		fmt.Fprintf(&rows, "%v,%v,%v,%v\n", x[0], x[1], x[2], x[3])
+	}
+	inputs := filepath.Join(dir, "inputs.csv")
+	if err := os.WriteFile(inputs, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	torchModel := filepath.Join(dir, "torch.fgm")
+	if code, _, errOut := flowgrad(t, "import", "-onnx", "../../model/onnx/testdata/torch_mlp.onnx", "-model", torchModel); code != 1 || !strings.Contains(errOut, "give -data") {
+		t.Errorf("import of a foreign file without -data: exit %d, %s", code, errOut)
+	}
+	mustRun(t, "import", "-onnx", "../../model/onnx/testdata/torch_mlp.onnx", "-data", iris, "-model", torchModel)
+	pred := mustRun(t, "predict", "-model", torchModel, "-data", inputs)
+	recs, err := csv.NewReader(strings.NewReader(pred)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, logits := range rec.Outputs {
+		var sum float64
+		for _, z := range logits {
+			sum += math.Exp(z)
+		}
+		for j, z := range logits {
+			got, _ := strconv.ParseFloat(recs[i+1][j+1], 64)
+			if want := math.Exp(z) / sum; math.Abs(got-want) > 1e-5 {
+				t.Fatalf("row %d class %d: probability %v, PyTorch's softmax %v", i, j, got, want)
+			}
+		}
+	}
+
+	// A flowgrad model → ONNX → a model file again.
+	mdl, onnxPath, back := filepath.Join(dir, "iris.fgm"), filepath.Join(dir, "iris.onnx"), filepath.Join(dir, "back.fgm")
+	mustRun(t, "train", "-data", iris, "-model", mdl, "-progress", "off", "-epochs", "5")
+	mustRun(t, "export", "-model", mdl, "-onnx", onnxPath)
+	mustRun(t, "import", "-onnx", onnxPath, "-model", back)
+	if a, b := mustRun(t, "predict", "-model", mdl, "-data", iris), mustRun(t, "predict", "-model", back, "-data", iris); a != b {
+		t.Error("the model imported from its ONNX export predicts differently")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/dist"
 	"github.com/flowgrad/flowgrad/internal/cli"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/model"
@@ -138,6 +139,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := c.checkRanks(); err != nil {
+		return err
+	}
 	if err := checkWritable("-model", c.modelPath); err != nil {
 		return err
 	}
@@ -160,6 +164,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	_, bestEpoch := split.early.BestMetric()
 	fmt.Fprintf(stdout, "best validation epoch %d of %d: %s\n", bestEpoch, split.last.Epoch, summary(split.best, split.pre))
+	if bestEpoch, err = shareEpochs(bestEpoch); err != nil {
+		return err
+	}
 	final := split
 	if c.refit {
 		if final, err = c.fitAndTrain(ctx, tab, nil, fit, bestEpoch, io.Discard, stderr); err != nil {
@@ -177,6 +184,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"seed":       strconv.FormatUint(c.seed, 10),
 		"validation": fmt.Sprintf("%s (%d held-out rows, epoch %d)", summary(split.best, split.pre), valTab.Len(), bestEpoch),
 		"created":    time.Now().UTC().Format(time.RFC3339),
+	}
+	if !isRoot() {
+		return nil // rank 0 writes the model
 	}
 	m, err := model.New(final.net, final.pre, meta)
 	if err != nil {
@@ -235,8 +245,9 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 	}
 	loss := train.LossFor[float32](trainSet.Kind())
 	tr := train.NewTrainer(f.net, f.opt, loss)
+	var afterSum []func() error // after the ranks' gradients are summed
 	if clip := c.reg.ClipHook(f.net.Params()); clip != nil {
-		tr.BeforeUpdate = append(tr.BeforeUpdate, clip)
+		afterSum = append(afterSum, clip)
 	}
 	batches, err := data.NewBatcher(trainSet, batch, rng)
 	if err != nil {
@@ -298,7 +309,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 			return stop
 		},
 	}
-	if _, err := train.Run(ctx, tr, batches, eval, cfg); err != nil {
+	if _, err := dist.Train(ctx, comm, tr, batches, eval, cfg, afterSum...); err != nil {
 		return nil, err
 	}
 	if eval != nil {

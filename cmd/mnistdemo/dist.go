@@ -71,23 +71,14 @@ func ranks() int {
 }
 
 // runTraining is train.Run, data-parallel over comm when there are
-// several ranks. The hook, if not nil, runs before every update, after the
-// ranks' gradients are summed (gradient clipping).
+// several ranks (dist.Train). The hook, if not nil, runs before every
+// update, after the ranks' gradients are summed (gradient clipping).
 func runTraining(ctx context.Context, tr *train.Trainer[float32], batches *data.Batcher, eval *train.Evaluator[float32], cfg train.Config, hook func() error) ([]train.EpochResult, error) {
-	if ranks() == 1 {
-		if hook != nil {
-			tr.BeforeUpdate = append(tr.BeforeUpdate, hook)
-		}
-		return train.Run(ctx, tr, batches, eval, cfg)
-	}
-	rep, err := dist.New(comm, tr, batches) // appends the allreduce to tr.BeforeUpdate
-	if err != nil {
-		return nil, err
-	}
+	var after []func() error
 	if hook != nil {
-		tr.BeforeUpdate = append(tr.BeforeUpdate, hook)
+		after = append(after, hook)
 	}
-	return rep.Run(ctx, eval, cfg)
+	return dist.Train(ctx, comm, tr, batches, eval, cfg, after...)
 }
 
 // reportError prints a run's error: every rank its own, and only rank 0
