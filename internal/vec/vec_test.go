@@ -169,3 +169,18 @@ func benchPaths() []string {
 	}
 	return []string{"generic"}
 }
+
+// TestChoose checks FLOWGRAD_KERNEL's meaning: empty or the assembly path's
+// name selects it (when this CPU and build have one), anything else the Go
+// twins.
+func TestChoose(t *testing.T) {
+	best := genericImpl
+	if hasAsm {
+		best = asmImpl
+	}
+	for env, want := range map[string]*impl{"": best, best.name: best, "generic": genericImpl, "no-such-path": genericImpl} {
+		if got := choose(env); got != want {
+			t.Errorf("choose(%q) = %s, want %s", env, got.name, want.name)
+		}
+	}
+}
