@@ -18,14 +18,15 @@ const (
 	secThroughput  = "throughput"
 	secConvergence = "convergence"
 	secGorgonia    = "gorgonia"
+	secPyTorch     = "pytorch"
 )
 
-var allSections = []string{secGemm, secThroughput, secConvergence, secGorgonia}
+var allSections = []string{secGemm, secThroughput, secConvergence, secGorgonia, secPyTorch}
 
-// runOrder is the order the sections run in: Gorgonia right after
-// flowgrad's throughput, so the two are compared at nearly the same time
-// on a shared machine.
-var runOrder = []string{secGemm, secThroughput, secGorgonia, secConvergence}
+// runOrder is the order the sections run in: Gorgonia and PyTorch right
+// after flowgrad's throughput, so that they are compared at nearly the same
+// time on a shared machine.
+var runOrder = []string{secGemm, secThroughput, secGorgonia, secPyTorch, secConvergence}
 
 // Mode names.
 const (
@@ -78,8 +79,22 @@ type config struct {
 	gorgMaxEx     int // examples timed at B > 1
 	gorgTimeLimit time.Duration
 
+	// Section 5: flowgrad and PyTorch side by side (see pytorch.go).
+	ptBatches   []int
+	ptThreads   []int
+	ptReps      int     // fresh processes per side and thread count; the best is kept
+	ptPasses    int     // timed passes per process; the median is kept
+	ptWarmup    int     // untimed steps (at most 20000/B)
+	ptFraction  float64 // of the standard pass timed (1 in default and full)
+	ptPython    string  // the Python interpreter with torch
+	ptLibs      string  // prepended to LD_LIBRARY_PATH for Python, if it exists
+	ptTimeLimit time.Duration
+
 	// worker runs one GEMM measurement child (internal; see gemm.go).
 	worker string
+	// stepWorker, if positive, runs flowgrad's side of section 5 in this
+	// process at that many threads (internal; see pytorch.go).
+	stepWorker int
 }
 
 // usageError is a bad flag: exit status 2.
@@ -103,7 +118,9 @@ Sections: gemm (one B×784·784×256 product against B 1×784 products, per
 kernel path), throughput (examples/s and allocations per step against B on 1
 and 2 threads), convergence (test accuracy against examples and wall time per
 B, momentum form and schedule; which B reaches 97 %% / 98 %% first), gorgonia
-(the same MLP in Gorgonia v0.9.18, from the nested module bench/gorgonia).
+(the same MLP in Gorgonia v0.9.18, from the nested module bench/gorgonia),
+pytorch (flowgrad and PyTorch side by side in fresh processes, when Python
+can import torch).
 
 Flags:
 `)
@@ -121,7 +138,10 @@ Flags:
 	convForms := fs.String("conv-forms", "", "override its momentum forms: none, ema, heavyball, nesterov")
 	convScheds := fs.String("conv-schedules", "", "override its schedules: constant, invtime")
 	convTime := fs.Duration("conv-time", 0, "override its training wall-time limit per run (e.g. 10s)")
+	fs.StringVar(&c.ptPython, "python", "/usr/bin/python3", "Python interpreter with torch for the pytorch section (skipped with a note if it cannot import torch)")
+	fs.StringVar(&c.ptLibs, "pytorch-libs", "/usr/lib/x86_64-linux-gnu/openblas-openmp", "folder prepended to LD_LIBRARY_PATH for Python when it exists (Debian's torch takes its float32 BLAS from there; \"\" for none)")
 	fs.StringVar(&c.worker, "gemm-worker", "", "internal: run the GEMM measurement in this process for the named kernel path")
+	fs.IntVar(&c.stepWorker, "step-worker", 0, "internal: time flowgrad's side of the pytorch section in this process at this many threads")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
@@ -145,6 +165,9 @@ Flags:
 	var err error
 	if c.sections, err = parseSections(*only); err != nil {
 		return nil, err
+	}
+	if c.stepWorker < 0 {
+		return nil, usagef("-step-worker %d: want a positive thread count", c.stepWorker)
 	}
 	if c.out == "" && c.worker == "" {
 		return nil, usagef("-out must name a directory")
@@ -218,6 +241,14 @@ func (c *config) setMode() {
 	c.gorgMaxEx = 10000
 	c.gorgTimeLimit = 4 * time.Minute
 
+	c.ptBatches = []int{1, 10, 100, 256, 1000}
+	c.ptThreads = []int{1, 2}
+	c.ptReps = 2
+	c.ptPasses = 2
+	c.ptWarmup = 10
+	c.ptFraction = 1
+	c.ptTimeLimit = 12 * time.Minute
+
 	switch c.mode {
 	case modeQuick:
 		c.gemmBatches = []int{1, 10, 100, 1000}
@@ -239,6 +270,10 @@ func (c *config) setMode() {
 		c.gorgThreads = []int{2}
 		c.gorgOnlineEx = 500
 		c.gorgMaxEx = 5000
+		c.ptBatches = []int{1, 100, 1000}
+		c.ptReps = 1
+		c.ptPasses = 1
+		c.ptFraction = 0.1
 	case modeFull:
 		c.gemmReps = 21
 		c.gemmMinTime = 20 * time.Millisecond

@@ -11,13 +11,16 @@
 //     several B, each momentum form and the constant and 1/k schedules, at
 //     tuned rates; which B reaches 97 % and 98 % first in wall time;
 //  4. gorgonia: the same MLP in Gorgonia v0.9.18, from the nested module
-//     bench/gorgonia.
+//     bench/gorgonia;
+//  5. pytorch: flowgrad and PyTorch side by side in fresh processes, by one
+//     protocol (bench/pytorch/step.py), when Python can import torch;
+//     skipped with a note otherwise.
 //
 // Usage, from the module's folder:
 //
-//	go run ./bench [-out DIR] [-quick | -full] [-only gemm,throughput,convergence,gorgonia]
+//	go run ./bench [-out DIR] [-quick | -full] [-only gemm,throughput,convergence,gorgonia,pytorch]
 //
-// The default mode takes under about ten minutes on a 2-core machine;
+// The default mode takes about seven minutes on a quiet 2-core machine;
 // -quick about one, -full about 35 minutes. Exit status: 0 on success, 1
 // when the data or a measurement fails, 2 for bad flags.
 package main
@@ -49,6 +52,7 @@ type results struct {
 	tp          []tpResult
 	conv        *convResult
 	gorg        *gorgReport
+	pt          *ptReport
 	trainN      int
 	sectionDur  map[string]time.Duration
 	sectionLoad map[string]string // /proc/loadavg's 1-minute load when the section started
@@ -72,6 +76,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if c.stepWorker > 0 {
+		trainSet, _, err := data.LoadMNIST(c.dataDir)
+		if err == nil {
+			err = stepWorker(c, trainSet, stdout)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "bench: step worker:", err)
+			return 1
+		}
+		return 0
+	}
 	if err := measureAll(ctx, c, args, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
@@ -90,7 +105,7 @@ func measureAll(ctx context.Context, c *config, args []string, stdout, stderr io
 
 	var trainSet, testSet *data.Dataset
 	mnistDir := c.dataDir
-	if c.has(secThroughput) || c.has(secConvergence) || c.has(secGorgonia) {
+	if c.has(secThroughput) || c.has(secConvergence) || c.has(secGorgonia) || c.has(secPyTorch) {
 		if mnistDir == "" {
 			dir, err := data.FindMNIST()
 			if err != nil {
@@ -123,6 +138,8 @@ func measureAll(ctx context.Context, c *config, args []string, stdout, stderr io
 			res.conv, err = runConvergence(ctx, c, trainSet, testSet, stderr)
 		case secGorgonia:
 			res.gorg, err = runGorgonia(ctx, c, mnistDir, stderr)
+		case secPyTorch:
+			res.pt, err = runPyTorch(ctx, c, trainSet, mnistDir, stderr)
 		}
 		if err != nil {
 			return err

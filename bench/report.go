@@ -72,6 +72,11 @@ func writeReport(c *config, m machine, res *results) error {
 			return err
 		}
 	}
+	if c.has(secPyTorch) && res.pt != nil {
+		if err := reportPyTorch(&b, c, res); err != nil {
+			return err
+		}
+	}
 	p("## Files\n\n")
 	entries, _ := os.ReadDir(c.out)
 	for _, e := range entries {
@@ -157,6 +162,13 @@ func summary(res *results) string {
 					}
 				}
 			}
+		}
+	}
+	if res.pt != nil {
+		if res.pt.Skipped != "" {
+			b.WriteString("- **PyTorch:** not measured — see section 5.\n")
+		} else if h := sideHeadline(res.pt.Results, ptBatchesOf(res.pt.Results)); h != "" {
+			fmt.Fprintf(&b, "- **flowgrad ÷ PyTorch** (examples/s, each at its best thread count, same run): %s.\n", h)
 		}
 	}
 	return b.String()

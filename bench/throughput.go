@@ -74,7 +74,7 @@ func runThroughput(ctx context.Context, c *config, trainSet *data.Dataset, kerne
 				return out, err
 			}
 			runtime.GOMAXPROCS(th)
-			r, err := measureThroughput(c, trainSet, b)
+			r, err := measureThroughput(c, trainSet, b, c.tpFraction, 1)
 			if err != nil {
 				return out, fmt.Errorf("throughput: B=%d, %d threads: %w", b, th, err)
 			}
@@ -87,12 +87,13 @@ func runThroughput(ctx context.Context, c *config, trainSet *data.Dataset, kerne
 	return out, nil
 }
 
-// measureThroughput times one pass of the standard workload at batch size
-// b: over the whole training set, or its first 10 000 examples at B = 1
-// (times c.tpFraction in quick mode). Only Trainer.Step is timed; the
-// Batcher's conversion of the next batch is not. A separate Batcher serves
-// the warm-up steps, so the timed pass is whole.
-func measureThroughput(c *config, trainSet *data.Dataset, b int) (tpResult, error) {
+// measureThroughput times passes of the standard workload at batch size
+// b — over the whole training set, or its first 10 000 examples at B = 1,
+// times fraction — and keeps the median pass. It times at least minPasses
+// passes, and c.tpLargePasses when a pass has fewer than 10 steps. Only
+// Trainer.Step is timed; the Batcher's conversion of the next batch is not.
+// A separate Batcher serves the warm-up steps, so the timed pass is whole.
+func measureThroughput(c *config, trainSet *data.Dataset, b int, fraction float64, minPasses int) (tpResult, error) {
 	ds := trainSet
 	if b == 1 {
 		ds = trainSet.Head(10000)
@@ -111,12 +112,12 @@ func measureThroughput(c *config, trainSet *data.Dataset, b int) (tpResult, erro
 			return tpResult{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	limit := int(math.Ceil(c.tpFraction * float64(ds.Len())))
+	limit := int(math.Ceil(fraction * float64(ds.Len())))
 	// A pass of fewer than 10 steps (B = 60000: one) is timed tpLargePasses
 	// times and its median kept, so one disturbed step does not decide it.
-	passes := 1
+	passes := max(minPasses, 1)
 	if limit/b < 10 {
-		passes = c.tpLargePasses
+		passes = max(passes, c.tpLargePasses)
 	}
 	runtime.GC()
 	var before, after runtime.MemStats

@@ -48,8 +48,15 @@ const (
 	labelMagic = 0x00000801 // unsigned bytes, 1 dimension
 
 	// firstChunk is the most that is allocated before any data has been
-	// read; the buffer then doubles as data arrives.
+	// read; once it is full the buffer grows by growFactor at a time, up to
+	// the size the header gives.
 	firstChunk = 4 << 20
+	// growFactor bounds what a lying header costs: at most growFactor
+	// times the bytes actually read. A large factor means few copies: MNIST's
+	// 47 MB of training images take one 4 MB chunk and then their exact
+	// size (doubling took 4, 8, 16, 32 and 47 MB, 107 MB in all, and
+	// raised the demo's peak RSS to 135 MB).
+	growFactor = 16
 )
 
 // Images is the content of an IDX image file: N images of Rows×Cols
@@ -229,13 +236,14 @@ func checkMagic(got, want uint32, name string) error {
 }
 
 // readPayload reads exactly size bytes from r and then checks that r holds
-// nothing more. Memory grows with the data read, from at most firstChunk, so
-// a header that lies about the size cannot make it allocate much.
+// nothing more. Memory grows with the data read, from at most firstChunk by
+// growFactor at a time, so a header that lies about the size cannot make it
+// allocate much.
 func readPayload(r io.Reader, size int, name, what string) ([]byte, error) {
 	buf := make([]byte, 0, min(size, firstChunk))
 	for len(buf) < size {
 		if len(buf) == cap(buf) {
-			bigger := make([]byte, len(buf), min(size, 2*cap(buf)))
+			bigger := make([]byte, len(buf), min(size, growFactor*cap(buf)))
 			copy(bigger, buf)
 			buf = bigger
 		}
