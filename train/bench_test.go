@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
@@ -27,13 +28,22 @@ func mnistShaped(tb testing.TB, rng *rand.Rand, n int) *data.Dataset {
 	return ds
 }
 
+// newOptimizer builds an optimiser over a model's parameters.
+type newOptimizer func(params []*autograd.Value[float32]) (optim.Optimizer[float32], error)
+
+// heavyBall is the standard workload's optimiser: SGD, heavy ball 0.9.
+func heavyBall(params []*autograd.Value[float32]) (optim.Optimizer[float32], error) {
+	return optim.NewSGD(params, optim.Must(optim.Constant(0.01)), optim.WithMomentum(optim.HeavyBall, 0.9))
+}
+
 // standardStep returns one training step of the standard workload — batch
-// conversion, forward, backward, heavy-ball update of MLP 784-256-256-10 —
-// over ds in batches of B, starting a new epoch whenever one ends.
-func standardStep(tb testing.TB, rng *rand.Rand, ds *data.Dataset, B int) func() {
+// conversion, forward, backward, update of MLP 784-256-256-10 — with the
+// optimiser newOpt makes (heavyBall for the standard workload), over ds in
+// batches of B, starting a new epoch whenever one ends.
+func standardStep(tb testing.TB, rng *rand.Rand, ds *data.Dataset, B int, newOpt newOptimizer) func() {
 	tb.Helper()
 	model := layers.MLP[float32](rng, 784, 256, 256, 10)
-	opt, err := optim.NewSGD(model.Params(), optim.Must(optim.Constant(0.01)), optim.WithMomentum(optim.HeavyBall, 0.9))
+	opt, err := newOpt(model.Params())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -59,20 +69,57 @@ func BenchmarkTrainStep(b *testing.B) {
 	ds := mnistShaped(b, rng, 10000)
 	for _, B := range []int{1, 10, 100, 256, 1000} {
 		b.Run(fmt.Sprintf("B=%d", B), func(b *testing.B) {
-			step := standardStep(b, rng, ds, B)
-			for range 3 {
-				step() // warm up
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := processCPU()
-			for b.Loop() {
-				step()
-			}
-			if cpu := processCPU() - cpu; cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			}
-			b.ReportMetric(float64(B)*float64(b.N)/b.Elapsed().Seconds(), "examples/s")
+			timeSteps(b, B, standardStep(b, rng, ds, B, heavyBall))
 		})
 	}
+}
+
+// BenchmarkTrainStepOptimizers is BenchmarkTrainStep with each optimiser
+// at its usual rate, at B = 1, 100 and 1000: the optimiser's share of the
+// step, beside SGD's (optim.BenchmarkStep times the update alone).
+func BenchmarkTrainStepOptimizers(b *testing.B) {
+	ds := mnistShaped(b, rand.New(rand.NewPCG(1, 2)), 10000)
+	rate := func(r float64) optim.Schedule { return optim.Must(optim.Constant(r)) }
+	for _, o := range []struct {
+		name string
+		make newOptimizer
+	}{
+		{"sgd-heavyball", heavyBall},
+		{"adam", func(p []*autograd.Value[float32]) (optim.Optimizer[float32], error) {
+			return optim.NewAdam(p, rate(1e-3))
+		}},
+		{"adamw", func(p []*autograd.Value[float32]) (optim.Optimizer[float32], error) {
+			return optim.NewAdamW(p, rate(1e-3))
+		}},
+		{"rmsprop", func(p []*autograd.Value[float32]) (optim.Optimizer[float32], error) {
+			return optim.NewRMSProp(p, rate(1e-3))
+		}},
+		{"adagrad", func(p []*autograd.Value[float32]) (optim.Optimizer[float32], error) {
+			return optim.NewAdagrad(p, rate(1e-2))
+		}},
+	} {
+		for _, B := range []int{1, 100, 1000} {
+			b.Run(fmt.Sprintf("%s/B=%d", o.name, B), func(b *testing.B) {
+				timeSteps(b, B, standardStep(b, rand.New(rand.NewPCG(3, 4)), ds, B, o.make))
+			})
+		}
+	}
+}
+
+// timeSteps warms step up, then times it, reporting allocations, examples/s
+// and the process's CPU time per step (where the OS gives it).
+func timeSteps(b *testing.B, B int, step func()) {
+	for range 3 {
+		step() // warm up
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		step()
+	}
+	if cpu := processCPU() - cpu; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+	b.ReportMetric(float64(B)*float64(b.N)/b.Elapsed().Seconds(), "examples/s")
 }

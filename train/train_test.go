@@ -182,7 +182,7 @@ func TestMNISTSizedStepAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	ds := mnistShaped(t, rng, 2000)
 	for _, B := range []int{1, 10, 100, 1000} {
-		step := standardStep(t, rng, ds, B)
+		step := standardStep(t, rng, ds, B, heavyBall)
 		step()
 		step()
 		if a := testing.AllocsPerRun(5, step); a != 0 {
