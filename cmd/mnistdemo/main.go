@@ -136,8 +136,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{fmt.Sprintf("-lr %v: the learning rate must be positive", c.lr)}
 	case !(c.target >= 0 && c.target <= 1):
 		return nil, usageError{fmt.Sprintf("-target %v: must be a fraction in [0, 1]", c.target)}
-	case c.progress != "auto" && c.progress != "on" && c.progress != "off":
-		return nil, usageError{fmt.Sprintf("-progress %q: want auto, on or off", c.progress)}
+	}
+	if err := cli.CheckProgress(c.progress); err != nil {
+		return nil, usageError{err.Error()}
 	}
 	if err := checkCheckpointPath(c.checkpoint); err != nil {
 		return nil, usageError{err.Error()}
