@@ -33,6 +33,7 @@ import (
 
 	"github.com/flowgrad/flowgrad/curvature"
 	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/internal/cli"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/train"
@@ -91,7 +92,7 @@ var errLRDone = errors.New("learning-rate range test done")
 
 // lrExit maps apply's error to train1's results.
 func lrExit(err error) (int, error) {
-	var u usageError
+	var u cli.UsageError
 	switch {
 	case errors.Is(err, errLRDone):
 		return 0, nil
@@ -136,14 +137,14 @@ func heldBatches(ds *data.Dataset, size, n int, seed uint64) ([]data.Batch, erro
 // autoRate estimates λmax and sets c.lr to l.fraction × the bound.
 func (l *lrFlags) autoRate(c *config, model *layers.Sequential[float32], ds *data.Dataset, stdout io.Writer) error {
 	if l.batches < 1 {
-		return usageError{fmt.Sprintf("-lr-batches %d: must be at least 1", l.batches)}
+		return cli.UsageError{Msg: fmt.Sprintf("-lr-batches %d: must be at least 1", l.batches)}
 	}
 	if !(l.fraction > 0 && l.fraction <= 1) {
-		return usageError{fmt.Sprintf("-lr-fraction %v: must be in (0, 1]", l.fraction)}
+		return cli.UsageError{Msg: fmt.Sprintf("-lr-fraction %v: must be in (0, 1]", l.fraction)}
 	}
 	batches, err := heldBatches(ds, c.batch, l.batches, c.seed)
 	if err != nil {
-		return usageError{fmt.Sprintf("-batch %d: %v", c.batch, err)}
+		return cli.UsageError{Msg: fmt.Sprintf("-batch %d: %v", c.batch, err)}
 	}
 	start := time.Now()
 	h := curvature.New(train.MeanLoss(model, train.CrossEntropy, batches), model.Params(), nil)
@@ -171,7 +172,7 @@ func (l *lrFlags) autoRate(c *config, model *layers.Sequential[float32], ds *dat
 func (l *lrFlags) rangeTest(c *config, model *layers.Sequential[float32], ds *data.Dataset, stdout io.Writer) error {
 	b, err := data.NewBatcher(ds, c.batch, rand.New(rand.NewPCG(c.seed, 0xf1d)))
 	if err != nil {
-		return usageError{fmt.Sprintf("-batch %d: %v", c.batch, err)}
+		return cli.UsageError{Msg: fmt.Sprintf("-batch %d: %v", c.batch, err)}
 	}
 	next := func() (data.Batch, bool) { return b.Take(), true }
 	cfg := train.RangeTestConfig{Lo: 1e-4, Hi: 10, Steps: 100, Options: c.opt.SGDOptions()}

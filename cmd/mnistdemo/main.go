@@ -76,11 +76,6 @@ type config struct {
 	reg cli.RegularizationFlags // -dropout, -clip, -patience, -plateau, -plateau-patience: see regul.go
 }
 
-// usageError is a bad flag: exit status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("mnistdemo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -102,17 +97,14 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.graph, "graph", "", graphUsage)
 	c.reg.Register(fs, 0, 0, patienceUsage, 2)
 	fs.StringVar(&c.resume, "resume", "", "continue exactly from this checkpoint (give the same training flags; -epochs counts from the start)")
-	if err := fs.Parse(args); err != nil {
-		return nil, usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Sprintf("unexpected argument %q (flags only; see -h)", fs.Arg(0))}
+	if err := cli.Parse(fs, args); err != nil {
+		return nil, err
 	}
 	if err := c.opt.Check(fs); err != nil {
-		return nil, usageError{err.Error()}
+		return nil, cli.UsageError{Msg: err.Error()}
 	}
 	if err := c.reg.Check(); err != nil {
-		return nil, usageError{err.Error()}
+		return nil, cli.UsageError{Msg: err.Error()}
 	}
 	if err := c.checkRanks(ranks()); err != nil {
 		return nil, err
@@ -121,40 +113,40 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		c.lr = c.opt.DefaultRate()
 	}
 	if c.opt.Name != "sgd" && c.lrt.find {
-		return nil, usageError{fmt.Sprintf("-find-lr runs the range test with sgd, not %s: choose -lr directly (default %g)", c.opt.Name, c.opt.DefaultRate())}
+		return nil, cli.UsageError{Msg: fmt.Sprintf("-find-lr runs the range test with sgd, not %s: choose -lr directly (default %g)", c.opt.Name, c.opt.DefaultRate())}
 	}
 	var err error
 	if c.hidden, err = parseSizes(*hidden); err != nil {
-		return nil, usageError{"-hidden: " + err.Error()}
+		return nil, cli.UsageError{Msg: "-hidden: " + err.Error()}
 	}
 	switch {
 	case c.batch < 1:
-		return nil, usageError{fmt.Sprintf("-batch %d: the batch size must be at least 1", c.batch)}
+		return nil, cli.UsageError{Msg: fmt.Sprintf("-batch %d: the batch size must be at least 1", c.batch)}
 	case c.epochs < 1:
-		return nil, usageError{fmt.Sprintf("-epochs %d: must be at least 1", c.epochs)}
+		return nil, cli.UsageError{Msg: fmt.Sprintf("-epochs %d: must be at least 1", c.epochs)}
 	case !(c.lr > 0):
-		return nil, usageError{fmt.Sprintf("-lr %v: the learning rate must be positive", c.lr)}
+		return nil, cli.UsageError{Msg: fmt.Sprintf("-lr %v: the learning rate must be positive", c.lr)}
 	case !(c.target >= 0 && c.target <= 1):
-		return nil, usageError{fmt.Sprintf("-target %v: must be a fraction in [0, 1]", c.target)}
+		return nil, cli.UsageError{Msg: fmt.Sprintf("-target %v: must be a fraction in [0, 1]", c.target)}
 	}
 	if err := cli.CheckProgress(c.progress); err != nil {
-		return nil, usageError{err.Error()}
+		return nil, cli.UsageError{Msg: err.Error()}
 	}
 	if err := checkCheckpointPath(c.checkpoint); err != nil {
-		return nil, usageError{err.Error()}
+		return nil, cli.UsageError{Msg: err.Error()}
 	}
 	// Check the schedule and optimizer hyperparameters now, before the data
 	// is loaded (the cosine schedule's length is set once it is).
 	sched, err := c.scheduleFor(1)
 	if err != nil {
-		return nil, usageError{"-schedule " + c.schedule + ": " + err.Error()}
+		return nil, cli.UsageError{Msg: "-schedule " + c.schedule + ": " + err.Error()}
 	}
 	opt, err := c.opt.New(nil, sched)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, cli.UsageError{Msg: err.Error()}
 	}
 	if _, err := optim.StabilityBound(opt, 1); c.lrt.auto && err != nil {
-		return nil, usageError{"-lr auto: " + err.Error()}
+		return nil, cli.UsageError{Msg: "-lr auto: " + err.Error()}
 	}
 	return c, nil
 }
@@ -194,7 +186,7 @@ func (c *config) scheduleFor(epochSteps int) (optim.Schedule, error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) || strings.Contains(err.Error(), flag.ErrHelp.Error()) {
+		if errors.Is(err, cli.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintln(stderr, "mnistdemo:", err)

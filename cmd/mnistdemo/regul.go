@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/flowgrad/flowgrad/checkpoint"
+	"github.com/flowgrad/flowgrad/internal/cli"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/train"
@@ -85,9 +86,9 @@ func (c *config) checkRanks(ranks int) error {
 	case ranks <= 1:
 		return nil
 	case c.reg.Dropout > 0:
-		return usageError{fmt.Sprintf("-dropout on %d ranks: not supported (each rank's masks would need their own checkpointed generator); train on one process", ranks)}
+		return cli.UsageError{Msg: fmt.Sprintf("-dropout on %d ranks: not supported (each rank's masks would need their own checkpointed generator); train on one process", ranks)}
 	case c.reg.Plateau > 0:
-		return usageError{fmt.Sprintf("-plateau on %d ranks: not supported (rank 0 alone sees the test loss); use a -schedule", ranks)}
+		return cli.UsageError{Msg: fmt.Sprintf("-plateau on %d ranks: not supported (rank 0 alone sees the test loss); use a -schedule", ranks)}
 	}
 	return nil
 }
