@@ -116,8 +116,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, cli.UsageError{Msg: fmt.Sprintf("-find-lr runs the range test with sgd, not %s: choose -lr directly (default %g)", c.opt.Name, c.opt.DefaultRate())}
 	}
 	var err error
-	if c.hidden, err = parseSizes(*hidden); err != nil {
-		return nil, cli.UsageError{Msg: "-hidden: " + err.Error()}
+	if c.hidden, err = cli.Ints("hidden", *hidden, 1); err != nil {
+		return nil, err
 	}
 	switch {
 	case c.batch < 1:
@@ -149,21 +149,6 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, cli.UsageError{Msg: "-lr auto: " + err.Error()}
 	}
 	return c, nil
-}
-
-func parseSizes(s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var sizes []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%q is not a list of positive sizes like 256,256", s)
-		}
-		sizes = append(sizes, n)
-	}
-	return sizes, nil
 }
 
 // schedule builds the -schedule flag's schedule starting at c.lr.
