@@ -357,11 +357,7 @@ func newNet(rng *rand.Rand, in int, hidden []int, out int, p float64) *layers.Se
 }
 
 func sizes(in int, hidden []int, out int) string {
-	s := []string{strconv.Itoa(in)}
-	for _, h := range hidden {
-		s = append(s, strconv.Itoa(h))
-	}
-	return strings.Join(append(s, strconv.Itoa(out)), "-")
+	return cli.JoinInts(append(append([]int{in}, hidden...), out), "-")
 }
 
 func dropoutNote(p float64) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/checkpoint"
 	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/internal/cli"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/train"
 )
@@ -72,7 +73,7 @@ func checkModelSize(sizes []int, batch int) error {
 	need := 4 * (3*params + 4*float64(max(batch, 1000))*width)
 	if need > maxModelBytes {
 		return fmt.Errorf("-hidden %s with -batch %d: the MLP %s has %.3g parameters and would need about %.0f GB; this demo allows %d GB",
-			joinInts(sizes[1:len(sizes)-1], ","), batch, joinInts(sizes, "-"), params, need/1e9, maxModelBytes>>30)
+			cli.JoinInts(sizes[1:len(sizes)-1], ","), batch, cli.JoinInts(sizes, "-"), params, need/1e9, maxModelBytes>>30)
 	}
 	return nil
 }
@@ -129,7 +130,7 @@ func newCheckpointer(c *config, sizes []int, params []*autograd.Value[float32], 
 		path: c.checkpoint, params: params, opt: opt, batches: batches, extras: reg.extras(),
 		meta: map[string]string{
 			"program":        "mnistdemo",
-			"model":          "MLP " + joinInts(sizes, "-"),
+			"model":          "MLP " + cli.JoinInts(sizes, "-"),
 			"batch":          strconv.Itoa(c.batch),
 			"optimizer":      opt.String(),
 			"regularization": reg.describe(),

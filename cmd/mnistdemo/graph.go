@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/internal/cli"
 	"github.com/flowgrad/flowgrad/layers"
 )
 
@@ -33,7 +34,7 @@ func writeGraph(file string, model layers.Layer[float32], sizes []int, ds *data.
 	loss := autograd.SoftmaxCrossEntropy(model.Forward(tape.Input(b.X).Named("x")), b.Labels).Named("L")
 	tape.Backward(loss)
 	var buf bytes.Buffer
-	title := fmt.Sprintf("mnistdemo: MLP %s, one training step on %d images", joinInts(sizes, "-"), b.Size())
+	title := fmt.Sprintf("mnistdemo: MLP %s, one training step on %d images", cli.JoinInts(sizes, "-"), b.Size())
 	if err := tape.WriteDot(&buf, loss, &autograd.DotOptions{Title: title}); err != nil {
 		return 1, fmt.Errorf("-graph %s: %w", file, err)
 	}

@@ -30,8 +30,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -231,7 +229,7 @@ func train1(ctx context.Context, c *config, stdout io.Writer) (int, error) {
 	}
 
 	fmt.Fprintf(stdout, "flowgrad mnistdemo: kernel %s, MLP %s, B=%d, %s%s, seed %d%s\n",
-		tensor.KernelPath(), joinInts(sizes, "-"), c.batch, c.opt.Describe(opt), prefixed(", ", reg.describe()), c.seed, distBanner())
+		tensor.KernelPath(), cli.JoinInts(sizes, "-"), c.batch, c.opt.Describe(opt), prefixed(", ", reg.describe()), c.seed, distBanner())
 	if err := tensor.KernelError(); err != nil {
 		fmt.Fprintf(stdout, "note: %v\n", err)
 	}
@@ -291,12 +289,4 @@ func prefixed(prefix, s string) string {
 		return ""
 	}
 	return prefix + s
-}
-
-func joinInts(xs []int, sep string) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, sep)
 }

@@ -69,6 +69,16 @@ func Ints(flagName, s string, min int) ([]int, error) {
 	return out, nil
 }
 
+// JoinInts formats xs with sep between them, e.g. "784-256-10" (the
+// inverse of Ints for sep ",").
+func JoinInts(xs []int, sep string) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, sep)
+}
+
 // Names splits a comma-separated list of names, trimming spaces and
 // dropping empty elements.
 func Names(s string) []string {
