@@ -142,6 +142,8 @@ func TestSgemmDeterministic(t *testing.T) {
 		// the generic path under the race detector.
 		shapes = [][3]int{{20, 100, 600}, {300, 40, 100}}
 	}
+	defer func(p int) { parMin = p }(parMin)
+	parMin = 1 << 20 // so that the short shapes are split too
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 8))
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
