@@ -162,6 +162,7 @@ var genericSet = &kset{
 	dotRows:   2,
 	dotNRMax:  func(mr int) int { return 3 },
 	dot:       func(mr, nr int) dotFn { return genericDot[mr][nr] },
+	parShift:  2, // 10–20× slower than the SIMD kernels: sharing pays from 1M multiply-adds
 	supported: true,
 }
 

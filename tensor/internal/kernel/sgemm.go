@@ -35,7 +35,8 @@ const (
 // 23 µs shared against 36 µs alone, yet the step was 11 % slower with them
 // shared (53 600 against 59 900 examples/s, benchstat n = 6) — the halves
 // of W and of its gradient then move between the cores' caches every step,
-// and the update pays for it.
+// and the update pays for it. The generic path, ten to twenty times
+// slower, shares from parMin/4 (its parShift).
 var (
 	parMin   = 1 << 22
 	chunkMin = 1 << 18
@@ -184,7 +185,7 @@ func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float3
 func (g *gemm) plan(procs int) {
 	g.chunks, g.helpers, g.splitM = 1, 0, true
 	work := g.m * g.n * g.k
-	if procs < 2 || work < parMin {
+	if procs < 2 || work < parMin>>g.ks.parShift {
 		return
 	}
 	// Row chunks each stream all of op(B); column chunks all of op(A). The
