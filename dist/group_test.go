@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -419,7 +420,7 @@ func TestStartChecks(t *testing.T) {
 }
 
 // TestWarmStepsAllocateNothing: a warm Run on two ranks allocates no more
-// for 20 steps per epoch than for 4 (its allocations are per Run and per
+// for 20 steps per epoch than for 4, counting the fewest of three Runs (its allocations are per Run and per
 // epoch: the state check, the results).
 func TestWarmStepsAllocateNothing(t *testing.T) {
 	if raceEnabled {
@@ -447,16 +448,24 @@ func TestWarmStepsAllocateNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var m0, m1 runtime.MemStats
-		runtime.ReadMemStats(&m0)
-		errs := onComms(t, comms, again)
-		runtime.ReadMemStats(&m1)
-		for _, err := range errs {
-			if err != nil {
-				t.Fatal(err)
+		// The fewest of three warm Runs: the goroutines and the pools
+		// around the ranks allocate a few times at random (71–79 for
+		// either size under qemu), per-step allocations would add at
+		// least 16 in every Run.
+		fewest := uint64(math.MaxUint64)
+		for range 3 {
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			errs := onComms(t, comms, again)
+			runtime.ReadMemStats(&m1)
+			for _, err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
+			fewest = min(fewest, m1.Mallocs-m0.Mallocs)
 		}
-		return m1.Mallocs - m0.Mallocs
+		return fewest
 	}
 	few, many := mallocs(40), mallocs(200)
 	t.Logf("allocations of a warm one-epoch Run on 2 ranks: %d for 4 steps, %d for 20", few, many)
