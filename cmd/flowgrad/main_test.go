@@ -55,7 +55,7 @@ func TestIrisEndToEnd(t *testing.T) {
 	mdl := filepath.Join(dir, "iris.fgm")
 	out := mustRun(t, "train", "-data", iris, "-model", mdl, "-progress", "off")
 	for _, want := range []string{"150 rows, 4 features", `target "species": 3 classes (setosa, versicolor, virginica)`,
-		"120 training, 30 validation rows", "MLP 4-64-64-3", "Adam(", "best validation epoch", "refit on all 150 rows", "wrote " + mdl} {
+		"120 training, 30 validation rows", "MLP 4-64-64-3 (dropout 0.1)", "Adam(", "weight decay=0.01)", "best validation epoch", "refit on all 150 rows", "wrote " + mdl} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}
@@ -134,12 +134,13 @@ func TestRegressionEndToEnd(t *testing.T) {
 	house(t, trainCSV, 600, 1)
 	house(t, testCSV, 200, 2)
 	out := mustRun(t, "train", "-data", trainCSV, "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off")
-	if !strings.Contains(out, "regression, standardised") || !strings.Contains(out, "3 features → 5 inputs") {
+	if !strings.Contains(out, "regression, standardised") || !strings.Contains(out, "3 features → 5 inputs") || !strings.Contains(out, "weight decay=0.1)") {
 		t.Errorf("train output:\n%s", out)
 	}
 	ev := mustRun(t, "eval", "-model", mdl, "-data", testCSV)
-	// Prices span about 150–450 with noise sd 5; the default dropout
-	// (0.2, for small noisy tables) costs some accuracy on data this clean.
+	// Prices span about 150–450 with noise sd 5; the default dropout and
+	// weight decay (for small noisy tables) cost some accuracy on data
+	// this clean.
 	if r2, rmse := metric(t, ev, "R²"), metric(t, ev, "RMSE"); r2 < 0.95 || rmse > 25 {
 		t.Errorf("held-out R² %.4f, RMSE %.3f: want R² ≥ 0.95, RMSE ≤ 25\n%s", r2, rmse, ev)
 	}
@@ -152,6 +153,26 @@ func TestRegressionEndToEnd(t *testing.T) {
 	v, _ := strconv.ParseFloat(strings.Split(lines[1], ",")[1], 64)
 	if v < 50 || v > 600 {
 		t.Errorf("first prediction %v is not in the target's units", v)
+	}
+}
+
+// The weight decay's default depends on the task; a given -weight-decay,
+// and adamw's own decoupled default, are kept.
+func TestDefaultWeightDecay(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Adam(rate=Constant(0.001), betas=(0.9, 0.999), eps=1e-08, weight decay=0.01)"},
+		{[]string{"-weight-decay", "0"}, "weight decay=0)"},
+		{[]string{"-optimizer", "sgd"}, "weight decay=0.01"},
+		{[]string{"-optimizer", "adamw"}, "AdamW(rate=Constant(0.001), betas=(0.9, 0.999), eps=1e-08, weight decay=0.01)"},
+	} {
+		args := append([]string{"train", "-data", iris, "-model", filepath.Join(dir, "m.fgm"), "-epochs", "2", "-progress", "off"}, c.args...)
+		if out := mustRun(t, args...); !strings.Contains(out, c.want) {
+			t.Errorf("flowgrad %s: output lacks %q:\n%s", strings.Join(args, " "), c.want, out)
+		}
 	}
 }
 

@@ -19,7 +19,7 @@ It prints test accuracy (classes) or R² (regression) per seed and the mean.
 Usage (Debian's python3-sklearn; the flowgrad binary built first):
 
     go build -o /tmp/flowgrad ./cmd/flowgrad
-    /usr/bin/python3 docs/tabular/compare.py /tmp/flowgrad [seeds]
+    /usr/bin/python3 docs/tabular/compare.py /tmp/flowgrad [seeds [first seed]]
 """
 import csv
 import os
@@ -73,7 +73,8 @@ def flowgrad_score(binary, tmp, target, seed, kind):
 
 def main():
     binary = sys.argv[1]
-    seeds = range(1, 1 + (int(sys.argv[2]) if len(sys.argv) > 2 else 5))
+    first = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    seeds = range(first, first + (int(sys.argv[2]) if len(sys.argv) > 2 else 5))
     warnings.simplefilter("ignore", ConvergenceWarning)
     print("%-14s %-14s %5s  %10s %10s %10s %10s  %10s  %8s" % ("table", "task", "seed", "sk", "sk+sc", "sk2000", "sk+sc2000", "flowgrad", "fg s"))
     summary = []

@@ -82,6 +82,16 @@ func (o *OptimizerFlags) Check(fs *flag.FlagSet) error {
 	return nil
 }
 
+// DefaultWeightDecay sets the L2 weight decay used when -weight-decay was
+// not given, for a command whose default depends on what it learns only
+// after parsing (cmd/flowgrad: the task). It leaves adamw, whose
+// decoupled decay has its own default, alone. Call it after Check.
+func (o *OptimizerFlags) DefaultWeightDecay(wd float64) {
+	if !o.set["weight-decay"] && o.Name != "adamw" {
+		o.WeightDecay = wd
+	}
+}
+
 // DefaultRate returns the rate to use when the command's -lr is not given:
 // PyTorch's default for the adaptive optimisers, the command's for sgd.
 func (o *OptimizerFlags) DefaultRate() float64 {
