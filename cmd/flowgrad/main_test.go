@@ -55,7 +55,7 @@ func TestIrisEndToEnd(t *testing.T) {
 	mdl := filepath.Join(dir, "iris.fgm")
 	out := mustRun(t, "train", "-data", iris, "-model", mdl, "-progress", "off")
 	for _, want := range []string{"150 rows, 4 features", `target "species": 3 classes (setosa, versicolor, virginica)`,
-		"120 training, 30 validation rows", "MLP 4-64-64-3 (dropout 0.1)", "Adam(", "weight decay=0.01)", "best validation epoch", "refit on all 150 rows", "wrote " + mdl} {
+		"120 training, 30 validation rows", "MLP 4-64-64-3 (dropout 0.1)", "Adam(", "weight decay=0.03)", "best validation epoch", "refit on all 150 rows", "wrote " + mdl} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}
@@ -164,9 +164,9 @@ func TestDefaultWeightDecay(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "Adam(rate=Constant(0.001), betas=(0.9, 0.999), eps=1e-08, weight decay=0.01)"},
+		{nil, "Adam(rate=Constant(0.001), betas=(0.9, 0.999), eps=1e-08, weight decay=0.03)"},
 		{[]string{"-weight-decay", "0"}, "weight decay=0)"},
-		{[]string{"-optimizer", "sgd"}, "weight decay=0.01"},
+		{[]string{"-optimizer", "sgd"}, "weight decay=0.03"},
 		{[]string{"-optimizer", "adamw"}, "AdamW(rate=Constant(0.001), betas=(0.9, 0.999), eps=1e-08, weight decay=0.01)"},
 	} {
 		args := append([]string{"train", "-data", iris, "-model", filepath.Join(dir, "m.fgm"), "-epochs", "2", "-progress", "off"}, c.args...)
