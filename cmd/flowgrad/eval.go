@@ -50,14 +50,10 @@ func (md *modelData) load(text ...string) (*model.Model, *data.Table, error) {
 }
 
 func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("flowgrad eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: flowgrad eval -model model.fgm -data test.csv\n\n"+
-			"Scores the model on a labelled CSV: loss and accuracy with a confusion matrix for classes;\n"+
-			"RMSE, MAE and R² in the target's units for regression.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("flowgrad eval", "usage: flowgrad eval -model model.fgm -data test.csv\n\n"+
+		"Scores the model on a labelled CSV: loss and accuracy with a confusion matrix for classes;\n"+
+		"RMSE, MAE and R² in the target's units for regression.",
+		stderr)
 	var md modelData
 	var sep string
 	md.register(fs, &sep)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -13,14 +12,10 @@ import (
 )
 
 func exportCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("flowgrad export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: flowgrad export -model model.fgm -onnx model.onnx [-probabilities]\n\n"+
-			"Writes the model as an ONNX file (opset 13, float32, dynamic batch) with the standardisation\n"+
-			"of numeric features folded in; categorical features enter one-hot (see docs/onnx.md).\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("flowgrad export", "usage: flowgrad export -model model.fgm -onnx model.onnx [-probabilities]\n\n"+
+		"Writes the model as an ONNX file (opset 13, float32, dynamic batch) with the standardisation\n"+
+		"of numeric features folded in; categorical features enter one-hot (see docs/onnx.md).",
+		stderr)
 	var modelPath, out string
 	var probs bool
 	fs.StringVar(&modelPath, "model", "model.fgm", "the model file (from flowgrad train)")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,17 +13,13 @@ import (
 )
 
 func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("flowgrad import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: flowgrad import -onnx model.onnx [-data table.csv -target COLUMN] [-model model.fgm]\n\n"+
-			"Reads an ONNX MLP (a chain of Gemm or MatMul+Add with Relu, Tanh, Sigmoid, optionally Softmax)\n"+
-			"and writes it as a model file. A file flowgrad exported carries its preprocessing. Any other\n"+
-			"(e.g. torch.onnx.export of an nn.Sequential) needs -data: a table whose feature columns are the\n"+
-			"network's inputs, in order, fed as they are (no standardisation: the network was trained on them),\n"+
-			"and whose target column gives the class names or makes it a regression.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("flowgrad import", "usage: flowgrad import -onnx model.onnx [-data table.csv -target COLUMN] [-model model.fgm]\n\n"+
+		"Reads an ONNX MLP (a chain of Gemm or MatMul+Add with Relu, Tanh, Sigmoid, optionally Softmax)\n"+
+		"and writes it as a model file. A file flowgrad exported carries its preprocessing. Any other\n"+
+		"(e.g. torch.onnx.export of an nn.Sequential) needs -data: a table whose feature columns are the\n"+
+		"network's inputs, in order, fed as they are (no standardisation: the network was trained on them),\n"+
+		"and whose target column gives the class names or makes it a regression.",
+		stderr)
 	var in, out, dataPath, target, task, ignore, sep string
 	fs.StringVar(&in, "onnx", "", "the ONNX file to read; required")
 	fs.StringVar(&out, "model", "model.fgm", "the model file to write")

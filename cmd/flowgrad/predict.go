@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
-	"fmt"
 	"io"
 
 	"github.com/flowgrad/flowgrad/data"
@@ -12,15 +10,11 @@ import (
 )
 
 func predictCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("flowgrad predict", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: flowgrad predict -model model.fgm -data new.csv [-id COLUMN] > predictions.csv\n\n"+
-			"Writes a CSV of predictions to stdout, one row per input row: the ID column if -id names one,\n"+
-			"then the predicted class and one probability column per class (p_CLASS), or the predicted value\n"+
-			"in the target's units.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("flowgrad predict", "usage: flowgrad predict -model model.fgm -data new.csv [-id COLUMN] > predictions.csv\n\n"+
+		"Writes a CSV of predictions to stdout, one row per input row: the ID column if -id names one,\n"+
+		"then the predicted class and one probability column per class (p_CLASS), or the predicted value\n"+
+		"in the target's units.",
+		stderr)
 	var md modelData
 	var sep, id string
 	md.register(fs, &sep)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -45,14 +44,10 @@ type trainFlags struct {
 }
 
 func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
-	fs := flag.NewFlagSet("flowgrad train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: flowgrad train -data train.csv [-target COLUMN] [-model model.fgm] [flags]\n\n"+
-			"Reads the CSV, holds out a validation split, fits the preprocessing on the training rows,\n"+
-			"trains an MLP with early stopping on the validation loss and writes the model file.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("flowgrad train", "usage: flowgrad train -data train.csv [-target COLUMN] [-model model.fgm] [flags]\n\n"+
+		"Reads the CSV, holds out a validation split, fits the preprocessing on the training rows,\n"+
+		"trains an MLP with early stopping on the validation loss and writes the model file.",
+		stderr)
 	c := &trainFlags{}
 	var task, ignore, categorical, sep, hidden string
 	fs.StringVar(&c.dataPath, "data", "", "the training CSV (plain or gzip, header row); required")

@@ -29,6 +29,19 @@ func Usagef(format string, args ...any) error { return UsageError{fmt.Sprintf(fo
 // command exits with status 0.
 var ErrHelp = errors.New("help requested")
 
+// NewFlagSet returns the flag set of a command for Parse: errors and -h
+// go to stderr, and -h prints usage (the command's synopsis and what it
+// does) followed by every flag.
+func NewFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage+"\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // Parse parses args into fs, which must use flag.ContinueOnError. It
 // returns ErrHelp for -h, a UsageError for a bad flag or for a positional
 // argument (the commands take flags only).
