@@ -206,6 +206,7 @@ func TestBadInput(t *testing.T) {
 		{"oneclass", "a,b,y\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n9,1,x\n", nil, 1, []string{`single class "x"`}},
 		{"constant", "a,b,y\n1,2,x\n1,4,y\n1,5,x\n1,6,y\n1,7,x\n1,8,y\n", nil, 1, []string{`feature column "a" has the same value 1`, "ignore the column"}},
 		{"badbatch", "a,b,y\n1,2,x\n3,4,y\n", []string{"-batch", "0"}, 2, []string{"-batch 0"}},
+		{"bigbatch", "a,b,y\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n4,5,x\n6,7,y\n8,9,x\n1,3,y\n", []string{"-batch", "10"}, 2, []string{"-batch 10: at most the 8 training rows left after holding out 2 for validation (-val 0.2)"}},
 		{"badhidden", "a,b,y\n1,2,x\n3,4,y\n", []string{"-hidden", "64,x"}, 2, []string{"-hidden"}},
 		{"baddropout", "a,b,y\n1,2,x\n3,4,y\n", []string{"-dropout", "1"}, 2, []string{"-dropout 1"}},
 		{"badsep", "a,b,y\n1,2,x\n3,4,y\n", []string{"-sep", "ab"}, 2, []string{"-sep"}},

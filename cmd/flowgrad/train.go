@@ -247,6 +247,13 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 	if clip := c.reg.ClipHook(f.net.Params()); clip != nil {
 		afterSum = append(afterSum, clip)
 	}
+	if batch > trainSet.Len() {
+		held := ""
+		if valTab != nil {
+			held = fmt.Sprintf(" left after holding out %d for validation (-val %g)", valTab.Len(), c.val)
+		}
+		return nil, cli.Usagef("-batch %d: at most the %d training rows%s", batch, trainSet.Len(), held)
+	}
 	batches, err := data.NewBatcher(trainSet, batch, rng)
 	if err != nil {
 		return nil, cli.Usagef("-batch %d: %v", batch, err)
