@@ -86,6 +86,15 @@ type FitOptions struct {
 	// standard deviation 1 for training; [Preprocessor.Unscale] undoes it
 	// on predictions.
 	ScaleTarget bool
+	// RawFeatures leaves numeric features as they are (each Feature gets
+	// mean 0 and standard deviation 1, the identity) instead of
+	// standardising them with the training rows' mean and standard
+	// deviation. Standardising is right for features in different units
+	// (it is what makes the Wine and Breast cancer tables trainable);
+	// features that share one unit and a similar spread can be better
+	// raw, when the larger spreads belong to the more telling features
+	// (Iris: docs/tabular.md). A constant feature is still an error.
+	RawFeatures bool
 }
 
 // resolve finds the target column of t and the task, and checks that the
@@ -161,7 +170,7 @@ func (f *Feature) scale(x float32) float32 { return float32((float64(x) - f.Mean
 
 // Fit computes the preprocessing of the training rows t: the target and
 // the task as opt says, the mean and standard deviation of each numeric
-// feature, the categories of each categorical feature and the classes,
+// feature (unless opt.RawFeatures), the categories of each categorical feature and the classes,
 // sorted (numerically for a numeric target), all from t alone.
 //
 // Fit returns an error that says what to do for a table without rows
@@ -190,6 +199,9 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 			if std == 0 {
 				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %v in all %d training rows, so it cannot help; ignore the column",
 					t.name, ErrDegenerate, c.name, c.Value(0), t.Len())
+			}
+			if opt.RawFeatures {
+				mean, std = 0, 1
 			}
 			p.Features = append(p.Features, Feature{Name: c.name, Type: Numeric, Mean: mean, Std: std})
 		default:

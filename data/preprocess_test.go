@@ -2,6 +2,7 @@ package data
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -55,6 +56,34 @@ func TestFitClassification(t *testing.T) {
 	}
 	if got := []int{ds.Label(0), ds.Label(1), ds.Label(2), ds.Label(3)}; !slices.Equal(got, []int{1, 2, 1, 0}) {
 		t.Errorf("labels %v", got)
+	}
+}
+
+// TestFitRawFeatures checks that RawFeatures passes numeric features
+// through unchanged (mean 0, standard deviation 1), still one-hot encodes
+// categories, and still rejects a constant feature.
+func TestFitRawFeatures(t *testing.T) {
+	tab := readString(t, "x,color,label\n1.5,red,cat\n3,blue,dog\n-5,red,cat\n7.25,green,bird\n", nil)
+	p, err := Fit(tab, FitOptions{RawFeatures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := p.Features[0]; f.Mean != 0 || f.Std != 1 {
+		t.Fatalf("raw feature x has mean %v, std %v; want 0, 1", f.Mean, f.Std)
+	}
+	ds, err := p.Dataset(tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{1.5, 0, 0, 1, 3, 1, 0, 0, -5, 0, 0, 1, 7.25, 0, 1, 0}
+	for i := range 4 {
+		if got := ds.Example(i, make([]float32, 4)); !slices.Equal(got, want[4*i:4*i+4]) {
+			t.Errorf("row %d = %v, want %v", i, got, want[4*i:4*i+4])
+		}
+	}
+	constant := readString(t, "x,y,label\n1,2,a\n1,3,b\n", nil)
+	if _, err := Fit(constant, FitOptions{RawFeatures: true}); !errors.Is(err, ErrDegenerate) {
+		t.Errorf("a constant raw feature: err %v, want ErrDegenerate", err)
 	}
 }
 

@@ -83,7 +83,7 @@ func foreign(r io.Reader, name, dataPath string, comma rune, fit data.FitOptions
 	if err != nil {
 		return nil, err
 	}
-	fit.ScaleTarget = false
+	fit.ScaleTarget, fit.RawFeatures = false, true // the network's own inputs and outputs
 	pre, err := data.Fit(tab, fit)
 	if err != nil {
 		return nil, err
@@ -99,7 +99,6 @@ func foreign(r io.Reader, name, dataPath string, comma rune, fit data.FitOptions
 		if f.Type != data.Numeric {
 			continue
 		}
-		f.Mean, f.Std = 0, 1 // the network's own inputs
 		if i < len(n.InputMean) {
 			f.Mean = float64(n.InputMean[i])
 		}

@@ -96,6 +96,26 @@ func TestIrisEndToEnd(t *testing.T) {
 		t.Errorf("model metadata %v, classes %v", m.Meta, m.Pre.Classes)
 	}
 
+	// -scale-features=false keeps the raw features: the model's numeric
+	// features are the identity, and it still learns the table.
+	raw := filepath.Join(dir, "iris-raw.fgm")
+	mustRun(t, "train", "-data", iris, "-model", raw, "-progress", "off", "-scale-features=false")
+	mr, err := model.Load(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range mr.Pre.Features {
+		if f.Mean != 0 || f.Std != 1 {
+			t.Errorf("-scale-features=false: feature %s has mean %v, std %v; want 0, 1", f.Name, f.Mean, f.Std)
+		}
+	}
+	if f := m.Pre.Features[0]; f.Mean == 0 || f.Std == 1 {
+		t.Errorf("default: feature %s has mean %v, std %v; want the training rows'", f.Name, f.Mean, f.Std)
+	}
+	if acc := metric(t, mustRun(t, "eval", "-model", raw, "-data", iris), "accuracy"); acc < 95 {
+		t.Errorf("-scale-features=false: accuracy %.2f%% on the training table, want ≥ 95%%", acc)
+	}
+
 	onnxPath := filepath.Join(dir, "iris.onnx")
 	if out := mustRun(t, "export", "-model", mdl, "-onnx", onnxPath, "-probabilities"); !strings.Contains(out, "opset 13") {
 		t.Errorf("export: %s", out)

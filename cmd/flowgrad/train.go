@@ -35,7 +35,7 @@ type trainFlags struct {
 	opt                         cli.OptimizerFlags
 	lr                          float64
 	reg                         cli.RegularizationFlags
-	scaleTarget                 bool
+	scaleTarget, scaleFeatures  bool
 	refit                       bool
 	monitor                     string
 	seed                        uint64
@@ -68,6 +68,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.Lookup("weight-decay").Usage = fmt.Sprintf("L2 weight decay λ (default %g for classes, %g for regression; adamw: decoupled decay, default 0.01)",
 		defaultWeightDecay[data.Classification], defaultWeightDecay[data.Regression])
 	fs.BoolVar(&c.scaleTarget, "scale-target", true, "regression: train on the standardised target (predictions are in the original units)")
+	fs.BoolVar(&c.scaleFeatures, "scale-features", true, "standardise numeric features with the training rows' mean and standard deviation (false: use them as they are — for features in one unit and of similar spread; see docs/tabular.md)")
 	fs.BoolVar(&c.refit, "refit", true, "after early stopping picks the number of epochs, train again on all rows (training and validation) for that many")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the split, the weights and the minibatch order")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal) | on | off")
@@ -150,7 +151,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget}
+	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget, RawFeatures: !c.scaleFeatures}
 	trainTab, valTab, err := data.Split(tab, fit, c.val, rand.New(rand.NewPCG(c.seed, 0x5b1)))
 	if err != nil {
 		return err
