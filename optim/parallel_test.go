@@ -98,3 +98,34 @@ func TestFloat32FastPathMatchesGenericLoops(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkStepSplit is BenchmarkStep's heavy-ball SGD over the same
+// 269,322 parameters with the update on one core ("parts=1") and split
+// into GOMAXPROCS element ranges ("parts=max"), which minParallel allows
+// only for models above 2M parameters. Alone, with data private to the
+// pass, the split scales (run with -cpu 2); inside a training step it
+// does not (docs/benchmarks.md, "the update fused into backward").
+func BenchmarkStepSplit(b *testing.B) {
+	for _, split := range []bool{false, true} {
+		name := "parts=1"
+		if split {
+			name = "parts=max"
+		}
+		b.Run(name, func(b *testing.B) {
+			if split {
+				defer func(m int) { minParallel = m }(minParallel)
+				minParallel = 1 << 12
+			}
+			ps := mlpParams[float32](rand.New(rand.NewPCG(1, 2)), []int{784, 256, 256, 10})
+			opt, err := newOptimiser("sgd/heavyball", ps, Must(Constant(1e-6)), 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(269322 * 4)
+			b.ReportAllocs()
+			for b.Loop() {
+				opt.Step()
+			}
+		})
+	}
+}
