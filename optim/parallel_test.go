@@ -3,9 +3,11 @@ package optim
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/flowgrad/flowgrad/autograd"
+	"github.com/flowgrad/flowgrad/internal/parallel"
 	"github.com/flowgrad/flowgrad/internal/vec"
 	"github.com/flowgrad/flowgrad/tensor"
 )
@@ -48,13 +50,15 @@ func newOptimiser[T tensor.Float](name string, ps []*autograd.Value[T], sched Sc
 	panic("unknown optimiser " + name)
 }
 
-// The float32 fast path (assembly kernels, parallel ranges) agrees with the
-// generic loops on one core, for every optimiser, for a model large enough
-// to be split across cores and with a parameter boundary inside a part.
-// The tolerance (1e-5 relative) covers the kernels' fused multiply-adds
-// over three steps.
+// The float32 fast path (assembly kernels, parallel parts) agrees with the
+// generic loops on one core, for every optimiser, for a model split across
+// two cores both ways: by element ranges with a parameter boundary inside
+// a part (steps 1 and 3), and by row halves, with a weight cut in halves
+// and two that are not (step 2 and 4). The tolerance (1e-5 relative)
+// covers the kernels' fused multiply-adds over four steps.
 func TestFloat32FastPathMatchesGenericLoops(t *testing.T) {
 	defer func(v int) { minParallel = v }(minParallel)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	for _, name := range optimisers {
 		t.Run(name, func(t *testing.T) {
 			mk := func(seed uint64) []*autograd.Value[float32] {
@@ -80,8 +84,14 @@ func TestFloat32FastPathMatchesGenericLoops(t *testing.T) {
 				t.Fatal(err)
 			}
 			or, _ := newOptimiser(name, ref, sched, 1e-3)
-			for range 3 {
-				minParallel = 1 << 12 // split this small model across the cores
+			if _, ok := parallel.RowHalves(300, 129); !ok {
+				t.Fatal("parameter a is not cut in row halves: the test needs one that is")
+			}
+			for step := range 4 {
+				minParallel = 1 << 12 // split this small model into element ranges…
+				if step%2 == 1 {
+					minParallel = 1 << 30 // …or by row halves
+				}
 				of.Step()
 				minParallel = 1 << 30
 				restore := vec.SetGeneric(true)
@@ -100,19 +110,19 @@ func TestFloat32FastPathMatchesGenericLoops(t *testing.T) {
 }
 
 // BenchmarkStepSplit is BenchmarkStep's heavy-ball SGD over the same
-// 269,322 parameters with the update on one core ("parts=1") and split
-// into GOMAXPROCS element ranges ("parts=max"), which minParallel allows
-// only for models above 2M parameters. Alone, with data private to the
-// pass, the split scales (run with -cpu 2); inside a training step it
-// does not (docs/benchmarks.md, "the update fused into backward").
+// 269,322 parameters on one core ("split=none"), split by the row halves
+// of the two large weights ("split=halves", what Step does on two cores or
+// more for models below 2M parameters) and split into GOMAXPROCS element
+// ranges ("split=ranges", what it does for larger models). Run it with
+// -cpu 2. Alone, with data private to the pass, both splits scale; inside
+// a training step only the halves do (docs/benchmarks.md).
 func BenchmarkStepSplit(b *testing.B) {
-	for _, split := range []bool{false, true} {
-		name := "parts=1"
-		if split {
-			name = "parts=max"
-		}
-		b.Run(name, func(b *testing.B) {
-			if split {
+	for _, split := range []string{"none", "halves", "ranges"} {
+		b.Run("split="+split, func(b *testing.B) {
+			switch split {
+			case "none":
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			case "ranges":
 				defer func(m int) { minParallel = m }(minParallel)
 				minParallel = 1 << 12
 			}

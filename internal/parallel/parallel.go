@@ -210,3 +210,36 @@ func Range(i, n, size, align int) (lo, hi int) {
 	hi = min((i+1)*units/n*align, size)
 	return lo, hi
 }
+
+// Row halves. A training step at small batch sizes (B ≤ 16) is too short
+// for its products to be shared the usual way: each product cut anew
+// sends half of a weight, its gradient and its momentum buffer from one
+// core's cache to the other's every step, which cost more than the second
+// core gave (docs/benchmarks.md). Instead each large weight is cut once,
+// by rows, into two halves, and every pass over it keeps to them: the
+// forward product sums each half of K on its own core, the weight gradient
+// and the input gradient are cut at the same row, and the optimiser
+// updates each half where it was computed. Then only the small activations
+// and gradients of the batch cross between the cores.
+const (
+	// HalvesMinElems is the least rows·cols of a weight cut into halves.
+	HalvesMinElems = 1 << 15
+	// HalvesMinRows is the least rows of a weight cut into halves.
+	HalvesMinRows = 64
+	// HalvesMaxBatch is the most rows of the minibatch side of a product
+	// (B) for which the products follow the halves.
+	HalvesMaxBatch = 16
+)
+
+// RowHalves reports whether a rows×cols weight is cut into row halves (see
+// above), and where: rows [0, cut) are the first core's and [cut, rows)
+// the second's. The cut depends on the shape only (it is about rows/2,
+// rounded up to a multiple of 16, so that where a product splits K at the
+// cut the second half starts 64 bytes into a float32 row, aligned as the
+// first); it never depends on GOMAXPROCS.
+func RowHalves(rows, cols int) (cut int, ok bool) {
+	if rows < HalvesMinRows || rows*cols < HalvesMinElems {
+		return 0, false
+	}
+	return min(rows, (rows/2+15)&^15), true
+}

@@ -173,6 +173,60 @@ func TestSgemmDeterministic(t *testing.T) {
 	})
 }
 
+// TestSgemmRowHalves covers the small-batch products that keep to a
+// weight's row halves (internal/parallel.RowHalves): X·W summed as two
+// halves of K, and Xᵀ·dY and dY·Wᵀ cut at the weight's row. On every path,
+// with padded leading dimensions, alpha and beta: C matches the float64
+// reference, and is the same bit for bit at every GOMAXPROCS (the halves
+// of K are added in one order whether they ran on one core or two). The
+// shapes straddle each threshold: B = 16 and 17, 63 and 64 rows, a weight
+// just under and over 32K elements.
+func TestSgemmRowHalves(t *testing.T) {
+	type shape struct {
+		tA, tB  blas.Transpose
+		m, n, k int
+	}
+	var shapes []shape
+	for _, w := range [][2]int{{784, 256}, {64, 512}, {63, 600}, {200, 163}, {128, 255}} { // weight rows × cols
+		for _, b := range []int{1, 10, 16, 17} {
+			shapes = append(shapes,
+				shape{blas.NoTrans, blas.NoTrans, b, w[1], w[0]}, // X·W
+				shape{blas.Trans, blas.NoTrans, w[0], w[1], b},   // Xᵀ·dY
+				shape{blas.NoTrans, blas.Trans, b, w[0], w[1]})   // dY·Wᵀ
+		}
+	}
+	if testing.Short() || raceEnabled || emulated {
+		shapes = shapes[:12] // the 784×256 weight at every B
+	}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+		for i, sh := range shapes {
+			g := newCase(rng, sh.tA, sh.tB, sh.m, sh.n, sh.k, scalars[1+i%2], scalars[i%3], i%3*5)
+			var want []float32
+			for _, procs := range []int{1, 2, 3} {
+				runtime.GOMAXPROCS(procs)
+				backoff.until.Store(0)
+				copy(g.c, g.c0)
+				g.run()
+				if want == nil {
+					g.check(t)
+					want = append([]float32(nil), g.c...)
+					continue
+				}
+				for j := range want {
+					if math.Float32bits(want[j]) != math.Float32bits(g.c[j]) {
+						t.Fatalf("%s: GOMAXPROCS=%d: c[%d] = %v, GOMAXPROCS=1 gave %v", g, procs, j, g.c[j], want[j])
+					}
+				}
+			}
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
 // TestSgemmPanics checks misuse panics with a "kernel:" message.
 func TestSgemmPanics(t *testing.T) {
 	s := make([]float32, 100)
