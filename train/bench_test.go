@@ -28,6 +28,31 @@ func mnistShaped(tb testing.TB, rng *rand.Rand, n int) *data.Dataset {
 	return ds
 }
 
+// imageShaped returns n examples of 784 byte features that look like MNIST
+// to the kernels: about 80 % background zeros, ink in runs along each of
+// 28 rows of 28 pixels, and 10 classes.
+func imageShaped(tb testing.TB, rng *rand.Rand, n int) *data.Dataset {
+	tb.Helper()
+	pixels, labels := make([]uint8, n*784), make([]uint8, n)
+	for i := range n {
+		img := pixels[i*784 : (i+1)*784]
+		for r := 3; r < 25; r++ { // one to three strokes across the middle rows
+			for s := 1 + rng.IntN(3); s > 0; s-- {
+				c0, w := 4+rng.IntN(16), 2+rng.IntN(4)
+				for c := c0; c < min(c0+w, 28); c++ {
+					img[r*28+c] = uint8(64 + rng.IntN(192))
+				}
+			}
+		}
+		labels[i] = uint8(rng.IntN(10))
+	}
+	ds, err := data.NewDataset(pixels, labels, 784, 10)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ds
+}
+
 // newOptimizer builds an optimiser over a model's parameters.
 type newOptimizer func(params []*autograd.Value[float32]) (optim.Optimizer[float32], error)
 
@@ -66,12 +91,25 @@ func standardStep(tb testing.TB, rng *rand.Rand, ds *data.Dataset, B int, newOpt
 // time, and it counts what spinning and idle helpers cost.
 func BenchmarkTrainStep(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	ds := mnistShaped(b, rng, 10000)
+	benchSteps(b, rng, mnistShaped(b, rng, 10000))
+}
+
+// benchSteps times the standard workload's step over ds at each B.
+func benchSteps(b *testing.B, rng *rand.Rand, ds *data.Dataset) {
 	for _, B := range []int{1, 10, 100, 256, 1000} {
 		b.Run(fmt.Sprintf("B=%d", B), func(b *testing.B) {
 			timeSteps(b, B, standardStep(b, rng, ds, B, heavyBall))
 		})
 	}
+}
+
+// BenchmarkTrainStepImages is BenchmarkTrainStep on image-like data
+// (imageShaped: mostly background zeros, as MNIST is) instead of uniform
+// random bytes: the input layer's products then take the sparse kernels
+// where the path has them.
+func BenchmarkTrainStepImages(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	benchSteps(b, rng, imageShaped(b, rng, 10000))
 }
 
 // BenchmarkTrainStepOptimizers is BenchmarkTrainStep with each optimiser

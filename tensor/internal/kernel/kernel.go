@@ -63,6 +63,7 @@ type kset struct {
 	dotRows    int                           // panel height of the dot kernels; 0: none
 	dotNRMax   func(mr int) int              // widest dot kernel for mr rows
 	dot        func(mr, nr int) dotFn        // Sgemm(NoTrans, Trans) kernels for small m
+	sparse     sparseFn                      // one row of A·B from A's nonzeros; nil: none
 	parShift   int                           // products of at least parMin>>parShift multiply-adds are shared
 	supported  bool                          // this CPU can run it
 	lacks      string                        // the CPU features it needs, for errors

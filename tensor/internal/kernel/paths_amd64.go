@@ -20,6 +20,7 @@ func archSets() []*kset {
 			dotRows:    4,
 			dotNRMax:   func(mr int) int { return avx512DotNRMax[mr] },
 			dot:        func(mr, nr int) dotFn { return avx512Dot[mr][nr] },
+			sparse:     sparseRowAVX512,
 			supported:  hasAVX512,
 			lacks:      "AVX-512 F/DQ/BW/VL",
 		},

@@ -149,8 +149,9 @@ type gemm struct {
 	colUnit        int  // …or of colUnit columns
 	splitM         bool // chunks are blocks of rows; else of columns
 	chunks         int
-	helpers        int // pool workers asked to help
-	cut            int // row halves: where the two chunks meet (0: Range's chunks)
+	helpers        int  // pool workers asked to help
+	cut            int  // row halves: where the two chunks meet (0: Range's chunks)
+	sparse         bool // A is mostly zeros: use ks.sparse (see sparseA)
 	grp            parallel.Group
 }
 
@@ -202,7 +203,38 @@ func newGemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []floa
 		g.rowUnit = ks.dotRows
 		g.colUnit = ks.dotNRMax(min(m, ks.dotRows))
 	}
+	g.sparse = ks.sparse != nil && !transA && !transB && n%16 == 0 && k >= 64 && !sparseOff && sparseA(a, lda, m, k)
 	return g
+}
+
+// sparseFn is the signature of the sparse row kernels (sparseRowAVX512).
+type sparseFn func(kc int, a *float32, b *float32, ldb int, c *float32, n int, alpha, beta float32, load int, idx *int32) int
+
+// sparseOff turns the sparse kernels off (for tests comparing the two).
+var sparseOff = false
+
+// sparseMin is the fraction of zeros, in 1/16ths, from which A·B is
+// computed from A's nonzeros only: the input layer's minibatch of
+// images, mostly background (MNIST: 81 % zeros). Skipping a term
+// a·b with a = 0 leaves an FMA chain unchanged when b is finite and the
+// partial sum is not −0, so the result is the dense kernels' (bar the
+// sign of an exact-zero result, and NaN or ∞ in B where A is 0).
+const sparseMin = 10 // 62.5 %
+
+// sparseA reports whether A (m×k, row-major, leading dimension lda) is
+// mostly zeros, from up to 8 of its rows spread evenly.
+func sparseA(a []float32, lda, m, k int) bool {
+	rows := min(m, 8)
+	zeros := 0
+	for s := range rows {
+		i := s * m / rows
+		for _, v := range a[i*lda : i*lda+k] {
+			if v == 0 {
+				zeros++
+			}
+		}
+	}
+	return zeros*16 >= sparseMin*rows*k
 }
 
 // halves reports whether g is the weight gradient Xᵀ·dY (C = W's shape)
@@ -334,6 +366,10 @@ func (g *gemm) chunk(i int) {
 		g.dotBlock(r0, r1, c0, c1)
 		return
 	}
+	if g.sparse {
+		g.sparseBlock(r0, r1, c0, c1)
+		return
+	}
 	var ws *workspace
 	if g.transB {
 		ws = wsPool.get()
@@ -375,6 +411,7 @@ func (f *freeList[T]) put(x *T) {
 type workspace struct {
 	buf []float32
 	bp  []float32 // 64-byte aligned view of buf
+	idx []int32   // the sparse kernels' nonzero positions
 }
 
 var wsPool freeList[workspace]
@@ -456,6 +493,32 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 					kern(kc, aptr, rsa, csa, &bsrc[j0], ldbs, &g.c[i0*g.ldc+jc0+j0], g.ldc, nr, g.alpha, beta, load, 1)
 				}
 			}
+		}
+	}
+}
+
+// sparseBlock computes rows [r0, r1) and columns [c0, c1) of C = A·B
+// from A's nonzeros, a row at a time, in the K-blocks block() uses, so
+// that each element is the dense kernels' sum.
+func (g *gemm) sparseBlock(r0, r1, c0, c1 int) {
+	ws := wsPool.get()
+	defer wsPool.put(ws)
+	if len(ws.idx) < kcMax+16 {
+		ws.idx = make([]int32, kcMax+16)
+	}
+	nkb := ceilDiv(g.k, kcMax)
+	for kb := 0; kb < nkb; kb++ {
+		pc := g.k * kb / nkb
+		kc := g.k*(kb+1)/nkb - pc
+		load, beta := 1, float32(1)
+		if kb == 0 {
+			beta = g.beta
+			if beta == 0 {
+				load = 0
+			}
+		}
+		for i := r0; i < r1; i++ {
+			g.ks.sparse(kc, &g.a[i*g.lda+pc], &g.b[pc*g.ldb+c0], g.ldb, &g.c[i*g.ldc+c0], c1-c0, g.alpha, beta, load, &ws.idx[0])
 		}
 	}
 }
