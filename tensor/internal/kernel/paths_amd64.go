@@ -21,6 +21,7 @@ func archSets() []*kset {
 			dotNRMax:   func(mr int) int { return avx512DotNRMax[mr] },
 			dot:        func(mr, nr int) dotFn { return avx512Dot[mr][nr] },
 			sparse:     sparseRowAVX512,
+			sparseT:    sparseColsAVX512,
 			supported:  hasAVX512,
 			lacks:      "AVX-512 F/DQ/BW/VL",
 		},

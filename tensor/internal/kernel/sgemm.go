@@ -152,6 +152,7 @@ type gemm struct {
 	helpers        int  // pool workers asked to help
 	cut            int  // row halves: where the two chunks meet (0: Range's chunks)
 	sparse         bool // A is mostly zeros: use ks.sparse (see sparseA)
+	sparseT        bool // Aᵀ·B with A mostly zeros: use ks.sparseT
 	grp            parallel.Group
 }
 
@@ -204,11 +205,15 @@ func newGemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []floa
 		g.colUnit = ks.dotNRMax(min(m, ks.dotRows))
 	}
 	g.sparse = ks.sparse != nil && !transA && !transB && n%16 == 0 && k >= 64 && !sparseOff && sparseA(a, lda, m, k)
+	g.sparseT = ks.sparseT != nil && transA && !transB && n%16 == 0 && k >= 32 && !sparseOff && sparseA(a, lda, k, m)
 	return g
 }
 
 // sparseFn is the signature of the sparse row kernels (sparseRowAVX512).
 type sparseFn func(kc int, a *float32, b *float32, ldb int, c *float32, n int, alpha, beta float32, load int, idx *int32) int
+
+// sparseTFn is the signature of the sparse Aᵀ·B kernels (sparseColsAVX512).
+type sparseTFn func(kc int, a *float32, lda int, rows int, b *float32, ldb int, c *float32, ldc int, n int, alpha, beta float32, load int, t *float32)
 
 // sparseOff turns the sparse kernels off (for tests comparing the two).
 var sparseOff = false
@@ -370,6 +375,10 @@ func (g *gemm) chunk(i int) {
 		g.sparseBlock(r0, r1, c0, c1)
 		return
 	}
+	if g.sparseT {
+		g.sparseTBlock(r0, r1, c0, c1)
+		return
+	}
 	var ws *workspace
 	if g.transB {
 		ws = wsPool.get()
@@ -445,15 +454,7 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 		jc0, jc1 = jc0+c0, jc1+c0
 		nc := jc1 - jc0
 		for kb := 0; kb < nkb; kb++ {
-			pc := g.k * kb / nkb
-			kc := g.k*(kb+1)/nkb - pc
-			load, beta := 1, float32(1)
-			if kb == 0 {
-				beta = g.beta
-				if beta == 0 {
-					load = 0
-				}
-			}
+			pc, kc, load, beta := g.kBlock(kb, nkb)
 			var bsrc []float32
 			ldbs := g.ldb
 			if g.transB {
@@ -497,6 +498,22 @@ func (g *gemm) block(r0, r1, c0, c1 int, ws *workspace) {
 	}
 }
 
+// kBlock returns K-block kb of nkb: its first row of op(B), its length,
+// and whether and with what factor C is loaded (the first block uses the
+// caller's beta; the later ones add to C).
+func (g *gemm) kBlock(kb, nkb int) (pc, kc, load int, beta float32) {
+	pc = g.k * kb / nkb
+	kc = g.k*(kb+1)/nkb - pc
+	load, beta = 1, 1
+	if kb == 0 {
+		beta = g.beta
+		if beta == 0 {
+			load = 0
+		}
+	}
+	return pc, kc, load, beta
+}
+
 // sparseBlock computes rows [r0, r1) and columns [c0, c1) of C = A·B
 // from A's nonzeros, a row at a time, in the K-blocks block() uses, so
 // that each element is the dense kernels' sum.
@@ -508,17 +525,26 @@ func (g *gemm) sparseBlock(r0, r1, c0, c1 int) {
 	}
 	nkb := ceilDiv(g.k, kcMax)
 	for kb := 0; kb < nkb; kb++ {
-		pc := g.k * kb / nkb
-		kc := g.k*(kb+1)/nkb - pc
-		load, beta := 1, float32(1)
-		if kb == 0 {
-			beta = g.beta
-			if beta == 0 {
-				load = 0
-			}
-		}
+		pc, kc, load, beta := g.kBlock(kb, nkb)
 		for i := r0; i < r1; i++ {
 			g.ks.sparse(kc, &g.a[i*g.lda+pc], &g.b[pc*g.ldb+c0], g.ldb, &g.c[i*g.ldc+c0], c1-c0, g.alpha, beta, load, &ws.idx[0])
+		}
+	}
+}
+
+// sparseTBlock computes rows [r0, r1) and columns [c0, c1) of C = Aᵀ·B
+// from A's nonzeros, 16 rows of C at a time, in the K-blocks block() uses,
+// so that each element is the dense kernels' sum.
+func (g *gemm) sparseTBlock(r0, r1, c0, c1 int) {
+	ws := wsPool.get()
+	defer wsPool.put(ws)
+	t := ws.panel(16 * 64)
+	nkb := ceilDiv(g.k, kcMax)
+	for kb := 0; kb < nkb; kb++ {
+		pc, kc, load, beta := g.kBlock(kb, nkb)
+		for i0 := r0; i0 < r1; i0 += 16 {
+			rows := min(16, r1-i0)
+			g.ks.sparseT(kc, &g.a[pc*g.lda+i0], g.lda, rows, &g.b[pc*g.ldb+c0], g.ldb, &g.c[i0*g.ldc+c0], g.ldc, c1-c0, g.alpha, beta, load, &t[0])
 		}
 	}
 }
@@ -557,15 +583,7 @@ func (g *gemm) dotBlock(r0, r1, c0, c1 int) {
 	ntiles := ceilDiv(ncols, nt)
 	nkb := ceilDiv(g.k, kdMax)
 	for kb := 0; kb < nkb; kb++ {
-		pc := g.k * kb / nkb
-		kc := g.k*(kb+1)/nkb - pc
-		load, beta := 1, float32(1)
-		if kb == 0 {
-			beta = g.beta
-			if beta == 0 {
-				load = 0
-			}
-		}
+		pc, kc, load, beta := g.kBlock(kb, nkb)
 		for ti := 0; ti < ntiles; ti++ {
 			j0 := c0 + ncols*ti/ntiles
 			nr := c0 + ncols*(ti+1)/ntiles - j0

@@ -227,25 +227,39 @@ func TestSgemmRowHalves(t *testing.T) {
 	})
 }
 
-// TestSparseMatchesDense checks the sparse row kernels, which paths that
-// have them use for A·B when A is mostly zeros (the input layer's
-// images): on mostly-zero A (zeros in runs, as in images) and B without
-// zeros, C equals the dense kernels' result bit for bit, for every alpha
-// and beta, over several K-blocks, padded leading dimensions, row halves
-// (B ≤ 16) and products shared across cores; and it matches the float64
-// reference. On paths without sparse kernels both runs are dense.
+// TestSparseMatchesDense checks the sparse kernels, which paths that have
+// them use for A·B and Aᵀ·B when A is mostly zeros (the input layer's
+// images and, transposed, their weight gradient): on mostly-zero A (zeros
+// in runs along its rows, as in images) and B without zeros, C equals the
+// dense kernels' result bit for bit, for every alpha and beta, over
+// several K-blocks, panels of 16 rows with a remainder, padded leading
+// dimensions, row halves (B ≤ 16) and products shared across cores; and it
+// matches the float64 reference. On paths without sparse kernels both
+// runs are dense.
 func TestSparseMatchesDense(t *testing.T) {
-	shapes := [][3]int{{1, 256, 784}, {3, 48, 100}, {16, 256, 784}, {17, 272, 300}, {100, 256, 784}, {40, 16, 64}, {250, 64, 520}}
+	type shape struct {
+		tA      blas.Transpose
+		m, n, k int
+	}
+	shapes := []shape{
+		{blas.NoTrans, 1, 256, 784}, {blas.Trans, 784, 256, 100}, {blas.NoTrans, 3, 48, 100}, {blas.Trans, 40, 16, 64},
+		{blas.NoTrans, 16, 256, 784}, {blas.Trans, 37, 80, 300}, {blas.NoTrans, 17, 272, 300}, {blas.Trans, 784, 256, 1000},
+		{blas.NoTrans, 100, 256, 784}, {blas.NoTrans, 40, 16, 64}, {blas.NoTrans, 250, 64, 520}, {blas.Trans, 300, 64, 33},
+	}
 	if testing.Short() || raceEnabled || emulated {
-		shapes = shapes[:4]
+		shapes = shapes[:6]
 	}
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		for i, sh := range shapes {
-			alpha, beta := []float32{1, -0.7, 1.5}[i%3], []float32{0, 1, 0.5}[i%3]
-			g := newCase(rng, blas.NoTrans, blas.NoTrans, sh[0], sh[1], sh[2], alpha, beta, i%2*5)
-			for r := 0; r < g.m; r++ { // images: runs of zeros and of ink
-				row := g.a[r*g.lda : r*g.lda+g.k]
+			alpha, beta := []float32{1, -0.7, 1.5}[i%3], []float32{0, 1, 0.5}[(i/3)%3]
+			g := newCase(rng, sh.tA, blas.NoTrans, sh.m, sh.n, sh.k, alpha, beta, i%2*5)
+			rowsA, colsA := g.m, g.k // A's storage: rows of images
+			if sh.tA == blas.Trans {
+				rowsA, colsA = g.k, g.m
+			}
+			for r := range rowsA { // runs of background and of ink
+				row := g.a[r*g.lda : r*g.lda+colsA]
 				for p := 0; p < len(row); {
 					run := 1 + rng.IntN(12)
 					zero := rng.Float64() < 0.8
@@ -256,8 +270,8 @@ func TestSparseMatchesDense(t *testing.T) {
 					}
 				}
 			}
-			if cur.sparse != nil && !sparseA(g.a, g.lda, g.m, g.k) {
-				t.Fatalf("%s: A is not seen as sparse: the test does not test the sparse kernel", g)
+			if cur.sparse != nil && !sparseA(g.a, g.lda, rowsA, colsA) {
+				t.Fatalf("%s: A is not seen as sparse: the test does not test the sparse kernels", g)
 			}
 			sparseOff = true
 			copy(g.c, g.c0)

@@ -15,3 +15,16 @@ package kernel
 //
 //go:noescape
 func sparseRowAVX512(kc int, a *float32, b *float32, ldb int, c *float32, n int, alpha, beta float32, load int, idx *int32) int
+
+// sparseColsAVX512 computes rows [0, rows) of a K-block of C = alpha·Aᵀ·B +
+// beta·C (rows ≤ 16; the weight gradient Xᵀ·dY) from the nonzero entries
+// of A only, where Aᵀ[r, p] = a[p·lda + r]:
+//
+//	C[r, j] = alpha·s_rj (+ beta·C[r, j] when load ≠ 0),  s_rj = Σ_{p<kc, A[p,r]≠0} A[p, r]·B[p·ldb+j]
+//
+// each s_rj summed in increasing p by fused multiply-adds in t (scratch
+// for 16×64 floats, 64-byte aligned), with the outer kernels' epilogue.
+// n must be a multiple of 16.
+//
+//go:noescape
+func sparseColsAVX512(kc int, a *float32, lda int, rows int, b *float32, ldb int, c *float32, ldc int, n int, alpha, beta float32, load int, t *float32)

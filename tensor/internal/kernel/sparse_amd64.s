@@ -164,3 +164,182 @@ g16store:
 done:
 	VZEROUPPER
 	RET
+
+// func sparseColsAVX512(kc int, a *float32, lda int, rows int, b *float32, ldb int, c *float32, ldc int, n int, alpha, beta float32, load int, t *float32)
+TEXT ·sparseColsAVX512(SB), NOSPLIT, $0-96
+	MOVQ rows+24(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K7 // the panel's rows
+	VXORPS Z28, Z28, Z28
+	VBROADCASTSS alpha+72(FP), Z26
+	VBROADCASTSS beta+76(FP), Z27
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8 // bytes per row of A's storage
+	MOVQ ldb+40(FP), R9
+	SHLQ $2, R9
+	MOVQ n+64(FP), R10
+	SHLQ $2, R10 // bytes of C's columns
+	MOVQ t+88(FP), DI
+	XORQ R15, R15 // column byte offset
+
+group:
+	MOVQ R10, AX
+	SUBQ R15, AX
+	CMPQ AX, $256
+	JLT  group16
+	// T = 0 (16 rows × 64 columns)
+	MOVQ DI, AX
+	MOVQ $16, CX
+
+zero64:
+	VMOVUPS Z28, 0(AX)
+	VMOVUPS Z28, 64(AX)
+	VMOVUPS Z28, 128(AX)
+	VMOVUPS Z28, 192(AX)
+	ADDQ $256, AX
+	DECQ CX
+	JNZ  zero64
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	ADDQ R15, DX
+	MOVQ kc+0(FP), BX
+
+p64:
+	VMOVUPS.Z (SI), K7, Z0
+	VCMPPS $4, Z28, Z0, K7, K1
+	KMOVW K1, R12
+	TESTL R12, R12
+	JZ    next64
+	VMOVUPS 0(DX), Z8
+	VMOVUPS 64(DX), Z9
+	VMOVUPS 128(DX), Z10
+	VMOVUPS 192(DX), Z11
+
+lane64:
+	TZCNTL R12, R13
+	BLSRL  R12, R12
+	VBROADCASTSS (SI)(R13*4), Z4
+	SHLQ $8, R13
+	ADDQ DI, R13
+	VMOVUPS 0(R13), Z5
+	VMOVUPS 64(R13), Z6
+	VMOVUPS 128(R13), Z7
+	VMOVUPS 192(R13), Z12
+	VFMADD231PS Z8, Z4, Z5
+	VFMADD231PS Z9, Z4, Z6
+	VFMADD231PS Z10, Z4, Z7
+	VFMADD231PS Z11, Z4, Z12
+	VMOVUPS Z5, 0(R13)
+	VMOVUPS Z6, 64(R13)
+	VMOVUPS Z7, 128(R13)
+	VMOVUPS Z12, 192(R13)
+	TESTL R12, R12
+	JNZ   lane64
+
+next64:
+	ADDQ R8, SI
+	ADDQ R9, DX
+	DECQ BX
+	JNZ  p64
+	// C[r, group] = alpha·T[r] (+ beta·C[r, group]) for r < rows
+	MOVQ c+48(FP), R14
+	ADDQ R15, R14
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+	MOVQ DI, AX
+	MOVQ rows+24(FP), CX
+	MOVQ load+80(FP), R12
+
+out64:
+	VMULPS 0(AX), Z26, Z0
+	VMULPS 64(AX), Z26, Z1
+	VMULPS 128(AX), Z26, Z2
+	VMULPS 192(AX), Z26, Z3
+	TESTQ R12, R12
+	JZ    store64
+	VFMADD231PS 0(R14), Z27, Z0
+	VFMADD231PS 64(R14), Z27, Z1
+	VFMADD231PS 128(R14), Z27, Z2
+	VFMADD231PS 192(R14), Z27, Z3
+
+store64:
+	VMOVUPS Z0, 0(R14)
+	VMOVUPS Z1, 64(R14)
+	VMOVUPS Z2, 128(R14)
+	VMOVUPS Z3, 192(R14)
+	ADDQ $256, AX
+	ADDQ R11, R14
+	DECQ CX
+	JNZ  out64
+	ADDQ $256, R15
+	JMP  group
+
+group16:
+	CMPQ R15, R10
+	JGE  done16
+	MOVQ DI, AX
+	MOVQ $16, CX
+
+zero16:
+	VMOVUPS Z28, 0(AX)
+	ADDQ $64, AX
+	DECQ CX
+	JNZ  zero16
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	ADDQ R15, DX
+	MOVQ kc+0(FP), BX
+
+p16:
+	VMOVUPS.Z (SI), K7, Z0
+	VCMPPS $4, Z28, Z0, K7, K1
+	KMOVW K1, R12
+	TESTL R12, R12
+	JZ    next16
+	VMOVUPS 0(DX), Z8
+
+lane16:
+	TZCNTL R12, R13
+	BLSRL  R12, R12
+	VBROADCASTSS (SI)(R13*4), Z4
+	SHLQ $6, R13
+	ADDQ DI, R13
+	VMOVUPS 0(R13), Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVUPS Z5, 0(R13)
+	TESTL R12, R12
+	JNZ   lane16
+
+next16:
+	ADDQ R8, SI
+	ADDQ R9, DX
+	DECQ BX
+	JNZ  p16
+	MOVQ c+48(FP), R14
+	ADDQ R15, R14
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+	MOVQ DI, AX
+	MOVQ rows+24(FP), CX
+	MOVQ load+80(FP), R12
+
+out16:
+	VMULPS 0(AX), Z26, Z0
+	TESTQ R12, R12
+	JZ    store16
+	VFMADD231PS 0(R14), Z27, Z0
+
+store16:
+	VMOVUPS Z0, 0(R14)
+	ADDQ $64, AX
+	ADDQ R11, R14
+	DECQ CX
+	JNZ  out16
+	ADDQ $64, R15
+	JMP  group16
+
+done16:
+	VZEROUPPER
+	RET
