@@ -35,10 +35,11 @@
 // Two things are specific to the small products of a training step. A
 // product X·W with at most 16 rows whose W is cut in row halves
 // (internal/parallel.RowHalves) sums each half of K separately and adds
-// the two, on one core or two (see sgemm). And on the AVX-512 path a
-// product A·B whose A is mostly zeros (the input layer's images) is
-// computed from A's nonzeros only (sparseRowAVX512), with the same FMA
-// chains as the dense kernels, so with the same result.
+// the two, on one core or two (see sgemm). And on the AVX-512 and AVX2
+// paths a product A·B or Aᵀ·B whose A is mostly zeros (the input layer's
+// images, and its weight gradient) is computed from A's nonzeros only
+// (sparse_amd64.s), with the same FMA chains as the dense kernels, so
+// with the same result.
 package kernel
 
 //go:generate go run ./_generate
@@ -72,7 +73,7 @@ type kset struct {
 	dotNRMax   func(mr int) int              // widest dot kernel for mr rows
 	dot        func(mr, nr int) dotFn        // Sgemm(NoTrans, Trans) kernels for small m
 	sparse     sparseFn                      // one row of A·B from A's nonzeros; nil: none
-	sparseT    sparseTFn                     // 16 rows of Aᵀ·B from A's nonzeros; nil: none
+	sparseT    sparseTFn                     // w rows of Aᵀ·B from A's nonzeros; nil: none
 	parShift   int                           // products of at least parMin>>parShift multiply-adds are shared
 	supported  bool                          // this CPU can run it
 	lacks      string                        // the CPU features it needs, for errors

@@ -40,6 +40,8 @@ func archSets() []*kset {
 			dotRows:   3,
 			dotNRMax:  func(mr int) int { return avx2DotNRMax[mr] },
 			dot:       func(mr, nr int) dotFn { return avx2Dot[mr][nr] },
+			sparse:    sparseRowAVX2,
+			sparseT:   sparseColsAVX2,
 			supported: hasAVX2,
 			lacks:     "AVX2 and FMA3",
 		},

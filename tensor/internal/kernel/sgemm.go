@@ -204,8 +204,8 @@ func newGemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []floa
 		g.rowUnit = ks.dotRows
 		g.colUnit = ks.dotNRMax(min(m, ks.dotRows))
 	}
-	g.sparse = ks.sparse != nil && !transA && !transB && n%16 == 0 && k >= 64 && !sparseOff && sparseA(a, lda, m, k)
-	g.sparseT = ks.sparseT != nil && transA && !transB && n%16 == 0 && k >= 32 && !sparseOff && sparseA(a, lda, k, m)
+	g.sparse = ks.sparse != nil && !transA && !transB && n%ks.w == 0 && k >= 64 && !sparseOff && sparseA(a, lda, m, k)
+	g.sparseT = ks.sparseT != nil && transA && !transB && n%ks.w == 0 && k >= 32 && !sparseOff && sparseA(a, lda, k, m)
 	return g
 }
 
@@ -533,17 +533,18 @@ func (g *gemm) sparseBlock(r0, r1, c0, c1 int) {
 }
 
 // sparseTBlock computes rows [r0, r1) and columns [c0, c1) of C = Aᵀ·B
-// from A's nonzeros, 16 rows of C at a time, in the K-blocks block() uses,
-// so that each element is the dense kernels' sum.
+// from A's nonzeros, one vector's width of rows of C at a time (16 for
+// AVX-512, 8 for AVX2), in the K-blocks block() uses, so that each element
+// is the dense kernels' sum.
 func (g *gemm) sparseTBlock(r0, r1, c0, c1 int) {
 	ws := wsPool.get()
 	defer wsPool.put(ws)
-	t := ws.panel(16 * 64)
+	t := ws.panel(g.ks.w * 4 * g.ks.w) // w rows of 4 vectors
 	nkb := ceilDiv(g.k, kcMax)
 	for kb := 0; kb < nkb; kb++ {
 		pc, kc, load, beta := g.kBlock(kb, nkb)
-		for i0 := r0; i0 < r1; i0 += 16 {
-			rows := min(16, r1-i0)
+		for i0 := r0; i0 < r1; i0 += g.ks.w {
+			rows := min(g.ks.w, r1-i0)
 			g.ks.sparseT(kc, &g.a[pc*g.lda+i0], g.lda, rows, &g.b[pc*g.ldb+c0], g.ldb, &g.c[i0*g.ldc+c0], g.ldc, c1-c0, g.alpha, beta, load, &t[0])
 		}
 	}

@@ -28,3 +28,14 @@ func sparseRowAVX512(kc int, a *float32, b *float32, ldb int, c *float32, n int,
 //
 //go:noescape
 func sparseColsAVX512(kc int, a *float32, lda int, rows int, b *float32, ldb int, c *float32, ldc int, n int, alpha, beta float32, load int, t *float32)
+
+// sparseRowAVX2 is sparseRowAVX512 for AVX2+FMA: n must be a multiple of 8.
+//
+//go:noescape
+func sparseRowAVX2(kc int, a *float32, b *float32, ldb int, c *float32, n int, alpha, beta float32, load int, idx *int32) int
+
+// sparseColsAVX2 is sparseColsAVX512 for AVX2+FMA: rows ≤ 8, n a multiple
+// of 8, t scratch for 8×32 floats.
+//
+//go:noescape
+func sparseColsAVX2(kc int, a *float32, lda int, rows int, b *float32, ldb int, c *float32, ldc int, n int, alpha, beta float32, load int, t *float32)

@@ -343,3 +343,326 @@ store16:
 done16:
 	VZEROUPPER
 	RET
+
+// func sparseRowAVX2(kc int, a *float32, b *float32, ldb int, c *float32, n int, alpha, beta float32, load int, idx *int32) int
+TEXT ·sparseRowAVX2(SB), NOSPLIT, $0-80
+	// Phase 1: the positions p < kc with a[p] ≠ 0 (or NaN), in
+	// increasing order, into idx: 8 lanes at a time, then one by one.
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ idx+64(FP), R11
+	VXORPS Y15, Y15, Y15
+	XORQ AX, AX
+	XORQ BX, BX
+	MOVQ CX, R10
+	ANDQ $-8, R10
+
+nz8:
+	CMPQ AX, R10
+	JGE  nzOne
+	VCMPPS $4, (SI)(AX*4), Y15, Y1 // not equal (unordered: NaN counts)
+	VMOVMSKPS Y1, R12
+	TESTL R12, R12
+	JZ    nz8next
+
+nz8lane:
+	BSFL R12, R13
+	LEAL -1(R12), R14
+	ANDL R14, R12
+	ADDL AX, R13
+	MOVL R13, (R11)(BX*4)
+	INCQ BX
+	TESTL R12, R12
+	JNZ   nz8lane
+
+nz8next:
+	ADDQ $8, AX
+	JMP  nz8
+
+nzOne:
+	CMPQ AX, CX
+	JGE  cols
+	MOVL (SI)(AX*4), R12
+	SHLL $1, R12 // drop the sign: −0 is 0
+	JZ   nzOneNext
+	MOVL AX, (R11)(BX*4)
+	INCQ BX
+
+nzOneNext:
+	INCQ AX
+	JMP  nzOne
+
+cols:
+	// Phase 2: C[j] = alpha·Σ_t a[idx[t]]·B[idx[t], j] (+ beta·C[j]) for
+	// j < n, n a multiple of 8: 32 columns at a time, then 8.
+	MOVQ BX, ret+72(FP)
+	MOVQ b+16(FP), DX
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DI
+	MOVQ n+40(FP), R9
+	SHLQ $2, R9
+	VBROADCASTSS alpha+48(FP), Y13
+	VBROADCASTSS beta+52(FP), Y14
+	MOVQ load+56(FP), R10
+	XORQ R15, R15
+
+g32:
+	MOVQ R9, R12
+	SUBQ R15, R12
+	CMPQ R12, $128
+	JLT  g8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	LEAQ (DX)(R15*1), R14
+	XORQ AX, AX
+
+g32loop:
+	CMPQ AX, BX
+	JGE  g32done
+	MOVLQSX (R11)(AX*4), R13
+	VBROADCASTSS (SI)(R13*4), Y4
+	IMULQ R8, R13
+	ADDQ R14, R13
+	VFMADD231PS 0(R13), Y4, Y0
+	VFMADD231PS 32(R13), Y4, Y1
+	VFMADD231PS 64(R13), Y4, Y2
+	VFMADD231PS 96(R13), Y4, Y3
+	INCQ AX
+	JMP  g32loop
+
+g32done:
+	LEAQ (DI)(R15*1), R14
+	VMULPS Y13, Y0, Y0
+	VMULPS Y13, Y1, Y1
+	VMULPS Y13, Y2, Y2
+	VMULPS Y13, Y3, Y3
+	TESTQ R10, R10
+	JZ    g32store
+	VFMADD231PS 0(R14), Y14, Y0
+	VFMADD231PS 32(R14), Y14, Y1
+	VFMADD231PS 64(R14), Y14, Y2
+	VFMADD231PS 96(R14), Y14, Y3
+
+g32store:
+	VMOVUPS Y0, 0(R14)
+	VMOVUPS Y1, 32(R14)
+	VMOVUPS Y2, 64(R14)
+	VMOVUPS Y3, 96(R14)
+	ADDQ $128, R15
+	JMP  g32
+
+g8:
+	CMPQ R15, R9
+	JGE  done8
+	VXORPS Y0, Y0, Y0
+	LEAQ (DX)(R15*1), R14
+	XORQ AX, AX
+
+g8loop:
+	CMPQ AX, BX
+	JGE  g8done
+	MOVLQSX (R11)(AX*4), R13
+	VBROADCASTSS (SI)(R13*4), Y4
+	IMULQ R8, R13
+	ADDQ R14, R13
+	VFMADD231PS 0(R13), Y4, Y0
+	INCQ AX
+	JMP  g8loop
+
+g8done:
+	LEAQ (DI)(R15*1), R14
+	VMULPS Y13, Y0, Y0
+	TESTQ R10, R10
+	JZ    g8store
+	VFMADD231PS 0(R14), Y14, Y0
+
+g8store:
+	VMOVUPS Y0, 0(R14)
+	ADDQ $32, R15
+	JMP  g8
+
+done8:
+	VZEROUPPER
+	RET
+
+// func sparseColsAVX2(kc int, a *float32, lda int, rows int, b *float32, ldb int, c *float32, ldc int, n int, alpha, beta float32, load int, t *float32)
+TEXT ·sparseColsAVX2(SB), NOSPLIT, $0-96
+	MOVQ rows+24(FP), AX
+	MOVQ AX, X7
+	VPBROADCASTD X7, Y7
+	VMOVDQU iota16<>(SB), Y6
+	VPCMPGTD Y6, Y7, Y7 // lane i: all ones if i < rows
+	VXORPS Y15, Y15, Y15
+	VBROADCASTSS alpha+72(FP), Y13
+	VBROADCASTSS beta+76(FP), Y14
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ ldb+40(FP), R9
+	SHLQ $2, R9
+	MOVQ n+64(FP), R10
+	SHLQ $2, R10
+	MOVQ t+88(FP), DI
+	XORQ R15, R15
+
+group:
+	MOVQ R10, AX
+	SUBQ R15, AX
+	CMPQ AX, $128
+	JLT  group8
+	MOVQ DI, AX
+	MOVQ $8, CX
+
+zero32:
+	VMOVUPS Y15, 0(AX)
+	VMOVUPS Y15, 32(AX)
+	VMOVUPS Y15, 64(AX)
+	VMOVUPS Y15, 96(AX)
+	ADDQ $128, AX
+	DECQ CX
+	JNZ  zero32
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	ADDQ R15, DX
+	MOVQ kc+0(FP), BX
+
+p32:
+	VMASKMOVPS (SI), Y7, Y0
+	VCMPPS $4, Y0, Y15, Y1
+	VMOVMSKPS Y1, R12
+	TESTL R12, R12
+	JZ    next32
+	VMOVUPS 0(DX), Y8
+	VMOVUPS 32(DX), Y9
+	VMOVUPS 64(DX), Y10
+	VMOVUPS 96(DX), Y11
+
+lane32:
+	BSFL R12, R13
+	LEAL -1(R12), R14
+	ANDL R14, R12
+	VBROADCASTSS (SI)(R13*4), Y4
+	SHLQ $7, R13
+	ADDQ DI, R13
+	VMOVUPS 0(R13), Y2
+	VMOVUPS 32(R13), Y3
+	VMOVUPS 64(R13), Y5
+	VMOVUPS 96(R13), Y12
+	VFMADD231PS Y8, Y4, Y2
+	VFMADD231PS Y9, Y4, Y3
+	VFMADD231PS Y10, Y4, Y5
+	VFMADD231PS Y11, Y4, Y12
+	VMOVUPS Y2, 0(R13)
+	VMOVUPS Y3, 32(R13)
+	VMOVUPS Y5, 64(R13)
+	VMOVUPS Y12, 96(R13)
+	TESTL R12, R12
+	JNZ   lane32
+
+next32:
+	ADDQ R8, SI
+	ADDQ R9, DX
+	DECQ BX
+	JNZ  p32
+	MOVQ c+48(FP), R14
+	ADDQ R15, R14
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+	MOVQ DI, AX
+	MOVQ rows+24(FP), CX
+	MOVQ load+80(FP), R12
+
+out32:
+	VMULPS 0(AX), Y13, Y0
+	VMULPS 32(AX), Y13, Y1
+	VMULPS 64(AX), Y13, Y2
+	VMULPS 96(AX), Y13, Y3
+	TESTQ R12, R12
+	JZ    store32
+	VFMADD231PS 0(R14), Y14, Y0
+	VFMADD231PS 32(R14), Y14, Y1
+	VFMADD231PS 64(R14), Y14, Y2
+	VFMADD231PS 96(R14), Y14, Y3
+
+store32:
+	VMOVUPS Y0, 0(R14)
+	VMOVUPS Y1, 32(R14)
+	VMOVUPS Y2, 64(R14)
+	VMOVUPS Y3, 96(R14)
+	ADDQ $128, AX
+	ADDQ R11, R14
+	DECQ CX
+	JNZ  out32
+	ADDQ $128, R15
+	JMP  group
+
+group8:
+	CMPQ R15, R10
+	JGE  done8c
+	MOVQ DI, AX
+	MOVQ $8, CX
+
+zero8:
+	VMOVUPS Y15, 0(AX)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  zero8
+	MOVQ a+8(FP), SI
+	MOVQ b+32(FP), DX
+	ADDQ R15, DX
+	MOVQ kc+0(FP), BX
+
+p8:
+	VMASKMOVPS (SI), Y7, Y0
+	VCMPPS $4, Y0, Y15, Y1
+	VMOVMSKPS Y1, R12
+	TESTL R12, R12
+	JZ    next8
+	VMOVUPS 0(DX), Y8
+
+lane8:
+	BSFL R12, R13
+	LEAL -1(R12), R14
+	ANDL R14, R12
+	VBROADCASTSS (SI)(R13*4), Y4
+	SHLQ $5, R13
+	ADDQ DI, R13
+	VMOVUPS 0(R13), Y2
+	VFMADD231PS Y8, Y4, Y2
+	VMOVUPS Y2, 0(R13)
+	TESTL R12, R12
+	JNZ   lane8
+
+next8:
+	ADDQ R8, SI
+	ADDQ R9, DX
+	DECQ BX
+	JNZ  p8
+	MOVQ c+48(FP), R14
+	ADDQ R15, R14
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+	MOVQ DI, AX
+	MOVQ rows+24(FP), CX
+	MOVQ load+80(FP), R12
+
+out8:
+	VMULPS 0(AX), Y13, Y0
+	TESTQ R12, R12
+	JZ    store8
+	VFMADD231PS 0(R14), Y14, Y0
+
+store8:
+	VMOVUPS Y0, 0(R14)
+	ADDQ $32, AX
+	ADDQ R11, R14
+	DECQ CX
+	JNZ  out8
+	ADDQ $32, R15
+	JMP  group8
+
+done8c:
+	VZEROUPPER
+	RET
