@@ -249,11 +249,13 @@ func sparseA(a []float32, lda, m, k int) bool {
 func (g *gemm) halves() (cut int, ok bool) {
 	switch {
 	case g.transA && !g.transB && g.k <= parallel.HalvesMaxBatch:
-		cut, ok = parallel.RowHalves(g.m, g.n)
-		g.splitM = true
+		if cut, ok = parallel.RowHalves(g.m, g.n); ok {
+			g.splitM = true
+		}
 	case !g.transA && g.transB && g.m <= parallel.HalvesMaxBatch:
-		cut, ok = parallel.RowHalves(g.n, g.k)
-		g.splitM = false
+		if cut, ok = parallel.RowHalves(g.n, g.k); ok {
+			g.splitM = false
+		}
 	}
 	return cut, ok
 }
