@@ -380,10 +380,16 @@ func sideCSV(rs []sideResult) *table {
 
 // ptBatchesOf returns the batch sizes of rs in the order they first occur.
 func ptBatchesOf(rs []sideResult) []int {
-	var out []int
-	for _, r := range rs {
-		if !slices.Contains(out, r.Batch) {
-			out = append(out, r.Batch)
+	return distinct(rs, func(r sideResult) int { return r.Batch })
+}
+
+// distinct returns key(x) for the xs, each value once, in the order they
+// first occur.
+func distinct[T any, K comparable](xs []T, key func(T) K) []K {
+	var out []K
+	for _, x := range xs {
+		if k := key(x); !slices.Contains(out, k) {
+			out = append(out, k)
 		}
 	}
 	return out

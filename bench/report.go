@@ -174,14 +174,10 @@ func summary(res *results) string {
 	return b.String()
 }
 
+// uniqueThreads returns the thread counts of tp in the order they first
+// occur.
 func uniqueThreads(tp []tpResult) []int {
-	var out []int
-	for _, r := range tp {
-		if !slices.Contains(out, r.Threads) {
-			out = append(out, r.Threads)
-		}
-	}
-	return out
+	return distinct(tp, func(r tpResult) int { return r.Threads })
 }
 
 // gemmHeadline summarises section 1: the speedup range for B ≥ 10 per
