@@ -88,9 +88,8 @@ func (c *core[T]) init(name, kind string, params []*autograd.Value[T], rate Sche
 		for s := range slots {
 			c.bufs[i][s] = make([]T, p.Data().Len())
 		}
-		c.job.total += p.Data().Len()
 	}
-	c.job.update = update
+	c.job.init(c.params, update)
 	return nil
 }
 
@@ -123,7 +122,7 @@ func (c *core[T]) begin() float64 {
 // run updates every parameter (the optimiser's update function over
 // element ranges, split across cores for large models) and advances k.
 func (c *core[T]) run() {
-	c.job.run(c.params)
+	c.job.run()
 	c.k++
 }
 

@@ -23,31 +23,32 @@ var minParallel = 1 << 21 // a variable so that tests can change it
 // (each element is updated by exactly one part, so the result does not
 // depend on the number of cores).
 type stepJob[T tensor.Float] struct {
-	params []*autograd.Value[T]
-	update func(p, a, b int) // updates elements [a, b) of parameter p
-	total  int               // elements over all parameters
-	halves bool              // this call is split by row halves
-	g      parallel.Group
+	params    []*autograd.Value[T]
+	update    func(p, a, b int) // updates elements [a, b) of parameter p
+	total     int               // elements over all parameters
+	hasHalves bool              // some parameter is a weight cut in row halves
+	halves    bool              // this call is split by row halves
+	g         parallel.Group
 }
 
-func (j *stepJob[T]) run(params []*autograd.Value[T]) {
-	j.params = params
-	j.halves = j.total < minParallel && runtime.GOMAXPROCS(0) >= 2 && anyHalves(params)
+// init sets the job up for params and their update function.
+func (j *stepJob[T]) init(params []*autograd.Value[T], update func(p, a, b int)) {
+	j.params, j.update = params, update
+	for _, p := range params {
+		j.total += p.Data().Len()
+		if _, ok := parallel.RowHalves(p.Data().Rows(), p.Data().Cols()); ok {
+			j.hasHalves = true
+		}
+	}
+}
+
+func (j *stepJob[T]) run() {
+	j.halves = j.hasHalves && j.total < minParallel && runtime.GOMAXPROCS(0) >= 2
 	if j.halves {
 		j.g.Run(j, 2)
 		return
 	}
 	j.g.Run(j, parallel.Parts(j.total, minParallel))
-}
-
-// anyHalves reports whether a parameter is a weight cut in row halves.
-func anyHalves[T tensor.Float](params []*autograd.Value[T]) bool {
-	for _, p := range params {
-		if _, ok := parallel.RowHalves(p.Data().Rows(), p.Data().Cols()); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // Part updates part i of n: with row halves, half i of every weight cut in
