@@ -232,9 +232,9 @@ func TestSgemmRowHalves(t *testing.T) {
 // images and, transposed, their weight gradient): on mostly-zero A (zeros
 // in runs along its rows, as in images) and B without zeros, C equals the
 // dense kernels' result bit for bit, for every alpha and beta, over
-// several K-blocks, panels of a vector's width of rows with a remainder, padded leading
-// dimensions, row halves (B ≤ 16) and products shared across cores; and it
-// matches the float64 reference. On paths without sparse kernels both
+// several K-blocks, panels of a vector's width of rows with a remainder,
+// padded leading dimensions, row halves (B ≤ 16) and products shared
+// across cores; and it matches the float64 reference. On paths without sparse kernels both
 // runs are dense.
 func TestSparseMatchesDense(t *testing.T) {
 	type shape struct {
