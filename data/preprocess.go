@@ -86,15 +86,61 @@ type FitOptions struct {
 	// standard deviation 1 for training; [Preprocessor.Unscale] undoes it
 	// on predictions.
 	ScaleTarget bool
-	// RawFeatures leaves numeric features as they are (each Feature gets
-	// mean 0 and standard deviation 1, the identity) instead of
-	// standardising them with the training rows' mean and standard
-	// deviation. Standardising is right for features in different units
-	// (it is what makes the Wine and Breast cancer tables trainable);
-	// features that share one unit and a similar spread can be better
-	// raw, when the larger spreads belong to the more telling features
-	// (Iris: docs/tabular.md). A constant feature is still an error.
-	RawFeatures bool
+	// Scaling chooses how numeric features are scaled; the zero value is
+	// ScaleAuto. A constant feature is an error whatever the choice.
+	Scaling FeatureScaling
+}
+
+// FeatureScaling chooses how [Fit] scales the numeric features. Each
+// numeric feature x becomes (x − Mean)/Std; the choices differ in Mean and
+// Std.
+type FeatureScaling int
+
+const (
+	// ScaleAuto is ScaleJoint when the numeric features' standard
+	// deviations are all within a factor [JointSpreadRatio] of each other
+	// (they look like measurements of one kind: lengths in one unit,
+	// pixels, readings of like sensors), and ScaleEach otherwise.
+	ScaleAuto FeatureScaling = iota
+	// ScaleEach standardises each feature with its own mean and standard
+	// deviation: the choice for features in different units (it is what
+	// makes the Wine and Breast cancer tables trainable).
+	ScaleEach
+	// ScaleJoint centres each feature on its mean and divides all by one
+	// scale, the root mean square of their standard deviations, so the
+	// inputs' mean variance is 1 as with ScaleEach but the features keep
+	// their relative spread. When the features share a unit, the larger
+	// spreads tend to belong to the more telling features, and scaling
+	// each to the same spread would amplify the weakest (Iris:
+	// docs/tabular.md).
+	ScaleJoint
+	// ScaleNone leaves the numeric features as they are (Mean 0, Std 1).
+	ScaleNone
+)
+
+// JointSpreadRatio is the largest ratio of two numeric features' standard
+// deviations for which [ScaleAuto] scales them jointly: within one order
+// of magnitude.
+const JointSpreadRatio = 10
+
+var scalingNames = [...]string{"auto", "each", "joint", "none"}
+
+// String returns "auto", "each", "joint" or "none".
+func (s FeatureScaling) String() string {
+	if s >= 0 && int(s) < len(scalingNames) {
+		return scalingNames[s]
+	}
+	return fmt.Sprintf("FeatureScaling(%d)", int(s))
+}
+
+// ParseFeatureScaling returns the FeatureScaling that String names.
+func ParseFeatureScaling(s string) (FeatureScaling, error) {
+	for i, n := range scalingNames {
+		if s == n {
+			return FeatureScaling(i), nil
+		}
+	}
+	return 0, fmt.Errorf("data: unknown feature scaling %q (want auto, each, joint or none)", s)
 }
 
 // resolve finds the target column of t and the task, and checks that the
@@ -150,6 +196,7 @@ type Preprocessor struct {
 	TargetStd  float64    `json:"target_std,omitempty"`  // Regression; 0: not scaled
 	Ignored    []string   `json:"ignored,omitempty"`     // columns that are not features
 
+	scaling    FeatureScaling // as Fit resolved it; ScaleAuto if not made by Fit
 	inputs     int
 	catIndex   []map[string]int32 // per feature: category → position
 	classIndex map[string]int32   // class name → index
@@ -165,13 +212,13 @@ type Feature struct {
 	Categories []string   `json:"categories,omitempty"`
 }
 
-// scale returns the standardised value of a numeric feature.
+// scale returns the scaled value (x − Mean)/Std of a numeric feature.
 func (f *Feature) scale(x float32) float32 { return float32((float64(x) - f.Mean) / f.Std) }
 
 // Fit computes the preprocessing of the training rows t: the target and
-// the task as opt says, the mean and standard deviation of each numeric
-// feature (unless opt.RawFeatures), the categories of each categorical feature and the classes,
-// sorted (numerically for a numeric target), all from t alone.
+// the task as opt says, the mean and scale of each numeric feature (as
+// opt.Scaling says), the categories of each categorical feature and the
+// classes, sorted (numerically for a numeric target), all from t alone.
 //
 // Fit returns an error that says what to do for a table without rows
 // ([ErrEmpty]), a target or ignored column
@@ -200,9 +247,6 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %v in all %d training rows, so it cannot help; ignore the column",
 					t.name, ErrDegenerate, c.name, c.Value(0), t.Len())
 			}
-			if opt.RawFeatures {
-				mean, std = 0, 1
-			}
 			p.Features = append(p.Features, Feature{Name: c.name, Type: Numeric, Mean: mean, Std: std})
 		default:
 			cats := levelsUsed(c, t.Len())
@@ -218,6 +262,7 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 			p.Features = append(p.Features, Feature{Name: c.name, Type: Categorical, Categories: cats})
 		}
 	}
+	p.scaleNumeric(opt.Scaling)
 	if len(p.Features) == 0 {
 		return nil, fmt.Errorf("data: %s: %w: no feature columns left beside the target %q", t.name, ErrColumns, target.name)
 	}
@@ -240,6 +285,51 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 	}
 	return p, nil
 }
+
+// scaleNumeric turns the numeric features' means and standard deviations,
+// as Fit found them, into the Mean and Std that scaling s asks for, and
+// records the choice (ScaleAuto resolved).
+func (p *Preprocessor) scaleNumeric(s FeatureScaling) {
+	if s < ScaleAuto || s > ScaleNone {
+		panic(fmt.Sprintf("data: FitOptions: unknown %v", s))
+	}
+	var sumVar float64
+	var n int
+	lo, hi := math.Inf(1), 0.0
+	for _, f := range p.Features {
+		if f.Type == Numeric {
+			sumVar += f.Std * f.Std
+			n++
+			lo, hi = min(lo, f.Std), max(hi, f.Std)
+		}
+	}
+	if s == ScaleAuto {
+		s = ScaleEach
+		if n > 0 && hi <= JointSpreadRatio*lo {
+			s = ScaleJoint
+		}
+	}
+	p.scaling = s
+	joint := math.Sqrt(sumVar / float64(max(n, 1)))
+	for i := range p.Features {
+		f := &p.Features[i]
+		if f.Type != Numeric {
+			continue
+		}
+		switch s {
+		case ScaleJoint:
+			f.Std = joint
+		case ScaleNone:
+			f.Mean, f.Std = 0, 1
+		}
+	}
+}
+
+// Scaling returns how [Fit] scaled the numeric features: ScaleEach,
+// ScaleJoint or ScaleNone (ScaleAuto resolved). A Preprocessor that Fit
+// did not make, such as one read from a model file, returns ScaleAuto: its
+// Features' Mean and Std say all that prediction needs.
+func (p *Preprocessor) Scaling() FeatureScaling { return p.scaling }
 
 // meanStd returns the mean and the (population) standard deviation of a
 // numeric column, in float64 with two passes.

@@ -59,12 +59,12 @@ func TestFitClassification(t *testing.T) {
 	}
 }
 
-// TestFitRawFeatures checks that RawFeatures passes numeric features
+// TestFitRawFeatures checks that ScaleNone passes numeric features
 // through unchanged (mean 0, standard deviation 1), still one-hot encodes
 // categories, and still rejects a constant feature.
 func TestFitRawFeatures(t *testing.T) {
 	tab := readString(t, "x,color,label\n1.5,red,cat\n3,blue,dog\n-5,red,cat\n7.25,green,bird\n", nil)
-	p, err := Fit(tab, FitOptions{RawFeatures: true})
+	p, err := Fit(tab, FitOptions{Scaling: ScaleNone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +82,58 @@ func TestFitRawFeatures(t *testing.T) {
 		}
 	}
 	constant := readString(t, "x,y,label\n1,2,a\n1,3,b\n", nil)
-	if _, err := Fit(constant, FitOptions{RawFeatures: true}); !errors.Is(err, ErrDegenerate) {
+	if _, err := Fit(constant, FitOptions{Scaling: ScaleNone}); !errors.Is(err, ErrDegenerate) {
 		t.Errorf("a constant raw feature: err %v, want ErrDegenerate", err)
+	}
+}
+
+// TestFitScaling checks each FeatureScaling's means and scales against
+// the columns' own statistics, and that ScaleAuto scales jointly exactly
+// when the numeric spreads are within JointSpreadRatio of each other
+// (categorical features do not count).
+func TestFitScaling(t *testing.T) {
+	// a: values 0, 2 (mean 1, std 1); b: 10, 10+2r (mean 10+r, std r).
+	table := func(r float64) *Table {
+		return readString(t, fmt.Sprintf("a,color,b,label\n0,red,10,x\n2,blue,%v,y\n", 10+2*r), nil)
+	}
+	type want struct {
+		scaling                  FeatureScaling
+		meanA, stdA, meanB, stdB float64
+	}
+	joint := func(r float64) float64 { return math.Sqrt((1 + r*r) / 2) }
+	for _, tc := range []struct {
+		s FeatureScaling
+		r float64
+		w want
+	}{
+		{ScaleEach, 3, want{ScaleEach, 1, 1, 13, 3}},
+		{ScaleJoint, 3, want{ScaleJoint, 1, joint(3), 13, joint(3)}},
+		{ScaleNone, 3, want{ScaleNone, 0, 1, 0, 1}},
+		{ScaleAuto, 3, want{ScaleJoint, 1, joint(3), 13, joint(3)}},
+		{ScaleAuto, JointSpreadRatio, want{ScaleJoint, 1, joint(JointSpreadRatio), 10 + JointSpreadRatio, joint(JointSpreadRatio)}},
+		{ScaleAuto, 1.01 * JointSpreadRatio, want{ScaleEach, 1, 1, 10 + 1.01*JointSpreadRatio, 1.01 * JointSpreadRatio}},
+		{ScaleAuto, 1 / (1.01 * JointSpreadRatio), want{ScaleEach, 1, 1, 10 + 1/(1.01*JointSpreadRatio), 1 / (1.01 * JointSpreadRatio)}},
+	} {
+		p, err := Fit(table(tc.r), FitOptions{Scaling: tc.s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := p.Features[0], p.Features[2]
+		got := want{p.Scaling(), a.Mean, a.Std, b.Mean, b.Std}
+		close := func(x, y float64) bool { return math.Abs(x-y) <= 1e-5*math.Max(1, math.Abs(y)) }
+		if got.scaling != tc.w.scaling || !close(got.meanA, tc.w.meanA) || !close(got.stdA, tc.w.stdA) ||
+			!close(got.meanB, tc.w.meanB) || !close(got.stdB, tc.w.stdB) {
+			t.Errorf("%v, spread ratio %v: got %+v, want %+v", tc.s, tc.r, got, tc.w)
+		}
+		if c := p.Features[1]; c.Type != Categorical || c.Mean != 0 || c.Std != 0 {
+			t.Errorf("%v: the categorical feature became %+v", tc.s, c)
+		}
+	}
+	if s, err := ParseFeatureScaling("joint"); err != nil || s != ScaleJoint {
+		t.Errorf(`ParseFeatureScaling("joint") = %v, %v`, s, err)
+	}
+	if _, err := ParseFeatureScaling("true"); err == nil {
+		t.Error(`ParseFeatureScaling("true"): no error`)
 	}
 }
 

@@ -83,7 +83,7 @@ func foreign(r io.Reader, name, dataPath string, comma rune, fit data.FitOptions
 	if err != nil {
 		return nil, err
 	}
-	fit.ScaleTarget, fit.RawFeatures = false, true // the network's own inputs and outputs
+	fit.ScaleTarget, fit.Scaling = false, data.ScaleNone // the network's own inputs and outputs
 	pre, err := data.Fit(tab, fit)
 	if err != nil {
 		return nil, err

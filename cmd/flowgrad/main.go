@@ -10,9 +10,9 @@
 // train reads the CSV (plain or gzip; header row; the target is the last
 // column unless -target names it), holds out a seeded validation split
 // (stratified for classes), fits the preprocessing on the training rows
-// (standardised numeric features, one-hot categories, class names, a
+// (scaled numeric features, one-hot categories, class names, a
 // standardised regression target), trains an MLP with early stopping on
-// the validation loss, and writes one model file holding the architecture,
+// a validation score, and writes one model file holding the architecture,
 // the weights and the preprocessing. eval scores a model on a labelled
 // CSV (metrics in the target's units, and a confusion matrix for classes);
 // predict writes a CSV of predictions to stdout, carrying an ID column

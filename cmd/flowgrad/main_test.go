@@ -96,24 +96,28 @@ func TestIrisEndToEnd(t *testing.T) {
 		t.Errorf("model metadata %v, classes %v", m.Meta, m.Pre.Classes)
 	}
 
-	// -scale-features=false keeps the raw features: the model's numeric
+	// -scale-features none keeps the raw features: the model's numeric
 	// features are the identity, and it still learns the table.
 	raw := filepath.Join(dir, "iris-raw.fgm")
-	mustRun(t, "train", "-data", iris, "-model", raw, "-progress", "off", "-scale-features=false")
+	mustRun(t, "train", "-data", iris, "-model", raw, "-progress", "off", "-scale-features", "none")
 	mr, err := model.Load(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range mr.Pre.Features {
 		if f.Mean != 0 || f.Std != 1 {
-			t.Errorf("-scale-features=false: feature %s has mean %v, std %v; want 0, 1", f.Name, f.Mean, f.Std)
+			t.Errorf("-scale-features none: feature %s has mean %v, std %v; want 0, 1", f.Name, f.Mean, f.Std)
 		}
 	}
-	if f := m.Pre.Features[0]; f.Mean == 0 || f.Std == 1 {
-		t.Errorf("default: feature %s has mean %v, std %v; want the training rows'", f.Name, f.Mean, f.Std)
+	// By default the Iris lengths (in one unit, spreads within 5×) are
+	// centred and share one scale.
+	for _, f := range m.Pre.Features {
+		if f0 := m.Pre.Features[0]; f.Mean == 0 || f.Std != f0.Std || f.Std == 1 {
+			t.Errorf("default: feature %s has mean %v, std %v; want the training rows' mean and the scale %v of %s", f.Name, f.Mean, f.Std, f0.Std, f0.Name)
+		}
 	}
 	if acc := metric(t, mustRun(t, "eval", "-model", raw, "-data", iris), "accuracy"); acc < 95 {
-		t.Errorf("-scale-features=false: accuracy %.2f%% on the training table, want ≥ 95%%", acc)
+		t.Errorf("-scale-features none: accuracy %.2f%% on the training table, want ≥ 95%%", acc)
 	}
 
 	onnxPath := filepath.Join(dir, "iris.onnx")
@@ -232,6 +236,7 @@ func TestBadInput(t *testing.T) {
 		{"badsep", "a,b,y\n1,2,x\n3,4,y\n", []string{"-sep", "ab"}, 2, []string{"-sep"}},
 		{"badoptimizer", "a,b,y\n1,2,x\n3,4,y\n", []string{"-optimizer", "lbfgs"}, 2, []string{"-optimizer \"lbfgs\""}},
 		{"misapplied", "a,b,y\n1,2,x\n3,4,y\n", []string{"-beta1", "0.8", "-optimizer", "sgd"}, 2, []string{"-beta1 does not apply to -optimizer sgd"}},
+		{"badscaling", "a,b,y\n1,2,x\n3,4,y\n", []string{"-scale-features=false"}, 2, []string{`-scale-features "false": want auto, each, joint or none`}},
 		{"badlr", "a,b,y\n1,2,x\n3,4,y\n", []string{"-lr", "-1"}, 2, []string{"-lr -1"}},
 		{"unknownflag", "a,b,y\n1,2,x\n3,4,y\n", []string{"-bogus"}, 2, []string{"bogus"}},
 		{"missingfolder", "a,b,y\n1,2,x\n3,4,y\n", []string{"-model", filepath.Join(dir, "no", "m.fgm")}, 2, []string{"does not exist"}},
