@@ -20,6 +20,7 @@ import (
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/internal/parallel"
 	"github.com/flowgrad/flowgrad/tensor"
 )
 
@@ -104,6 +105,7 @@ type Trainer[T tensor.Float] struct {
 	opt   Optimizer
 	loss  Loss[T]
 	tape  *autograd.Tape[T]
+	gov   parallel.Governor // shares each step between the cores while that pays
 }
 
 // NewTrainer returns a Trainer of model with opt minimising loss, with no
@@ -133,7 +135,13 @@ func (t *Trainer[T]) Steps() int { return t.opt.StepCount() }
 // is NaN or infinite, or above MaxLoss, it returns an error wrapping
 // ErrDiverged that names the step, the loss and the learning rate, and
 // leaves the parameters as they were.
+//
+// Steps share their work between the cores while that pays: the Trainer
+// times its steps and, when the machine runs them faster on one core,
+// runs them on one (internal/parallel.Governor; FLOWGRAD_GOVERNOR=off
+// always shares). The results are the same bits either way.
 func (t *Trainer[T]) Step(b data.Batch) (float64, error) {
+	defer t.gov.Done(t.gov.Start())
 	t.tape.Reset()
 	loss := t.loss(t.model.Forward(autograd.InputFloat32(t.tape, b.X)), b)
 	l := float64(loss.Scalar())

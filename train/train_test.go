@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,5 +211,41 @@ func TestMeanLoss(t *testing.T) {
 	got := float64(MeanLoss(tr.model, tr.loss, bs)(tape).Scalar())
 	if math.Abs(got-want) > 1e-6 {
 		t.Fatalf("MeanLoss = %v, mean of the batches' losses %v", got, want)
+	}
+}
+
+// A step gives the same bits whether the Governor shares it between the
+// cores or runs it on one: the standard model at a batch size that uses
+// the row halves (8) and one that shares products by blocks (100).
+func TestGovernedStepsSameBits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	rng := rand.New(rand.NewPCG(5, 6))
+	ds := mnistShaped(t, rng, 400)
+	for _, B := range []int{8, 100} {
+		var models [2]*layers.Sequential[float32]
+		for i, serial := range []bool{false, true} {
+			rng := rand.New(rand.NewPCG(7, 8))
+			models[i] = layers.MLP[float32](rng, 784, 256, 256, 10)
+			opt, err := heavyBall(models[i].Params())
+			if err != nil {
+				t.Fatal(err)
+			}
+			batches, err := data.NewBatcher(ds, B, rng, data.DropLast())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := NewTrainer(models[i], opt, CrossEntropy)
+			for range 12 {
+				tr.gov.Force(serial)
+				if _, err := tr.Step(batches.Take()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for j, p := range models[0].Params() {
+			if !slices.Equal(p.Data().Data(), models[1].Params()[j].Data().Data()) {
+				t.Errorf("B=%d: %s differs between shared and serial steps", B, p.Name())
+			}
+		}
 	}
 }

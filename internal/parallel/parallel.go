@@ -131,6 +131,9 @@ func (g *Group) share(p Parter, parts, helpers int, timed bool) (st Stats) {
 		panic("parallel: parts out of range")
 	}
 	helpers = min(helpers, parts-1)
+	if serial.Load() {
+		helpers = 0
+	}
 	if need := int32(helpers); pool.started.Load() < need {
 		pool.mu.Lock()
 		for pool.started.Load() < need {
@@ -191,6 +194,19 @@ func (g *Group) work(gen uint32) (n int) {
 		}
 	}
 }
+
+// serial makes every job run all its parts on the calling goroutine.
+var serial atomic.Bool
+
+// SetSerial makes every job run all its parts on its calling goroutine
+// (on) or share them with the pool's workers as usual (off, the default).
+// Results do not change: what a part computes depends on its number only
+// (the callers' rule above). A [Governor] sets it from measured times.
+func SetSerial(on bool) { serial.Store(on) }
+
+// Serial reports whether jobs run all their parts on the calling
+// goroutine (see [SetSerial]).
+func Serial() bool { return serial.Load() }
 
 // Parts returns how many parts to split work of size n into so that each
 // has at least minPerPart units: between 1 and GOMAXPROCS.

@@ -1,0 +1,123 @@
+package parallel
+
+import (
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+// SetSerial(true) runs every part on the caller; the results are those of
+// a shared run.
+func TestSetSerialRunsOnCaller(t *testing.T) {
+	var g Group
+	want := make([]int32, 1000)
+	for i := range 4 {
+		lo, hi := Range(i, 4, len(want), 4)
+		for j := lo; j < hi; j++ {
+			want[j] = int32(i + 1)
+		}
+	}
+	for _, on := range []bool{true, false} {
+		SetSerial(on)
+		f := &fill{out: make([]int32, len(want))}
+		st := g.Share(f, 4, 3)
+		if on && st.Own != 4 {
+			t.Errorf("serial: the caller computed %d of 4 parts", st.Own)
+		}
+		if !slices.Equal(f.out, want) {
+			t.Errorf("serial %v: wrong result", on)
+		}
+	}
+	SetSerial(false)
+}
+
+// govern runs steps of a Governor whose step times cost(serial) gives,
+// and returns the fraction of steps run serially.
+func govern(g *Governor, steps int, cost func(serial bool) time.Duration) float64 {
+	n := 0
+	for range steps {
+		if g.serial {
+			n++
+		}
+		g.observe(cost(g.serial))
+	}
+	return float64(n) / float64(steps)
+}
+
+// stepsUntil runs steps until the Governor has settled (not probing) on
+// mode serial, and returns how many it took (-1: not within max).
+func stepsUntil(g *Governor, serial bool, max int, cost func(serial bool) time.Duration) int {
+	for i := range max {
+		if g.serial == serial && g.phase == govSteady {
+			return i
+		}
+		g.observe(cost(g.serial))
+	}
+	return -1
+}
+
+// costs returns step times: sharing takes shared, serial takes alone.
+func costs(shared, alone time.Duration) func(bool) time.Duration {
+	return func(serial bool) time.Duration {
+		if serial {
+			return alone
+		}
+		return shared
+	}
+}
+
+func TestGovernorKeepsTheFasterMode(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	ms := time.Millisecond
+	// The longest wait for a switch: a probe interval and the two probe
+	// windows, of at most 17 steps each at these costs.
+	wait := (govMaxEvery + 3) * 17
+	var g Governor
+	// Sharing is faster (1 ms against 1.6 ms a step): probes only.
+	if f := govern(&g, 20000, costs(ms, 16*ms/10)); f > 0.03 {
+		t.Errorf("sharing faster: %.1f%% of steps serial, want ≤ 3%%", 100*f)
+	}
+	// The cores drift apart: serial is faster (0.6 ms against 1 ms).
+	if n := stepsUntil(&g, true, wait, costs(ms, 6*ms/10)); n < 0 {
+		t.Fatalf("serial faster: no switch to serial within %d steps", wait)
+	}
+	if f := govern(&g, 20000, costs(ms, 6*ms/10)); f < 0.97 {
+		t.Errorf("serial faster: %.1f%% of steps serial, want ≥ 97%%", 100*f)
+	}
+	// And back.
+	if n := stepsUntil(&g, false, wait, costs(ms/2, ms)); n < 0 {
+		t.Fatalf("sharing faster again: no switch back within %d steps", wait)
+	}
+	// Within the 10 % margin it keeps what it has.
+	var h Governor
+	if f := govern(&h, 20000, costs(ms, 95*ms/100)); f > 0.03 {
+		t.Errorf("5 %% apart: %.1f%% of steps serial, want ≤ 3%%", 100*f)
+	}
+}
+
+func TestGovernorNeedsTwoProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var g Governor
+	if f := govern(&g, 5000, costs(time.Millisecond, time.Microsecond)); f != 0 {
+		t.Errorf("GOMAXPROCS 1: %.1f%% of steps serial, want 0", 100*f)
+	}
+}
+
+// Start and Done switch the pool for the step only.
+func TestGovernorStartDone(t *testing.T) {
+	if governorOff {
+		t.Skip("FLOWGRAD_GOVERNOR=off")
+	}
+	g := Governor{serial: true}
+	start := g.Start()
+	if !Serial() {
+		t.Error("in a serial step: Serial() = false")
+	}
+	g.Done(start)
+	if Serial() {
+		t.Error("after the step: Serial() = true")
+	}
+}
