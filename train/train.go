@@ -141,7 +141,7 @@ func (t *Trainer[T]) Steps() int { return t.opt.StepCount() }
 // runs them on one (internal/parallel.Governor; FLOWGRAD_GOVERNOR=off
 // always shares). The results are the same bits either way.
 func (t *Trainer[T]) Step(b data.Batch) (float64, error) {
-	defer t.gov.Done(t.gov.Start())
+	defer t.gov.Done(t.gov.Start(), b.Size())
 	t.tape.Reset()
 	loss := t.loss(t.model.Forward(autograd.InputFloat32(t.tape, b.X)), b)
 	l := float64(loss.Scalar())

@@ -40,7 +40,7 @@ func govern(g *Governor, steps int, cost func(serial bool) time.Duration) float6
 		if g.serial {
 			n++
 		}
-		g.observe(cost(g.serial))
+		g.observe(cost(g.serial), 100)
 	}
 	return float64(n) / float64(steps)
 }
@@ -52,7 +52,7 @@ func stepsUntil(g *Governor, serial bool, max int, cost func(serial bool) time.D
 		if g.serial == serial && g.phase == govSteady {
 			return i
 		}
-		g.observe(cost(g.serial))
+		g.observe(cost(g.serial), 100)
 	}
 	return -1
 }
@@ -72,7 +72,7 @@ func TestGovernorKeepsTheFasterMode(t *testing.T) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	}
 	ms := time.Millisecond
-	// The longest wait for a switch: a probe interval and the two probe
+	// The longest wait for a switch: a probe interval and the probe
 	// windows, of at most 17 steps each at these costs.
 	wait := (govMaxEvery + 3) * 17
 	var g Governor
@@ -98,6 +98,46 @@ func TestGovernorKeepsTheFasterMode(t *testing.T) {
 	}
 }
 
+// A window a quarter slower than the best in its mode starts a probe at
+// once, long before the periodic one; when both modes are as slow, the
+// Governor does not keep probing.
+func TestGovernorProbesWhenSlower(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	ms := time.Millisecond
+	var g Governor
+	govern(&g, 20000, costs(ms, 16*ms/10)) // probes backed off to every govMaxEvery windows
+	if n := stepsUntil(&g, true, 6*17, costs(2*ms, 16*ms/10)); n < 0 {
+		t.Fatalf("sharing became 2× slower: no switch to serial within 6 windows")
+	}
+	var h Governor
+	govern(&h, 20000, costs(ms, 16*ms/10))
+	if f := govern(&h, 20000, costs(17*ms/10, 16*ms/10)); f > 0.03 {
+		t.Errorf("both slow: %.1f%% of steps serial, want ≤ 3%%", 100*f)
+	}
+}
+
+// Another batch size is compared afresh, not against the old one's times.
+func TestGovernorNewBatchSize(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	ms := time.Millisecond
+	var g Governor
+	for range 5000 {
+		g.observe(ms, 100)
+	}
+	// The B = 1000 steps are 8× slower than the B = 100 ones but no
+	// slower than each other: no probe until the periodic one.
+	for i := range 500 {
+		if g.serial {
+			t.Fatalf("B = 100 then 1000: step %d of B = 1000 probed serial", i)
+		}
+		g.observe(8*ms, 1000)
+	}
+}
+
 func TestGovernorNeedsTwoProcs(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var g Governor
@@ -116,7 +156,7 @@ func TestGovernorStartDone(t *testing.T) {
 	if !Serial() {
 		t.Error("in a serial step: Serial() = false")
 	}
-	g.Done(start)
+	g.Done(start, 100)
 	if Serial() {
 		t.Error("after the step: Serial() = true")
 	}
