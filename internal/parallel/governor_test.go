@@ -45,6 +45,15 @@ func govern(g *Governor, steps int, cost func(serial bool) time.Duration) float6
 	return float64(n) / float64(steps)
 }
 
+// twoProcs makes GOMAXPROCS at least 2 for the test: the Governor does
+// nothing on one.
+func twoProcs(t *testing.T) {
+	if p := runtime.GOMAXPROCS(0); p < 2 {
+		runtime.GOMAXPROCS(2)
+		t.Cleanup(func() { runtime.GOMAXPROCS(p) })
+	}
+}
+
 // stepsUntil runs steps until the Governor has settled (not probing) on
 // mode serial, and returns how many it took (-1: not within max).
 func stepsUntil(g *Governor, serial bool, max int, cost func(serial bool) time.Duration) int {
@@ -68,9 +77,7 @@ func costs(shared, alone time.Duration) func(bool) time.Duration {
 }
 
 func TestGovernorKeepsTheFasterMode(t *testing.T) {
-	if runtime.GOMAXPROCS(0) < 2 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	}
+	twoProcs(t)
 	ms := time.Millisecond
 	// The longest wait for a switch: a probe interval and the probe
 	// windows, of at most 17 steps each at these costs.
@@ -98,13 +105,11 @@ func TestGovernorKeepsTheFasterMode(t *testing.T) {
 	}
 }
 
-// A window a quarter slower than the best in its mode starts a probe at
-// once, long before the periodic one; when both modes are as slow, the
+// Two windows a quarter slower than the best in their mode start a probe
+// at once, long before the periodic one; when both modes are as slow, the
 // Governor does not keep probing.
 func TestGovernorProbesWhenSlower(t *testing.T) {
-	if runtime.GOMAXPROCS(0) < 2 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	}
+	twoProcs(t)
 	ms := time.Millisecond
 	var g Governor
 	govern(&g, 20000, costs(ms, 16*ms/10)) // probes backed off to every govMaxEvery windows
@@ -120,9 +125,7 @@ func TestGovernorProbesWhenSlower(t *testing.T) {
 
 // Another batch size is compared afresh, not against the old one's times.
 func TestGovernorNewBatchSize(t *testing.T) {
-	if runtime.GOMAXPROCS(0) < 2 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	}
+	twoProcs(t)
 	ms := time.Millisecond
 	var g Governor
 	for range 5000 {
