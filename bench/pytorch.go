@@ -39,8 +39,9 @@ import (
 // BLAS, the slow reference BLAS unless OpenBLAS is selected through
 // LD_LIBRARY_PATH (c.ptLibs); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
 // removed from Python's environment so OpenBLAS tunes itself to the CPU.
-// With two threads PyTorch lands, per process, in a fast or a slow mode:
-// hence fresh processes and the best of them.
+// With two threads both sides meet the VM's slow phases, while the host
+// places its two vCPUs far apart (docs/benchmarks.md, "The slow phase"):
+// hence fresh processes, alternating, and the best of them.
 
 //go:embed pytorch/step.py
 var stepScript []byte
@@ -417,7 +418,7 @@ func reportPyTorch(b *strings.Builder, c *config, res *results) error {
 	rep := res.pt
 	p("## 5. flowgrad and PyTorch side by side\n\n")
 	p("The standard workload in both, by one protocol, in this run: each side in fresh processes, one per thread count, alternating flowgrad, PyTorch, flowgrad, … ")
-	p("in %d round(s); each side keeps its fastest process per thread count (with two threads PyTorch lands per process in a fast or a slow mode). ", c.ptReps)
+	p("in %d round(s); each side keeps its fastest process per thread count (with two threads both sides meet the VM's slow phases, while the host places its two vCPUs far apart: see docs/benchmarks.md, \"The slow phase\"). ", c.ptReps)
 	p("In every process each B gets up to %d warm-up steps, then %d timed pass(es) over ", c.ptWarmup, c.ptPasses)
 	if c.ptFraction < 1 {
 		p("**%.0f %% of** ", c.ptFraction*100)
