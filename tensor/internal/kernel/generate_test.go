@@ -30,7 +30,7 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go run ./_generate: %v\n%s", err, out)
 	}
-	for _, name := range []string{"outer_amd64.go", "outer_amd64.s", "outer_arm64.go", "outer_arm64.s", "generic_kernels.go"} {
+	for _, name := range []string{"outer_amd64.go", "outer_amd64.s", "sparse_amd64.s", "outer_arm64.go", "outer_arm64.s", "generic_kernels.go"} {
 		want, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

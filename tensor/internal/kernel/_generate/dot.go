@@ -53,8 +53,7 @@ func genDot(b *asmBuf, s isa, mr, nr int) {
 	tmp := nacc + mr
 	mask := "Y15"
 	name := dotName(s, mr, nr)
-	fmt.Fprintf(b, "// func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)\n", name)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	b.text(name, "(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)", 72)
 	b.l("MOVQ k+0(FP), AX")
 	b.l("MOVQ AX, BX")
 	if s.avx512 {

@@ -1,6 +1,7 @@
 // Command gen writes the micro-kernels of package kernel: for amd64
 // (AVX-512, AVX2+FMA) outer_amd64.s (the assembly) and outer_amd64.go
-// (declarations and the dispatch tables), and for arm64 (NEON, neon.go)
+// (declarations and the dispatch tables) and sparse_amd64.s (the kernels
+// for A mostly zeros, declared in sparse_amd64.go), and for arm64 (NEON, neon.go)
 // outer_arm64.s and outer_arm64.go. Run it from the kernel directory with
 //
 //	go run ./_generate [-o dir]
@@ -111,6 +112,12 @@ func (b *asmBuf) l(format string, args ...any) {
 	fmt.Fprintf(b, "\t"+format+"\n", args...)
 }
 
+// text starts the assembly function name with its Go signature (params,
+// and the results if any) as a comment and its argument frame size.
+func (b *asmBuf) text(name, params string, frame int) {
+	fmt.Fprintf(b, "// func %s%s\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", name, params, name, frame)
+}
+
 func genKernel(b *asmBuf, s isa, mr, nv int, masked bool) {
 	v := func(i int) string { return fmt.Sprintf("%s%d", s.vreg, i) }
 	vb := s.w * 4 // bytes per vector
@@ -130,8 +137,7 @@ func genKernel(b *asmBuf, s isa, mr, nv int, masked bool) {
 	lastMasked := s.avx512 || masked
 
 	name := kname(s, mr, nv, masked)
-	fmt.Fprintf(b, "// func %s(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)\n", name)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
+	b.text(name, "(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)", 96)
 	// Column mask for the last vector.
 	if s.avx512 {
 		b.l("MOVQ nr+64(FP), CX")
@@ -409,6 +415,9 @@ func main() {
 		log.Fatalf("gofmt generic: %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(*dir, "generic_kernels.go"), out, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*dir, "sparse_amd64.s"), genSparse(), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	asm, goSrc := genARM64()

@@ -97,8 +97,7 @@ func genNEON(b *asmBuf, mr, nv, rem int) {
 		full = nv - 1
 	}
 	name := neonName(mr, nv, rem)
-	fmt.Fprintf(b, "// func %s(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)\n", name)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
+	b.text(name, "(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, nr int, alpha, beta float32, load, tiles int)", 96)
 	b.l("MOVD a+8(FP), R6")
 	b.l("MOVD rsa+16(FP), R5")
 	b.l("LSL $2, R5")
@@ -302,8 +301,7 @@ func genNEONDot(b *asmBuf, mr, nr int) {
 	ra := func(i int) string { return fmt.Sprintf("R%d", 3+i) }
 	rb := func(j int) string { return fmt.Sprintf("R%d", 7+j) }
 	name := neonDotName(mr, nr)
-	fmt.Fprintf(b, "// func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)\n", name)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	b.text(name, "(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, load int)", 72)
 	b.l("MOVD k+0(FP), R0")
 	b.l("LSR $2, R0, R1")
 	b.l("AND $3, R0, R2")
