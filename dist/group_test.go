@@ -450,8 +450,9 @@ func TestWarmStepsAllocateNothing(t *testing.T) {
 		}
 		// The fewest of three warm Runs: the goroutines and the pools
 		// around the ranks allocate a few times at random (71–79 for
-		// either size under qemu), per-step allocations would add at
-		// least 16 in every Run.
+		// either size under qemu; the runtime starting a thread for a
+		// woken worker counts too), per-step allocations would add at
+		// least 32 (16 more steps on each of 2 ranks).
 		fewest := uint64(math.MaxUint64)
 		for range 3 {
 			var m0, m1 runtime.MemStats
@@ -469,7 +470,7 @@ func TestWarmStepsAllocateNothing(t *testing.T) {
 	}
 	few, many := mallocs(40), mallocs(200)
 	t.Logf("allocations of a warm one-epoch Run on 2 ranks: %d for 4 steps, %d for 20", few, many)
-	if many > few {
+	if many >= few+16 {
 		t.Errorf("%d allocations for 20 steps per rank, %d for 4: the steps allocate", many, few)
 	}
 }
