@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/flowgrad/flowgrad/internal/parallel"
+	"github.com/flowgrad/flowgrad/internal/vec"
 	"gonum.org/v1/gonum/blas"
 )
 
@@ -298,7 +299,7 @@ func splitK(ks *kset, cut, m, n, k int, alpha float32, a []float32, lda int, b [
 		h.Part(0, 1)
 	}
 	for i := range m {
-		addTo(c[i*ldc:i*ldc+n], s1[i*n:i*n+n])
+		vec.AddTo(c[i*ldc:i*ldc+n], s1[i*n:i*n+n])
 	}
 	for i, g := range h.g {
 		g.a, g.b, g.c, g.ks = nil, nil, nil, nil
@@ -307,14 +308,6 @@ func splitK(ks *kset, cut, m, n, k int, alpha float32, a []float32, lda int, b [
 	}
 	kHalvesPool.put(h)
 	wsPool.put(ws)
-}
-
-// addTo adds src to dst elementwise.
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
 }
 
 // plan decides how C is cut and how many workers help. It may depend on
