@@ -156,6 +156,3 @@ func (g *Governor) observe(d time.Duration, rows int) {
 // the calling goroutine) or shared. The Governor keeps timing steps and
 // may change the mode again at its next probe.
 func (g *Governor) Force(serial bool) { g.serial = serial }
-
-// Serial reports whether the Governor currently runs steps serially.
-func (g *Governor) Serial() bool { return g.serial }

@@ -156,11 +156,11 @@ func TestGovernorStartDone(t *testing.T) {
 	}
 	g := Governor{serial: true}
 	start := g.Start()
-	if !Serial() {
-		t.Error("in a serial step: Serial() = false")
+	if !serial.Load() {
+		t.Error("in a serial step: the pool shares")
 	}
 	g.Done(start, 100)
-	if Serial() {
-		t.Error("after the step: Serial() = true")
+	if serial.Load() {
+		t.Error("after the step: the pool is still serial")
 	}
 }

@@ -204,10 +204,6 @@ var serial atomic.Bool
 // (the callers' rule above). A [Governor] sets it from measured times.
 func SetSerial(on bool) { serial.Store(on) }
 
-// Serial reports whether jobs run all their parts on the calling
-// goroutine (see [SetSerial]).
-func Serial() bool { return serial.Load() }
-
 // Parts returns how many parts to split work of size n into so that each
 // has at least minPerPart units: between 1 and GOMAXPROCS.
 func Parts(n, minPerPart int) int {
