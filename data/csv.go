@@ -33,6 +33,13 @@ type CSVOptions struct {
 	// no error (a model's target is absent from the rows to predict): check
 	// with [Table.Column] where a column must be there.
 	Text []string
+	// Missing allows missing values: a blank field (empty, or spaces) in a
+	// numeric or categorical column is read as a missing value (see
+	// [Column.IsMissing]) instead of being an error, and a column's type is
+	// decided by its first value that is not blank. Whether a missing
+	// value may be used is the [Preprocessor]'s choice
+	// ([FitOptions.FillMissing]).
+	Missing bool
 	// Progress, if not nil, is called every 16384 rows and once at the end
 	// with the data rows and the bytes of input (compressed bytes for a
 	// gzip file) read so far.
@@ -62,13 +69,15 @@ func LoadCSV(path string, opt *CSVOptions) (*Table, error) {
 //
 // A column is Numeric if its value in the first data row is a number (as
 // strconv.ParseFloat reads it), else Categorical, unless opt names it as
-// Categorical or Text. Column names are trimmed of surrounding spaces, as
-// are numbers.
+// Categorical or Text (with opt.Missing: its first value that is not
+// blank; a column of blanks only is Numeric). Column names are trimmed of
+// surrounding spaces, as are numbers.
 //
 // ReadCSV returns an error that names the file, the line and the column
 // for an empty input or a header only ([ErrEmpty]), a column without a
 // name or with the name of another, a row with more or fewer fields than
-// the header ([ErrColumns]), an empty value, a value that is not a number
+// the header ([ErrColumns]), an empty value unless opt.Missing
+// ([ErrMissing]), a value that is not a number
 // in a numeric column, NaN, an infinity or a number beyond float32's range
 // ([ErrBadValue]), and malformed CSV or gzip ([ErrCorrupt],
 // [ErrTruncated]). It never panics on bad input.
@@ -162,7 +171,7 @@ func TableFromRecords(name string, header []string, records [][]string, opt *CSV
 // types opt forces, or an error for a missing or repeated name or a
 // forced name that is not a column.
 func startTable(name string, header []string, opt *CSVOptions) (*Table, error) {
-	t := &Table{name: name, cols: make([]*Column, len(header))}
+	t := &Table{name: name, cols: make([]*Column, len(header)), missingOK: opt.Missing}
 	for j, h := range header {
 		h = strings.TrimSpace(h)
 		if h == "" {
@@ -194,11 +203,8 @@ func (t *Table) addRecord(rec []string, line int, fieldPos func(j int) (line, co
 		return fmt.Errorf("data: %s: line %d: %w: %d fields, but the header has %d columns (every row needs one value per column)",
 			t.name, line, ErrColumns, len(rec), len(t.cols))
 	}
-	if t.Len() == 0 {
-		t.decideTypes(rec)
-	}
 	for j, s := range rec {
-		if err := t.cols[j].add(s); err != nil {
+		if err := t.cols[j].add(s, t.missingOK); err != nil {
 			if fieldPos != nil {
 				line, _ = fieldPos(j)
 			}
@@ -215,34 +221,51 @@ func (t *Table) finish() error {
 		return fmt.Errorf("data: %s: %w: a header but no rows of values", t.name, ErrEmpty)
 	}
 	for _, c := range t.cols {
+		if c.typ == -1 { // blanks only
+			c.decideType("")
+		}
 		c.index = nil // only needed while reading
 	}
 	return nil
 }
 
-// decideTypes sets the type of every column not named in the options from
-// its first value: Numeric if it is a number, else Categorical.
-func (t *Table) decideTypes(first []string) {
-	for j, c := range t.cols {
-		if c.typ != -1 {
-			continue
-		}
-		c.typ = Categorical
-		if _, err := strconv.ParseFloat(strings.TrimSpace(first[j]), 32); err == nil || errors.Is(err, strconv.ErrRange) {
-			c.typ = Numeric // an out-of-range number is reported by add
-		}
+// decideType sets the type of a column not named in the options from its
+// first value that is not blank, s: Numeric if it is a number (or if s is
+// blank: a column of blanks only), else Categorical; then it stores the
+// blanks that came before s.
+func (c *Column) decideType(s string) {
+	c.typ = Categorical
+	if _, err := strconv.ParseFloat(strings.TrimSpace(s), 32); err == nil || errors.Is(err, strconv.ErrRange) || strings.TrimSpace(s) == "" {
+		c.typ = Numeric // an out-of-range number is reported by add
+	}
+	pending := c.missing
+	c.missing = 0
+	for range pending {
+		c.addMissing()
 	}
 }
 
-// add appends the value s to c, or returns what is wrong with it.
-func (c *Column) add(s string) error {
+// errEmpty is the error for a blank value where none may be missing.
+var errEmpty = fmt.Errorf("%w: empty value (fill it in or drop the row, or let the model fill in missing values: "+
+	"flowgrad train -missing mean; in Go, CSVOptions.Missing and FitOptions.FillMissing)", ErrMissing)
+
+// add appends the value s to c, or returns what is wrong with it. With
+// missingOK a blank s is a missing value.
+func (c *Column) add(s string, missingOK bool) error {
+	if missingOK && c.typ != Text && strings.TrimSpace(s) == "" {
+		c.addMissing()
+		return nil
+	}
+	if c.typ == -1 {
+		c.decideType(s)
+	}
 	switch c.typ {
 	case Text:
 		c.text.add(strings.Clone(s))
 		return nil
 	case Categorical:
-		if s == "" {
-			return fmt.Errorf("%w: empty value (missing values are not supported: fill in the value or drop the row)", ErrBadValue)
+		if strings.TrimSpace(s) == "" {
+			return errEmpty
 		}
 		code, ok := c.index[s]
 		if !ok {
@@ -269,7 +292,7 @@ func (c *Column) add(s string) error {
 func parseNumber(s string) (float32, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, fmt.Errorf("%w: empty value (missing values are not supported: fill in the value or drop the row)", ErrBadValue)
+		return 0, errEmpty
 	}
 	v, err := strconv.ParseFloat(s, 32)
 	switch {
@@ -279,7 +302,7 @@ func parseNumber(s string) (float32, error) {
 		return 0, fmt.Errorf("%w: %q is not a number, but the column is numeric (its first value was a number); "+
 			"fix the value, or read the column as categorical", ErrBadValue, s)
 	case math.IsNaN(v) || math.IsInf(v, 0):
-		return 0, fmt.Errorf("%w: %q: NaN and infinities are not allowed (a missing value? fill it in or drop the row)", ErrBadValue, s)
+		return 0, fmt.Errorf("%w: %q: NaN and infinities are not allowed (a missing value? leave the field empty, and see -missing)", ErrBadValue, s)
 	}
 	return float32(v), nil
 }

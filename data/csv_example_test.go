@@ -86,3 +86,40 @@ func ExampleReadCSV_errors() {
 	// Output:
 	// data: sensors.csv: line 3, column "y": bad value: "n/a" is not a number, but the column is numeric (its first value was a number); fix the value, or read the column as categorical
 }
+
+// Blank fields as missing values: read them with CSVOptions.Missing and
+// fill them in with FitOptions.FillMissing — a numeric feature's with its
+// training mean (0 once scaled), a categorical one's with no category.
+// The preprocessor keeps the choice: its CSVOptions read later files the
+// same way, and Transform fills their blanks in too.
+func ExampleFitOptions_fillMissing() {
+	csv := "temp,site,ok\n" +
+		"20,a,yes\n" +
+		",b,no\n" +
+		"30,,yes\n" +
+		"40,b,no\n"
+	tab, err := data.ReadCSV(strings.NewReader(csv), "sensors.csv", &data.CSVOptions{Missing: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("blank temps:", tab.Column("temp").Missing(), "blank sites:", tab.Column("site").Missing())
+	pre, err := data.Fit(tab, data.FitOptions{FillMissing: true, Scaling: data.ScaleEach})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("temp: mean %.0f of the 3 values there\n", pre.Features[0].Mean)
+
+	rows, err := data.ReadCSV(strings.NewReader("temp,site\n,\n30,a\n"), "new.csv", pre.CSVOptions(nil))
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := make([]float32, rows.Len()*pre.Inputs())
+	if err := pre.Transform(x, rows); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("inputs (temp, site=a, site=b):", x[:3], x[3:])
+	// Output:
+	// blank temps: 1 blank sites: 1
+	// temp: mean 30 of the 3 values there
+	// inputs (temp, site=a, site=b): [0 0 0] [0 1 0]
+}

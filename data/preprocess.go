@@ -89,6 +89,13 @@ type FitOptions struct {
 	// Scaling chooses how numeric features are scaled; the zero value is
 	// ScaleAuto. A constant feature is an error whatever the choice.
 	Scaling FeatureScaling
+	// FillMissing fills in missing feature values (blank fields of a table
+	// read with [CSVOptions.Missing]), now and in every later table: a
+	// numeric feature's with its mean over the training rows (0 after
+	// scaling), a categorical feature's with no category (all of its
+	// one-hot inputs 0). Without it a missing feature value is an error.
+	// A missing target is an error either way.
+	FillMissing bool
 }
 
 // FeatureScaling chooses how [Fit] scales the numeric features. Each
@@ -180,7 +187,9 @@ func (o *FitOptions) resolve(t *Table) (*Column, Kind, error) {
 // encode as JSON) and applied to every later table.
 //
 // Each numeric feature x becomes (x − Mean)/Std; each categorical feature
-// becomes len(Categories) inputs, one-hot, in the order of Categories. The
+// becomes len(Categories) inputs, one-hot, in the order of Categories; with
+// FillMissing a missing value becomes 0 (numeric: the training mean) or
+// all-zero inputs (categorical). The
 // inputs are the features' in order. Classification targets become class
 // indices into Classes; a regression target y becomes (y −
 // TargetMean)/TargetStd when TargetStd > 0, and stays as it is otherwise.
@@ -195,6 +204,9 @@ type Preprocessor struct {
 	TargetMean float64    `json:"target_mean,omitempty"` // Regression
 	TargetStd  float64    `json:"target_std,omitempty"`  // Regression; 0: not scaled
 	Ignored    []string   `json:"ignored,omitempty"`     // columns that are not features
+	// FillMissing: missing feature values are filled in (see
+	// [FitOptions.FillMissing]) rather than an error.
+	FillMissing bool `json:"fill_missing,omitempty"`
 
 	scaling    FeatureScaling // as Fit resolved it; ScaleAuto if not made by Fit
 	inputs     int
@@ -218,11 +230,14 @@ func (f *Feature) scale(x float32) float32 { return float32((float64(x) - f.Mean
 // Fit computes the preprocessing of the training rows t: the target and
 // the task as opt says, the mean and scale of each numeric feature (as
 // opt.Scaling says), the categories of each categorical feature and the
-// classes, sorted (numerically for a numeric target), all from t alone.
+// classes, sorted (numerically for a numeric target), all from t alone;
+// missing values (see [CSVOptions.Missing]) count for none of these.
 //
 // Fit returns an error that says what to do for a table without rows
 // ([ErrEmpty]), a target or ignored column
-// that does not exist, no feature column left ([ErrColumns]), a regression
+// that does not exist, no feature column left ([ErrColumns]), a missing
+// target value, a missing feature value without opt.FillMissing or a
+// feature column without values ([ErrMissing]), a regression
 // target that is not numeric ([ErrBadValue]), training rows with a single
 // class, a constant feature, a categorical feature with a different value
 // in each of 20 or more rows (an identifier), or a constant target when it
@@ -235,7 +250,18 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Preprocessor{Target: target.name, TargetType: target.typ, Kind: kind}
+	p := &Preprocessor{Target: target.name, TargetType: target.typ, Kind: kind, FillMissing: opt.FillMissing}
+	if err := checkTarget(t, target); err != nil {
+		return nil, err
+	}
+	for _, c := range t.cols {
+		if c == target || c.typ == Text || slices.Contains(opt.Ignore, c.name) {
+			continue
+		}
+		if err := p.checkMissing(t, c); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range t.cols {
 		switch {
 		case c == target:
@@ -244,15 +270,15 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 		case c.typ == Numeric:
 			mean, std := meanStd(c)
 			if std == 0 {
-				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %v in all %d training rows, so it cannot help; ignore the column",
-					t.name, ErrDegenerate, c.name, c.Value(0), t.Len())
+				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %v in all %d training rows%s, so it cannot help; ignore the column",
+					t.name, ErrDegenerate, c.name, c.Value(firstPresent(c)), t.Len()-c.missing, withValue(c))
 			}
 			p.Features = append(p.Features, Feature{Name: c.name, Type: Numeric, Mean: mean, Std: std})
 		default:
 			cats := levelsUsed(c, t.Len())
 			if len(cats) == 1 {
-				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %q in all %d training rows, so it cannot help; ignore the column",
-					t.name, ErrDegenerate, c.name, cats[0], t.Len())
+				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %q in all %d training rows%s, so it cannot help; ignore the column",
+					t.name, ErrDegenerate, c.name, cats[0], t.Len()-c.missing, withValue(c))
 			}
 			if n := t.Len(); len(cats) == n && n >= 20 {
 				return nil, fmt.Errorf("data: %s: %w: the feature column %q has a different value in each of the %d training rows (an identifier?), so it cannot generalise; ignore the column",
@@ -331,29 +357,90 @@ func (p *Preprocessor) scaleNumeric(s FeatureScaling) {
 // Features' Mean and Std say all that prediction needs.
 func (p *Preprocessor) Scaling() FeatureScaling { return p.scaling }
 
-// meanStd returns the mean and the (population) standard deviation of a
-// numeric column, in float64 with two passes.
+// meanStd returns the mean and the (population) standard deviation of
+// the values of a numeric column that are not missing, in float64 with two
+// passes; the column must have one.
 func meanStd(c *Column) (mean, std float64) {
-	n := c.nums.len()
+	n := c.nums.len() - c.missing
 	var s float64
-	for i := range n {
-		s += float64(c.nums.at(i))
+	for _, chunk := range c.nums.chunks {
+		for _, v := range chunk {
+			if v == v { // not missing
+				s += float64(v)
+			}
+		}
 	}
 	mean = s / float64(n)
 	var q float64
-	for i := range n {
-		d := float64(c.nums.at(i)) - mean
-		q += d * d
+	for _, chunk := range c.nums.chunks {
+		for _, v := range chunk {
+			if v == v {
+				d := float64(v) - mean
+				q += d * d
+			}
+		}
 	}
 	return mean, math.Sqrt(q / float64(n))
 }
 
+// firstPresent returns the first row of c whose value is not missing, or
+// -1; firstMissing the first whose value is.
+func firstPresent(c *Column) int { return firstWhere(c, false) }
+func firstMissing(c *Column) int { return firstWhere(c, true) }
+
+func firstWhere(c *Column, missing bool) int {
+	for i := range c.len() {
+		if c.IsMissing(i) == missing {
+			return i
+		}
+	}
+	return -1
+}
+
+// withValue says, for an error message, how many of c's rows have no value.
+func withValue(c *Column) string {
+	if c.missing == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" with a value (%d more are missing)", c.missing)
+}
+
+// checkTarget returns an error ([ErrMissing]) naming the first row of t
+// whose target (column c) is missing.
+func checkTarget(t *Table, c *Column) error {
+	if c.missing == 0 {
+		return nil
+	}
+	return fmt.Errorf("data: %s: %w: the target is missing (a row without a target can neither train nor be scored: drop it)",
+		t.where(firstMissing(c), c), ErrMissing)
+}
+
+// checkMissing returns an error ([ErrMissing]) for the feature column c
+// of the training rows t if it has no values, or if it has a missing
+// value and p does not fill them in (naming the first).
+func (p *Preprocessor) checkMissing(t *Table, c *Column) error {
+	switch {
+	case c.missing == 0:
+		return nil
+	case c.missing == t.Len():
+		return fmt.Errorf("data: %s: %w: the feature column %q has no values (all %d training rows are blank); ignore the column",
+			t.name, ErrMissing, c.name, t.Len())
+	case !p.FillMissing:
+		return fmt.Errorf("data: %s: %w: the feature has %d missing values; fill them in, or let the model fill them in (flowgrad train -missing mean; FitOptions.FillMissing)",
+			t.where(firstMissing(c), c), ErrMissing, c.missing)
+	}
+	return nil
+}
+
 // levelsUsed returns the levels of a categorical column that its n rows
-// use (a subset's column shares all levels of the file).
+// use (a subset's column shares all levels of the file), not counting
+// missing values.
 func levelsUsed(c *Column, n int) []string {
 	used := make([]bool, len(c.levels))
 	for i := range n {
-		used[c.codes.at(i)] = true
+		if k := c.codes.at(i); k != missingCode {
+			used[k] = true
+		}
 	}
 	var out []string
 	for k, u := range used {
@@ -497,7 +584,8 @@ func (p *Preprocessor) Outputs() int {
 // CSVOptions returns a copy of base (nil: the defaults) that reads the
 // categorical features and a categorical target as categories, so that a
 // later file is read as the training file was even when a first value
-// looks like a number, and the ignored columns as text.
+// looks like a number, the ignored columns as text, and blank fields as
+// missing values if p fills them in.
 func (p *Preprocessor) CSVOptions(base *CSVOptions) *CSVOptions {
 	var o CSVOptions
 	if base != nil {
@@ -513,6 +601,7 @@ func (p *Preprocessor) CSVOptions(base *CSVOptions) *CSVOptions {
 		o.Categorical = append(o.Categorical, p.Target)
 	}
 	o.Text = append(slices.Clone(o.Text), p.Ignored...)
+	o.Missing = o.Missing || p.FillMissing
 	return &o
 }
 
@@ -581,8 +670,9 @@ func (p *Preprocessor) columnList() string {
 
 // Transform writes the model inputs of t's rows into dst, row-major
 // (t.Len()×Inputs values), and returns an error naming the file, line and
-// column for a category that the training rows did not have ([ErrUnseen])
-// or for columns that do not match ([Preprocessor.Match]). It allocates
+// column for a category that the training rows did not have ([ErrUnseen]),
+// a missing value unless p.FillMissing ([ErrMissing]), or for columns that
+// do not match ([Preprocessor.Match]). It allocates
 // nothing unless it fails. It panics if dst is too short.
 func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 	n, in := t.Len(), p.inputs
@@ -597,6 +687,10 @@ func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 		f := &p.Features[k]
 		at = t.find(f.Name, at) + 1
 		c := t.cols[at-1]
+		if c.missing > 0 && !p.FillMissing {
+			return fmt.Errorf("data: %s: %w: a missing value, but the model was trained without filling them in; fill it in or drop the row (or train with -missing mean)",
+				t.where(firstMissing(c), c), ErrMissing)
+		}
 		if f.Type == Numeric {
 			i := off
 			for _, chunk := range c.nums.chunks {
@@ -605,12 +699,24 @@ func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 					i += in
 				}
 			}
+			if c.missing > 0 { // filled in with the mean: 0 once scaled
+				for r := range n {
+					if c.IsMissing(r) {
+						dst[r*in+off] = 0
+					}
+				}
+			}
 			off++
 			continue
 		}
 		width := len(f.Categories)
 		for i := range n {
-			s := c.levels[c.codes.at(i)]
+			code := c.codes.at(i)
+			if code == missingCode {
+				clear(dst[i*in+off : i*in+off+width])
+				continue
+			}
+			s := c.levels[code]
 			j, ok := p.catIndex[k][s]
 			if !ok {
 				return fmt.Errorf("data: %s: %w: category %q was not in the training data (known: %s); the model cannot encode it",
@@ -635,6 +741,9 @@ func (p *Preprocessor) Labels(dst []int32, t *Table) error {
 		panic("data: Labels of a regression preprocessor")
 	}
 	c := t.Column(p.Target)
+	if err := checkTarget(t, c); err != nil {
+		return err
+	}
 	for i := range t.Len() {
 		var k int32 = -1
 		if c.typ == Categorical {
@@ -682,6 +791,9 @@ func (p *Preprocessor) Dataset(t *Table) (*Dataset, error) {
 	}
 	y := tensor.New[float32](t.Len(), 1)
 	c := t.Column(p.Target)
+	if err := checkTarget(t, c); err != nil {
+		return nil, err
+	}
 	for i := range t.Len() {
 		y.Data()[i] = p.scaleTarget(c.nums.at(i))
 	}

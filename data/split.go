@@ -20,13 +20,17 @@ import (
 // state.
 //
 // Split returns an error if valFraction is not in (0, 1), if either part
-// would be empty, or for a target or ignored column that does not exist.
+// would be empty, for a target or ignored column that does not exist, or
+// for a missing target value.
 func Split(t *Table, opt FitOptions, valFraction float64, rng *rand.Rand) (train, val *Table, err error) {
 	if !(valFraction > 0 && valFraction < 1) {
 		return nil, nil, fmt.Errorf("data: Split: validation fraction %v (want 0 < fraction < 1)", valFraction)
 	}
 	target, kind, err := opt.resolve(t)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkTarget(t, target); err != nil {
 		return nil, nil, err
 	}
 	var groups [][]int // row indices per stratum
@@ -76,7 +80,9 @@ func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int)
 		if c.typ == Categorical && !slices.Contains(opt.Ignore, c.name) {
 			s := make([]bool, len(c.levels))
 			for _, i := range tr {
-				s[c.codes.at(i)] = true
+				if k := c.codes.at(i); k != missingCode {
+					s[k] = true
+				}
 			}
 			cols, seen = append(cols, c), append(seen, s)
 		}
@@ -85,7 +91,8 @@ func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int)
 	for _, i := range va {
 		known := true
 		for k, c := range cols {
-			known = known && seen[k][c.codes.at(i)]
+			code := c.codes.at(i)
+			known = known && (code == missingCode || seen[k][code])
 		}
 		if known {
 			newVa = append(newVa, i)
@@ -93,7 +100,9 @@ func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int)
 		}
 		tr = append(tr, i)
 		for k, c := range cols {
-			seen[k][c.codes.at(i)] = true
+			if code := c.codes.at(i); code != missingCode {
+				seen[k][code] = true
+			}
 		}
 	}
 	return tr, newVa

@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -16,8 +17,12 @@ var (
 	// ones a [Preprocessor] was fitted on.
 	ErrColumns = errors.New("bad columns")
 	// ErrBadValue: a value that cannot be used: not a number in a numeric
-	// column, NaN or infinite, empty, or out of float32 range.
+	// column, NaN or infinite, or out of float32 range.
 	ErrBadValue = errors.New("bad value")
+	// ErrMissing: an empty value where none may be missing (see
+	// [CSVOptions.Missing] and [FitOptions.FillMissing]), a missing
+	// target, or a column with no values at all.
+	ErrMissing = errors.New("missing value")
 	// ErrUnseen: a class or category that the training rows did not have.
 	ErrUnseen = errors.New("not seen in training")
 	// ErrDegenerate: training rows that cannot train a model: a single
@@ -80,9 +85,10 @@ func (c *ColumnType) UnmarshalText(b []byte) error {
 // ever copying its values: a million rows of twenty numeric columns take
 // 80 MB plus 4 MB of line numbers. A Table is read-only after reading.
 type Table struct {
-	name  string
-	cols  []*Column
-	lines chunked[int32]
+	name      string
+	cols      []*Column
+	lines     chunked[int32]
+	missingOK bool // blank values are missing ones (CSVOptions.Missing)
 }
 
 // Name returns the name the table was read under (its file).
@@ -130,7 +136,7 @@ func (t *Table) where(i int, c *Column) string {
 // same columns, levels and line numbers. It panics if an index is out of
 // range.
 func (t *Table) Subset(idx []int) *Table {
-	s := &Table{name: t.name, cols: make([]*Column, len(t.cols))}
+	s := &Table{name: t.name, cols: make([]*Column, len(t.cols)), missingOK: t.missingOK}
 	for _, i := range idx {
 		s.lines.add(t.lines.at(i))
 	}
@@ -144,6 +150,9 @@ func (t *Table) Subset(idx []int) *Table {
 				d.codes.add(c.codes.at(i))
 			case Text:
 				d.text.add(c.text.at(i))
+			}
+			if c.missing > 0 && c.IsMissing(i) {
+				d.missing++
 			}
 		}
 		s.cols[j] = d
@@ -160,6 +169,44 @@ type Column struct {
 	levels []string         // Categorical: distinct values, first seen first
 	index  map[string]int32 // Categorical, while reading: levels' codes
 	text   chunked[string]  // Text
+	// missing counts the missing values, stored as NaN (Numeric) or code
+	// −1 (Categorical); while the type is undecided, the blanks read.
+	missing int
+}
+
+// missingCode is the code of a missing value in a Categorical column.
+const missingCode = -1
+
+// addMissing appends a missing value.
+func (c *Column) addMissing() {
+	c.missing++
+	switch c.typ {
+	case Numeric:
+		c.nums.add(float32(math.NaN()))
+	case Categorical:
+		c.codes.add(missingCode)
+	}
+}
+
+// len returns the number of values in the column.
+func (c *Column) len() int { return max(c.nums.len(), c.codes.len(), c.text.len()) }
+
+// Missing returns the number of missing values in the column: blank
+// fields of a table read with [CSVOptions.Missing].
+func (c *Column) Missing() int { return c.missing }
+
+// IsMissing reports whether row i's value is missing. It panics for an
+// index out of range.
+func (c *Column) IsMissing(i int) bool {
+	switch c.typ {
+	case Numeric:
+		v := c.nums.at(i)
+		return v != v // NaN: a NaN field is an error, so NaN marks a blank
+	case Categorical:
+		return c.codes.at(i) == missingCode
+	}
+	c.text.at(i)
+	return false
 }
 
 // Name returns the column's name from the header.
@@ -168,15 +215,16 @@ func (c *Column) Name() string { return c.name }
 // Type returns how the column stores its values.
 func (c *Column) Type() ColumnType { return c.typ }
 
-// Float returns the value of row i of a Numeric column. It panics for
-// another type or an index out of range.
+// Float returns the value of row i of a Numeric column, NaN if it is
+// missing. It panics for another type or an index out of range.
 func (c *Column) Float(i int) float32 {
 	c.must("Float", Numeric)
 	return c.nums.at(i)
 }
 
 // Code returns the level index of row i of a Categorical column (see
-// [Column.Levels]). It panics for another type or an index out of range.
+// [Column.Levels]), −1 if the value is missing. It panics for another type
+// or an index out of range.
 func (c *Column) Code(i int) int {
 	c.must("Code", Categorical)
 	return int(c.codes.at(i))
@@ -187,10 +235,13 @@ func (c *Column) Code(i int) int {
 // types.
 func (c *Column) Levels() []string { return c.levels }
 
-// Value returns row i as a string: the category or text as read, or the
+// Value returns row i as a string: the category or text as read, the
 // number formatted in the shortest form that reads back to the same
-// float32. It panics for an index out of range.
+// float32, or "" for a missing value. It panics for an index out of range.
 func (c *Column) Value(i int) string {
+	if c.missing > 0 && c.IsMissing(i) {
+		return ""
+	}
 	switch c.typ {
 	case Numeric:
 		return strconv.FormatFloat(float64(c.nums.at(i)), 'g', -1, 32)

@@ -180,6 +180,77 @@ func TestRegressionEndToEnd(t *testing.T) {
 	}
 }
 
+// blankOut empties the fields of columns cols in every every-th data row
+// of the CSV at path, which must have no quoted fields.
+func blankOut(t *testing.T, path string, every int, cols ...int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\r\n")
+	for i := every; i < len(lines)-1; i += every {
+		f := strings.Split(lines[i], ",")
+		for _, j := range cols {
+			f[j] = ""
+		}
+		lines[i] = strings.Join(f, ",")
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\r\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Blank fields: an error by default; with -missing mean the model fills
+// them in, in training and in every later file, and still predicts well.
+func TestMissingValues(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV, testCSV, blankTestCSV := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv"), filepath.Join(dir, "blanktest.csv")
+	blankCSV, mdl := filepath.Join(dir, "blank.csv"), filepath.Join(dir, "m.fgm")
+	house(t, trainCSV, 600, 4)
+	blankOut(t, trainCSV, 10, 2) // age in every 10th row
+	blankOut(t, trainCSV, 7, 3)  // district in every 7th
+	house(t, testCSV, 200, 5)
+	house(t, blankTestCSV, 200, 5) // the same rows, blanked alike
+	blankOut(t, blankTestCSV, 10, 2)
+	blankOut(t, blankTestCSV, 7, 3)
+	house(t, blankCSV, 20, 6)
+	blankOut(t, blankCSV, 2, 1, 3) // area and district in every other row
+
+	if code, _, errOut := flowgrad(t, "train", "-data", trainCSV, "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off"); code != 1 || !strings.Contains(errOut, "-missing mean") {
+		t.Fatalf("blanks without -missing: exit %d, %s", code, errOut)
+	}
+	out := mustRun(t, "train", "-data", trainCSV, "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off", "-missing", "mean")
+	// 60 blank ages (rows 10, 20, …, 600) and 85 blank districts (7, …, 595).
+	if !strings.Contains(out, "missing values: 145, filled in") || !strings.Contains(out, "age (60), district (85)") {
+		t.Errorf("train output:\n%s", out)
+	}
+	// Complete rows score as a model trained without blanks does (R² 0.98
+	// on five seeds either way); rows with blanks lose: a blank age is a
+	// guess of the mean, ≈ 20·(30/√12)/3 ≈ 58 of error (R² 0.94–0.95).
+	complete := metric(t, mustRun(t, "eval", "-model", mdl, "-data", testCSV), "R²")
+	blanks := metric(t, mustRun(t, "eval", "-model", mdl, "-data", blankTestCSV), "R²")
+	if complete < 0.95 || blanks < 0.9 || blanks > complete-0.01 {
+		t.Errorf("held-out R² %.4f on complete rows, %.4f with blanks: want ≥ 0.95, and ≥ 0.9 but below", complete, blanks)
+	}
+	pred := strings.Split(strings.TrimSpace(mustRun(t, "predict", "-model", mdl, "-data", blankCSV, "-id", "id")), "\n")
+	if len(pred) != 21 {
+		t.Fatalf("predict: %d lines", len(pred))
+	}
+	for _, line := range pred[1:] {
+		v, err := strconv.ParseFloat(strings.Split(line, ",")[1], 64)
+		if err != nil || !(v > 0 && v < 700) {
+			t.Errorf("prediction %q: want a price", line)
+		}
+	}
+	// A model trained on complete rows refuses a blank.
+	clean := filepath.Join(dir, "clean.fgm")
+	mustRun(t, "train", "-data", testCSV, "-target", "price", "-ignore", "id", "-model", clean, "-progress", "off", "-epochs", "3")
+	if code, _, errOut := flowgrad(t, "predict", "-model", clean, "-data", blankCSV); code != 1 || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "empty value") {
+		t.Errorf("blank for a model without -missing: exit %d, %s", code, errOut)
+	}
+}
+
 // The weight decay's default depends on the task; a given -weight-decay,
 // and adamw's own decoupled default, are kept.
 func TestDefaultWeightDecay(t *testing.T) {
@@ -229,6 +300,10 @@ func TestBadInput(t *testing.T) {
 		{"notarget", "a,b,y\n1,2,x\n3,4,y\n", []string{"-target", "price"}, 1, []string{`no target column "price"`, `"a", "b", "y"`}},
 		{"oneclass", "a,b,y\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n9,1,x\n", nil, 1, []string{`single class "x"`}},
 		{"constant", "a,b,y\n1,2,x\n1,4,y\n1,5,x\n1,6,y\n1,7,x\n1,8,y\n", nil, 1, []string{`feature column "a" has the same value 1`, "ignore the column"}},
+		{"blank", "a,b,y\n1,2,x\n,4,y\n", nil, 1, []string{"line 3, column \"a\"", "empty value", "-missing mean"}},
+		{"blanktarget", "a,b,y\n1,2,x\n3,4,\n5,6,x\n7,8,y\n", []string{"-missing", "mean"}, 1, []string{"line 3, column \"y\"", "target is missing"}},
+		{"blankcolumn", "a,b,y\n1,,x\n3,,y\n5,,x\n7,,y\n9,,x\n", []string{"-missing", "mean"}, 1, []string{`feature column "b" has no values`}},
+		{"badmissing", "a,b,y\n1,2,x\n3,4,y\n", []string{"-missing", "median"}, 2, []string{`-missing "median": want error or mean`}},
 		{"badbatch", "a,b,y\n1,2,x\n3,4,y\n", []string{"-batch", "0"}, 2, []string{"-batch 0"}},
 		{"bigbatch", "a,b,y\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n4,5,x\n6,7,y\n8,9,x\n1,3,y\n", []string{"-batch", "10"}, 2, []string{"-batch 10: at most the 8 training rows left after holding out 2 for validation (-val 0.2)"}},
 		{"badhidden", "a,b,y\n1,2,x\n3,4,y\n", []string{"-hidden", "64,x"}, 2, []string{"-hidden"}},

@@ -38,6 +38,7 @@ type trainFlags struct {
 	reg                         cli.RegularizationFlags
 	scaleTarget                 bool
 	scaling                     data.FeatureScaling
+	fillMissing                 bool
 	refit                       bool
 	monitor                     string
 	seed                        uint64
@@ -71,6 +72,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 		defaultWeightDecay[data.Classification], defaultWeightDecay[data.Regression])
 	fs.BoolVar(&c.scaleTarget, "scale-target", true, "regression: train on the standardised target (predictions are in the original units)")
 	scaling := fs.String("scale-features", "auto", "how to scale numeric features, from the training rows: each (to mean 0, std 1 each) | joint (centre each, divide all by one scale: keeps their relative spread) | none | auto (joint if their stds are within a factor 10 of each other, else each; see docs/tabular.md)")
+	missing := fs.String("missing", "error", "blank values in feature columns: error (say where, and stop) | mean (fill in a numeric feature's training mean, a categorical feature's no category; the model file keeps the choice, so predict fills them in too). A blank target is always an error")
 	fs.BoolVar(&c.refit, "refit", true, "after early stopping picks the number of epochs, train again on all rows (training and validation) for that many")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the split, the weights and the minibatch order")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal) | on | off")
@@ -102,6 +104,12 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	}
 	if c.scaling, err = data.ParseFeatureScaling(*scaling); err != nil {
 		return nil, cli.Usagef("-scale-features %q: want auto, each, joint or none", *scaling)
+	}
+	switch *missing {
+	case "error", "mean":
+		c.fillMissing = *missing == "mean"
+	default:
+		return nil, cli.Usagef("-missing %q: want error or mean", *missing)
 	}
 	if c.task, err = data.ParseTask(task); err != nil {
 		return nil, cli.Usagef("-task %q: want auto, classify or regress", task)
@@ -151,12 +159,13 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	start := time.Now()
 	readBar := cli.NewBar(stderr, c.progress, -1, "reading "+filepath.Base(c.dataPath))
 	tab, err := data.LoadCSV(c.dataPath, &data.CSVOptions{Comma: c.comma, Categorical: c.categorical, Text: c.ignore,
-		Progress: func(rows int, _ int64) { readBar.Set(rows) }})
+		Missing: c.fillMissing, Progress: func(rows int, _ int64) { readBar.Set(rows) }})
 	readBar.Clear()
 	if err != nil {
 		return err
 	}
-	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget, Scaling: c.scaling}
+	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget, Scaling: c.scaling,
+		FillMissing: c.fillMissing}
 	trainTab, valTab, err := data.Split(tab, fit, c.val, rand.New(rand.NewPCG(c.seed, 0x5b1)))
 	if err != nil {
 		return err
@@ -298,6 +307,9 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		if note := scalingNote(c.scaling, pre); note != "" {
 			fmt.Fprintln(stdout, note)
 		}
+		if note := missingNote(trainTab, valTab, pre); note != "" {
+			fmt.Fprintln(stdout, note)
+		}
 		fmt.Fprintf(stdout, "split (seed %d): %d training, %d validation rows\n", c.seed, trainSet.Len(), valSet.Len())
 		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.reg.Dropout), batch, f.opt)
 	}
@@ -331,6 +343,24 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		f.best = eval.Evaluate(f.net)
 	}
 	return f, nil
+}
+
+// missingNote says which feature columns of the training and validation
+// rows have missing values and how many ("" if none).
+func missingNote(trainTab, valTab *data.Table, pre *data.Preprocessor) string {
+	var cols []string
+	total := 0
+	for _, f := range pre.Features {
+		n := trainTab.Column(f.Name).Missing() + valTab.Column(f.Name).Missing()
+		if n > 0 {
+			cols = append(cols, fmt.Sprintf("%s (%d)", f.Name, n))
+			total += n
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	return fmt.Sprintf("missing values: %d, filled in (numeric: the training mean; categorical: no category): %s", total, strings.Join(cols, ", "))
 }
 
 // scalingNote says how the numeric features were scaled ("" without

@@ -1,0 +1,155 @@
+package data
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// With CSVOptions.Missing a blank field is a missing value: NaN in a
+// numeric column, code −1 in a categorical one, "" as a Value; a column's
+// type comes from its first value that is not blank.
+func TestReadCSVMissing(t *testing.T) {
+	in := "id,x,color,empty,y\n" +
+		"1,,,,a\n" +
+		"2,2.5,red, ,b\n" +
+		"3, ,blue,,a\n" +
+		",4,red,,\n"
+	tab := readString(t, in, &CSVOptions{Missing: true, Text: []string{"id"}})
+	wantType := map[string]ColumnType{"id": Text, "x": Numeric, "color": Categorical, "empty": Numeric, "y": Categorical}
+	wantMissing := map[string][]bool{
+		"id":    {false, false, false, false}, // text: "" is a value
+		"x":     {true, false, true, false},
+		"color": {true, false, false, false},
+		"empty": {true, true, true, true},
+		"y":     {false, false, false, true},
+	}
+	for name, typ := range wantType {
+		c := tab.Column(name)
+		if c.Type() != typ {
+			t.Errorf("column %q is %v, want %v", name, c.Type(), typ)
+		}
+		n := 0
+		for i, want := range wantMissing[name] {
+			if c.IsMissing(i) != want {
+				t.Errorf("column %q row %d: missing %v, want %v", name, i, c.IsMissing(i), want)
+			}
+			if want {
+				n++
+				if c.Value(i) != "" {
+					t.Errorf("column %q row %d: missing value %q, want \"\"", name, i, c.Value(i))
+				}
+			}
+		}
+		if c.Missing() != n {
+			t.Errorf("column %q: Missing() = %d, want %d", name, c.Missing(), n)
+		}
+	}
+	x, color := tab.Column("x"), tab.Column("color")
+	if !math.IsNaN(float64(x.Float(0))) || x.Float(1) != 2.5 || x.Float(3) != 4 {
+		t.Errorf("x = %v %v %v", x.Float(0), x.Float(1), x.Float(3))
+	}
+	if color.Code(0) != -1 || !slices.Equal(color.Levels(), []string{"red", "blue"}) || color.Value(2) != "blue" {
+		t.Errorf("color codes %d, levels %v", color.Code(0), color.Levels())
+	}
+	sub := tab.Subset([]int{3, 0})
+	if sub.Column("x").Missing() != 1 || !sub.Column("x").IsMissing(1) || sub.Column("color").Missing() != 1 {
+		t.Errorf("subset: x missing %d, color missing %d", sub.Column("x").Missing(), sub.Column("color").Missing())
+	}
+	// Without the option, the same blanks are errors; so is a category of
+	// spaces alone.
+	_, err := ReadCSV(strings.NewReader(in), "t.csv", &CSVOptions{Text: []string{"id"}})
+	wantErr(t, err, ErrMissing, "t.csv: line 2", `column "x"`, "-missing mean")
+	_, err = ReadCSV(strings.NewReader("a,b\nx,1\n  ,2\n"), "t.csv", nil)
+	wantErr(t, err, ErrMissing, "line 3", `column "a"`)
+}
+
+// FillMissing fits on the values that are there and encodes a missing
+// value as the training mean (0) or no category, in every later table too
+// (the choice survives JSON).
+func TestFitFillMissing(t *testing.T) {
+	in := "x,color,y\n1,red,3\n,blue,5\n3,,7\n5,red,9\n"
+	opt := &CSVOptions{Missing: true}
+	p, err := Fit(readString(t, in, opt), FitOptions{Scaling: ScaleEach, FillMissing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// x over 1, 3, 5: mean 3, population std √(8/3).
+	if f := p.Features[0]; f.Mean != 3 || math.Abs(f.Std-math.Sqrt(8.0/3)) > 1e-12 {
+		t.Errorf("x: mean %v std %v", f.Mean, f.Std)
+	}
+	if !slices.Equal(p.Features[1].Categories, []string{"blue", "red"}) {
+		t.Errorf("categories %v", p.Features[1].Categories)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q Preprocessor
+	if err := json.Unmarshal(b, &q); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if !q.FillMissing || !q.CSVOptions(nil).Missing {
+		t.Fatalf("after JSON: FillMissing %v, CSVOptions.Missing %v", q.FillMissing, q.CSVOptions(nil).Missing)
+	}
+	tab := readString(t, "x,color\n,\n3,blue\n", q.CSVOptions(nil))
+	got := make([]float32, 2*q.Inputs())
+	for i := range got {
+		got[i] = 42 // Transform must write every input
+	}
+	if err := q.Transform(got, tab); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{0, 0, 0, 0, 1, 0}; !slices.Equal(got, want) {
+		t.Errorf("inputs %v, want %v", got, want)
+	}
+}
+
+// Missing values that cannot be used are errors naming the row.
+func TestMissingErrors(t *testing.T) {
+	opt := &CSVOptions{Missing: true}
+	in := "x,y\n1,a\n,b\n3,a\n4,b\n"
+	_, err := Fit(readString(t, in, opt), FitOptions{})
+	wantErr(t, err, ErrMissing, "t.csv: line 3", `column "x"`, "1 missing values", "-missing mean")
+
+	_, err = Fit(readString(t, "x,z,y\n1,,a\n2,,b\n", opt), FitOptions{FillMissing: true})
+	wantErr(t, err, ErrMissing, `column "z"`, "no values")
+
+	blankTarget := readString(t, "x,y\n1,a\n2,b\n3,\n4,a\n", opt)
+	_, err = Fit(blankTarget, FitOptions{FillMissing: true})
+	wantErr(t, err, ErrMissing, "line 4", `column "y"`, "target is missing")
+	_, _, err = Split(blankTarget, FitOptions{}, 0.5, rand.New(rand.NewPCG(1, 2)))
+	wantErr(t, err, ErrMissing, "line 4", "target is missing")
+
+	p, err := Fit(readString(t, "x,y\n1,2\n2,4\n3,5\n", nil), FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Dataset(readString(t, "x,y\n1,2\n2,\n", opt))
+	wantErr(t, err, ErrMissing, "line 3", `column "y"`, "target is missing")
+	_, err = p.Dataset(readString(t, "x,y\n1,2\n,3\n", opt))
+	wantErr(t, err, ErrMissing, "line 3", `column "x"`, "trained without filling them in")
+}
+
+// A validation row whose category is missing stays in validation: missing
+// is no unseen category.
+func TestSplitKeepsMissingCategories(t *testing.T) {
+	in := "c,y\n,a\n,b\n,a\n,b\nu,a\nu,b\nv,a\nv,b\n"
+	tab := readString(t, in, &CSVOptions{Missing: true})
+	tr, va, err := Split(tab, FitOptions{}, 0.5, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Len()+va.Len() != 8 || va.Len() == 0 {
+		t.Fatalf("%d training, %d validation rows", tr.Len(), va.Len())
+	}
+	if _, err := Fit(tr, FitOptions{FillMissing: true}); err != nil {
+		t.Fatal(err)
+	}
+}
