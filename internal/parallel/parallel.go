@@ -11,6 +11,11 @@
 // computed by one part in a fixed order and what a part computes depends on
 // its number only — the callers' rule: they split by output element, never
 // reduce across parts.
+//
+// Two things make jobs run all their parts on their callers instead: a
+// [Governor], when whole training steps run faster that way, and the
+// back-off of [Group.Share], for a while after shared calls stop paying
+// (as on a machine busy with other processes).
 package parallel
 
 import (
@@ -120,10 +125,13 @@ type Stats struct {
 
 // Share is Run with at most helpers pool workers (helpers < parts − 1
 // leaves several parts to each, which lets the caller absorb a helper that
-// starts late), and reports how the call went. It panics if parts is not
-// in [1, MaxParts].
+// starts late), and reports how the call went. The call is scored for the
+// back-off, which pauses sharing for a while when shared calls do not pay
+// (see [ResumeSharing]). It panics if parts is not in [1, MaxParts].
 func (g *Group) Share(p Parter, parts, helpers int) Stats {
-	return g.share(p, parts, helpers, true)
+	st := g.share(p, parts, helpers, true)
+	backoff.observe(st.Total, st.OwnTime, st.Own, parts)
+	return st
 }
 
 func (g *Group) share(p Parter, parts, helpers int, timed bool) (st Stats) {
@@ -131,7 +139,7 @@ func (g *Group) share(p Parter, parts, helpers int, timed bool) (st Stats) {
 		panic("parallel: parts out of range")
 	}
 	helpers = min(helpers, parts-1)
-	if serial.Load() {
+	if serial.Load() || backoff.paused() {
 		helpers = 0
 	}
 	if need := int32(helpers); pool.started.Load() < need {

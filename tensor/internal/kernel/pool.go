@@ -1,90 +1,12 @@
 package kernel
 
-import (
-	"sync/atomic"
-	"time"
-)
-
 // runShared computes g's chunks on the caller and up to g.helpers workers
 // of the one worker pool (internal/parallel), and returns when all are
 // done. Chunks are taken first come, first served, so a worker the OS has
 // descheduled delays the call by at most the chunk it holds (but by all of
-// it: see backoff).
-func runShared(g *gemm) {
-	st := g.grp.Share(g, g.chunks, g.helpers)
-	backoff.observe(st.Total, st.OwnTime, st.Own, g.chunks)
-}
+// it: Share scores the call, and the pool stops sharing for a while when
+// shared calls do not pay).
+func runShared(g *gemm) { g.grp.Share(g, g.chunks, g.helpers) }
 
 // Part computes chunk i of the n = g.chunks chunks of C, for the pool.
 func (g *gemm) Part(i, n int) { g.chunk(i) }
-
-// backoff turns sharing off for a while when it does not pay. On a machine
-// whose cores are busy with other processes, helpers often start too late
-// to take a chunk (waking one costs microseconds, and its spinning pushes
-// the other processes onto the caller's core), or take one and are
-// descheduled, making the caller wait for a whole OS time slice: shared
-// calls were then measured slower on average than serial ones (XW B=20:
-// 77 vs 105 GFLOP/s at load average 7–17). So each shared call that a
-// helper joined is scored by its speed-up, the time the caller alone would
-// have taken (its time per chunk times the chunks) over the call's time,
-// and the score's moving average (over about eight calls) decides: below
-// minGain, calls are serial for the next 2, 4, … 128 ms, and the probes
-// after that pause start from a neutral average. A single late helper on
-// a quiet machine (a worker woken from sleep, say) therefore no longer
-// stops sharing: that cost 18 % of the step at B = 100 on a quiet machine
-// (85 000 against 103 000 examples/s). A call that no helper joined changes
-// nothing. Results do not depend on this: any cut of C gives the same bits.
-var backoff = newShareBackoff()
-
-// Speed-ups are kept in fixed point, gainOne = 1×.
-const (
-	gainOne     = 1024
-	minGain     = gainOne * 11 / 10 // sharing must average at least 1.1×
-	neutralGain = gainOne * 13 / 10 // the average a fresh probe starts from
-	maxGain     = 4 * gainOne       // one call's score is capped here
-)
-
-type shareBackoff struct {
-	until atomic.Int64 // calls are serial until this time (Unix ns)
-	level atomic.Int32
-	gain  atomic.Int32 // moving average of shared calls' speed-ups (gainOne = 1×)
-}
-
-func newShareBackoff() *shareBackoff {
-	b := new(shareBackoff)
-	b.gain.Store(neutralGain)
-	return b
-}
-
-// serialNext reports whether a shareable call should run serially now.
-func serialNext() bool {
-	u := backoff.until.Load()
-	return u != 0 && time.Now().UnixNano() < u
-}
-
-// observe records one shared call: its total time, the caller's own
-// compute time, the chunks the caller computed and all the chunks. Calls
-// may race; a lost update of the average only delays a verdict.
-func (b *shareBackoff) observe(total, own time.Duration, ownChunks, chunks int) {
-	if ownChunks == chunks {
-		return // no helper arrived in time (say, woken cold): no verdict
-	}
-	score := int64(maxGain) // the helpers did everything: sharing paid
-	if ownChunks > 0 && total > 0 {
-		serial := own * time.Duration(chunks) / time.Duration(ownChunks)
-		score = min(int64(maxGain), int64(serial)*gainOne/int64(total))
-	}
-	g := b.gain.Load()
-	g += (int32(score) - g) / 8
-	if g < minGain {
-		lvl := min(b.level.Load()+1, 7)
-		b.level.Store(lvl)
-		b.gain.Store(neutralGain)
-		b.until.Store(time.Now().UnixNano() + int64(time.Millisecond)<<lvl)
-		return
-	}
-	b.gain.Store(g)
-	if lvl := b.level.Load(); lvl > 0 && score >= minGain {
-		b.level.Store(lvl - 1)
-	}
-}

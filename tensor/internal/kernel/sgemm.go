@@ -171,10 +171,10 @@ func sgemm(ks *kset, transA, transB bool, m, n, k int, alpha float32, a []float3
 	}
 	g := newGemm(ks, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	g.plan(runtime.GOMAXPROCS(0))
-	if cut, ok := g.halves(); ok && runtime.GOMAXPROCS(0) >= 2 && !serialNext() {
+	if cut, ok := g.halves(); ok && runtime.GOMAXPROCS(0) >= 2 {
 		g.cut, g.chunks = cut, 2
 		g.grp.Run(g, 2)
-	} else if g.helpers > 0 && !serialNext() {
+	} else if g.helpers > 0 {
 		runShared(g)
 	} else {
 		g.chunks = 1
@@ -293,7 +293,7 @@ func splitK(ks *kset, cut, m, n, k int, alpha float32, a []float32, lda int, b [
 	for _, g := range h.g {
 		g.chunks, g.splitM = 1, true
 	}
-	if runtime.GOMAXPROCS(0) >= 2 && !serialNext() {
+	if runtime.GOMAXPROCS(0) >= 2 {
 		h.grp.Run(h, 2)
 	} else {
 		h.Part(0, 1)

@@ -7,9 +7,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"gonum.org/v1/gonum/blas"
+
+	"github.com/flowgrad/flowgrad/internal/parallel"
 )
 
 func fmtCase(tA, tB blas.Transpose, m, n, k int, alpha, beta float32, lda, ldb, ldc int) string {
@@ -154,7 +155,7 @@ func TestSgemmDeterministic(t *testing.T) {
 					var want []float32
 					for _, procs := range []int{1, 2, 3, 4, 7} {
 						runtime.GOMAXPROCS(procs)
-						backoff.until.Store(0) // share even if the machine is busy
+						parallel.ResumeSharing() // share even if the machine is busy
 						copy(g.c, g.c0)
 						g.run()
 						if want == nil {
@@ -206,7 +207,7 @@ func TestSgemmRowHalves(t *testing.T) {
 			var want []float32
 			for _, procs := range []int{1, 2, 3} {
 				runtime.GOMAXPROCS(procs)
-				backoff.until.Store(0)
+				parallel.ResumeSharing()
 				copy(g.c, g.c0)
 				g.run()
 				if want == nil {
@@ -374,7 +375,7 @@ func TestSgemmConcurrent(t *testing.T) {
 		for i, g := range cases {
 			go func() {
 				for r := 0; r < 5; r++ {
-					backoff.until.Store(0)
+					parallel.ResumeSharing()
 					copy(g.c, g.c0)
 					g.run()
 					for j := range g.c {
@@ -433,42 +434,4 @@ func TestSgemmNaNPropagates(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestShareBackoff checks the sharing verdict: one slow shared call among
-// paying ones does not make calls serial, a run of slow ones does, and a
-// call no helper joined changes nothing.
-func TestShareBackoff(t *testing.T) {
-	ms := time.Millisecond
-	b := newShareBackoff()
-	paid := func() { b.observe(6*ms, 5*ms, 2, 4) } // 10 ms alone, 6 ms shared
-	slow := func() { b.observe(12*ms, 5*ms, 2, 4) }
-	for range 20 {
-		paid()
-	}
-	slow()
-	if b.until.Load() != 0 {
-		t.Fatal("one slow call among paying ones paused sharing")
-	}
-	for range 8 {
-		b.observe(50*ms, 50*ms, 4, 4) // no helper joined: no verdict
-	}
-	if b.until.Load() != 0 {
-		t.Fatal("calls no helper joined paused sharing")
-	}
-	for i := 0; b.until.Load() == 0; i++ {
-		if i == 20 {
-			t.Fatal("20 slow shared calls did not pause sharing")
-		}
-		slow()
-	}
-	if b.level.Load() != 1 {
-		t.Fatalf("level %d after the first pause, want 1", b.level.Load())
-	}
-	for range 4 {
-		paid()
-	}
-	if b.level.Load() != 0 {
-		t.Fatalf("level %d after paying calls, want 0", b.level.Load())
-	}
 }
