@@ -15,7 +15,8 @@ import (
 // least one for training), so both parts keep the class proportions. A
 // validation row with a category (in any categorical column not ignored)
 // that no training row has moves to training, since the preprocessing,
-// fitted on the training rows, could not encode it. Both parts keep the
+// fitted on the training rows, could not encode it (a missing value is no
+// category and stays). Both parts keep the
 // file order of their rows. The split is a function of t, opt and rng's
 // state.
 //
