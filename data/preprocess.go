@@ -361,23 +361,19 @@ func (p *Preprocessor) Scaling() FeatureScaling { return p.scaling }
 // the values of a numeric column that are not missing, in float64 with two
 // passes; the column must have one.
 func meanStd(c *Column) (mean, std float64) {
-	n := c.nums.len() - c.missing
+	n := c.len() - c.missing
 	var s float64
-	for _, chunk := range c.nums.chunks {
-		for _, v := range chunk {
-			if v == v { // not missing
-				s += float64(v)
-			}
+	for v := range c.numbers() {
+		if v == v { // not missing
+			s += float64(v)
 		}
 	}
 	mean = s / float64(n)
 	var q float64
-	for _, chunk := range c.nums.chunks {
-		for _, v := range chunk {
-			if v == v {
-				d := float64(v) - mean
-				q += d * d
-			}
+	for v := range c.numbers() {
+		if v == v {
+			d := float64(v) - mean
+			q += d * d
 		}
 	}
 	return mean, math.Sqrt(q / float64(n))
@@ -438,7 +434,7 @@ func (p *Preprocessor) checkMissing(t *Table, c *Column) error {
 func levelsUsed(c *Column, n int) []string {
 	used := make([]bool, len(c.levels))
 	for i := range n {
-		if k := c.codes.at(i); k != missingCode {
+		if k := c.code(i); k != missingCode {
 			used[k] = true
 		}
 	}
@@ -462,7 +458,7 @@ func classNames(c *Column, n int) []string {
 	var vals []float32
 	seen := make(map[float32]bool)
 	for i := range n {
-		if v := c.nums.at(i); !seen[v] {
+		if v := c.num(i); !seen[v] {
 			seen[v] = true
 			vals = append(vals, v)
 		}
@@ -693,11 +689,9 @@ func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 		}
 		if f.Type == Numeric {
 			i := off
-			for _, chunk := range c.nums.chunks {
-				for _, v := range chunk {
-					dst[i] = f.scale(v)
-					i += in
-				}
+			for v := range c.numbers() {
+				dst[i] = f.scale(v)
+				i += in
 			}
 			if c.missing > 0 { // filled in with the mean: 0 once scaled
 				for r := range n {
@@ -711,7 +705,7 @@ func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 		}
 		width := len(f.Categories)
 		for i := range n {
-			code := c.codes.at(i)
+			code := c.code(i)
 			if code == missingCode {
 				clear(dst[i*in+off : i*in+off+width])
 				continue
@@ -747,11 +741,11 @@ func (p *Preprocessor) Labels(dst []int32, t *Table) error {
 	for i := range t.Len() {
 		var k int32 = -1
 		if c.typ == Categorical {
-			if j, ok := p.classIndex[c.levels[c.codes.at(i)]]; ok {
+			if j, ok := p.classIndex[c.levels[c.code(i)]]; ok {
 				k = j
 			}
 		} else if p.classNums != nil {
-			if j, ok := slices.BinarySearch(p.classNums, c.nums.at(i)); ok {
+			if j, ok := slices.BinarySearch(p.classNums, c.num(i)); ok {
 				k = int32(j)
 			}
 		} else if j, ok := p.classIndex[c.Value(i)]; ok { // numbers as class names
@@ -795,7 +789,7 @@ func (p *Preprocessor) Dataset(t *Table) (*Dataset, error) {
 		return nil, err
 	}
 	for i := range t.Len() {
-		y.Data()[i] = p.scaleTarget(c.nums.at(i))
+		y.Data()[i] = p.scaleTarget(c.num(i))
 	}
 	return NewRegressionTable(x, y)
 }

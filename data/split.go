@@ -16,7 +16,8 @@ import (
 // validation row with a category (in any categorical column not ignored)
 // that no training row has moves to training, since the preprocessing,
 // fitted on the training rows, could not encode it (a missing value is no
-// category and stays). Both parts keep the
+// category and stays). The parts are views of t ([Table.Subset]), sharing
+// its values. Both parts keep the
 // file order of their rows. The split is a function of t, opt and rng's
 // state.
 //
@@ -81,7 +82,7 @@ func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int)
 		if c.typ == Categorical && !slices.Contains(opt.Ignore, c.name) {
 			s := make([]bool, len(c.levels))
 			for _, i := range tr {
-				if k := c.codes.at(i); k != missingCode {
+				if k := c.code(i); k != missingCode {
 					s[k] = true
 				}
 			}
@@ -92,7 +93,7 @@ func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int)
 	for _, i := range va {
 		known := true
 		for k, c := range cols {
-			code := c.codes.at(i)
+			code := c.code(i)
 			known = known && (code == missingCode || seen[k][code])
 		}
 		if known {
@@ -101,7 +102,7 @@ func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int)
 		}
 		tr = append(tr, i)
 		for k, c := range cols {
-			if code := c.codes.at(i); code != missingCode {
+			if code := c.code(i); code != missingCode {
 				seen[k][code] = true
 			}
 		}

@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"strconv"
 )
@@ -83,19 +84,26 @@ func (c *ColumnType) UnmarshalText(b []byte) error {
 //
 // Columns are stored in chunks of fixed size, so a table grows without
 // ever copying its values: a million rows of twenty numeric columns take
-// 80 MB plus 4 MB of line numbers. A Table is read-only after reading.
+// 80 MB plus 4 MB of line numbers. A Table is read-only after reading,
+// and a [Table.Subset] of it is a view that shares its values.
 type Table struct {
 	name      string
 	cols      []*Column
 	lines     chunked[int32]
-	missingOK bool // blank values are missing ones (CSVOptions.Missing)
+	rows      []int32 // a view: the rows of the read table, in order; nil: all
+	missingOK bool    // blank values are missing ones (CSVOptions.Missing)
 }
 
 // Name returns the name the table was read under (its file).
 func (t *Table) Name() string { return t.name }
 
 // Len returns the number of data rows.
-func (t *Table) Len() int { return t.lines.len() }
+func (t *Table) Len() int {
+	if t.rows != nil {
+		return len(t.rows)
+	}
+	return t.lines.len()
+}
 
 // Columns returns the columns in file order. The slice must not be
 // modified.
@@ -124,7 +132,17 @@ func (t *Table) find(name string, from int) int {
 
 // Line returns the line of the file on which row i starts (the header is
 // line 1). It panics if i is out of range.
-func (t *Table) Line(i int) int { return int(t.lines.at(i)) }
+func (t *Table) Line(i int) int { return int(t.lines.at(viewRow(t.rows, i))) }
+
+// viewRow returns the row of the read table that row i of a view with
+// rows rows is (i itself when rows is nil, not a view). It panics if i is
+// out of range.
+func viewRow(rows []int32, i int) int {
+	if rows == nil {
+		return i
+	}
+	return int(rows[i])
+}
 
 // where locates row i of column c for an error message: "file: line L,
 // column "c"".
@@ -132,30 +150,31 @@ func (t *Table) where(i int, c *Column) string {
 	return fmt.Sprintf("%s: line %d, column %q", t.name, t.Line(i), c.name)
 }
 
-// Subset returns a new table of the rows idx of t, in that order, with the
-// same columns, levels and line numbers. It panics if an index is out of
-// range.
+// Subset returns a table of the rows idx of t, in that order, with the
+// same columns, levels and line numbers. It is a view: it shares t's
+// values and stores only the row numbers (4 bytes a row), so a split of a
+// large table costs no second copy. It panics if an index is out of range.
 func (t *Table) Subset(idx []int) *Table {
-	s := &Table{name: t.name, cols: make([]*Column, len(t.cols)), missingOK: t.missingOK}
-	for _, i := range idx {
-		s.lines.add(t.lines.at(i))
+	rows := make([]int32, len(idx)) // never nil: an empty view has no rows
+	n := t.Len()
+	for k, i := range idx {
+		if i < 0 || i >= n {
+			panic(fmt.Sprintf("data: row %d out of range for a table of %d rows", i, n))
+		}
+		rows[k] = int32(viewRow(t.rows, i))
 	}
+	s := &Table{name: t.name, cols: make([]*Column, len(t.cols)), lines: t.lines, rows: rows, missingOK: t.missingOK}
 	for j, c := range t.cols {
-		d := &Column{name: c.name, typ: c.typ, levels: c.levels}
-		for _, i := range idx {
-			switch c.typ {
-			case Numeric:
-				d.nums.add(c.nums.at(i))
-			case Categorical:
-				d.codes.add(c.codes.at(i))
-			case Text:
-				d.text.add(c.text.at(i))
-			}
-			if c.missing > 0 && c.IsMissing(i) {
-				d.missing++
+		d := *c
+		d.rows, d.index, d.missing = rows, nil, 0
+		if c.missing > 0 {
+			for k := range rows {
+				if d.IsMissing(k) {
+					d.missing++
+				}
 			}
 		}
-		s.cols[j] = d
+		s.cols[j] = &d
 	}
 	return s
 }
@@ -172,7 +191,35 @@ type Column struct {
 	// missing counts the missing values, stored as NaN (Numeric) or code
 	// −1 (Categorical); while the type is undecided, the blanks read.
 	missing int
+	rows    []int32 // a view's rows of the stored values, as its Table's
 }
+
+// numbers yields a Numeric column's values in row order (NaN for a missing
+// one), through a view's rows.
+func (c *Column) numbers() iter.Seq[float32] {
+	return func(yield func(float32) bool) {
+		if c.rows == nil {
+			for _, chunk := range c.nums.chunks {
+				for _, v := range chunk {
+					if !yield(v) {
+						return
+					}
+				}
+			}
+			return
+		}
+		for _, r := range c.rows {
+			if !yield(c.nums.at(int(r))) {
+				return
+			}
+		}
+	}
+}
+
+// num, code and str return row i's stored value, through a view's rows.
+func (c *Column) num(i int) float32 { return c.nums.at(viewRow(c.rows, i)) }
+func (c *Column) code(i int) int32  { return c.codes.at(viewRow(c.rows, i)) }
+func (c *Column) str(i int) string  { return c.text.at(viewRow(c.rows, i)) }
 
 // missingCode is the code of a missing value in a Categorical column.
 const missingCode = -1
@@ -189,7 +236,12 @@ func (c *Column) addMissing() {
 }
 
 // len returns the number of values in the column.
-func (c *Column) len() int { return max(c.nums.len(), c.codes.len(), c.text.len()) }
+func (c *Column) len() int {
+	if c.rows != nil {
+		return len(c.rows)
+	}
+	return max(c.nums.len(), c.codes.len(), c.text.len())
+}
 
 // Missing returns the number of missing values in the column: blank
 // fields of a table read with [CSVOptions.Missing].
@@ -200,12 +252,12 @@ func (c *Column) Missing() int { return c.missing }
 func (c *Column) IsMissing(i int) bool {
 	switch c.typ {
 	case Numeric:
-		v := c.nums.at(i)
+		v := c.num(i)
 		return v != v // NaN: a NaN field is an error, so NaN marks a blank
 	case Categorical:
-		return c.codes.at(i) == missingCode
+		return c.code(i) == missingCode
 	}
-	c.text.at(i)
+	c.str(i)
 	return false
 }
 
@@ -219,7 +271,7 @@ func (c *Column) Type() ColumnType { return c.typ }
 // missing. It panics for another type or an index out of range.
 func (c *Column) Float(i int) float32 {
 	c.must("Float", Numeric)
-	return c.nums.at(i)
+	return c.num(i)
 }
 
 // Code returns the level index of row i of a Categorical column (see
@@ -227,7 +279,7 @@ func (c *Column) Float(i int) float32 {
 // or an index out of range.
 func (c *Column) Code(i int) int {
 	c.must("Code", Categorical)
-	return int(c.codes.at(i))
+	return int(c.code(i))
 }
 
 // Levels returns the distinct values of a Categorical column in the order
@@ -244,11 +296,11 @@ func (c *Column) Value(i int) string {
 	}
 	switch c.typ {
 	case Numeric:
-		return strconv.FormatFloat(float64(c.nums.at(i)), 'g', -1, 32)
+		return strconv.FormatFloat(float64(c.num(i)), 'g', -1, 32)
 	case Categorical:
-		return c.levels[c.codes.at(i)]
+		return c.levels[c.code(i)]
 	}
-	return c.text.at(i)
+	return c.str(i)
 }
 
 func (c *Column) must(op string, t ColumnType) {
