@@ -19,7 +19,8 @@ var (
 	// ErrBadDims: the header's dimensions are impossible (zero) or disagree
 	// with the amount of data that follows (data left over after them).
 	ErrBadDims = errors.New("dimensions disagree with the data")
-	// ErrTooLarge: the header's dimensions describe more than [MaxIDXBytes].
+	// ErrTooLarge: the header's dimensions describe more than [MaxIDXBytes],
+	// or a table's model inputs would take more than [MaxInputBytes].
 	ErrTooLarge = errors.New("dimensions too large")
 	// ErrTruncated: the file ends before the header or the data it
 	// announces is complete.

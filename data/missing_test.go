@@ -2,6 +2,7 @@ package data
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -152,4 +153,38 @@ func TestSplitKeepsMissingCategories(t *testing.T) {
 	if _, err := Fit(tr, FitOptions{FillMissing: true}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Inputs beyond MaxInputBytes are an error before anything is allocated,
+// naming the categorical column that makes them so many.
+func TestCheckSize(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,city,y\n")
+	for i := range 400 {
+		fmt.Fprintf(&b, "%d,c%d,%d\n", i, i%150, i%2)
+	}
+	tab := readString(t, b.String(), nil)
+	p, err := Fit(tab, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(m int64) { MaxInputBytes = m }(MaxInputBytes)
+	MaxInputBytes = 400 * 151 * 4 // exactly fits
+	if _, err := p.Dataset(tab); err != nil {
+		t.Fatalf("at the bound: %v", err)
+	}
+	MaxInputBytes--
+	ds, err := p.Dataset(tab)
+	if ds != nil {
+		t.Error("a dataset and an error")
+	}
+	wantErr(t, err, ErrTooLarge, "400 rows × 151 inputs", `feature "city" has 150 categories`, "-ignore city")
+
+	numeric, err := Fit(readString(t, "a,b,y\n1,2,x\n3,5,y\n", nil), FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	MaxInputBytes = 8
+	_, err = numeric.Dataset(readString(t, "a,b,y\n1,2,x\n3,5,y\n", nil))
+	wantErr(t, err, ErrTooLarge, "2 rows × 2 inputs", "raise data.MaxInputBytes")
 }

@@ -760,14 +760,49 @@ func (p *Preprocessor) Labels(dst []int32, t *Table) error {
 	return nil
 }
 
+// MaxInputBytes bounds the float32 input matrix that [Preprocessor.Dataset]
+// makes of a table (rows × inputs × 4 bytes): 4 GiB. Beyond it Dataset
+// returns [ErrTooLarge] before allocating, rather than exhaust the
+// machine's memory — typically a categorical column with thousands of
+// values, one input each. Raise it to train on more.
+var MaxInputBytes int64 = 4 << 30
+
+// CheckSize returns an error ([ErrTooLarge]) if the model inputs of rows
+// rows of t would take more than [MaxInputBytes], naming the categorical
+// feature with the most categories when it holds most of the inputs.
+func (p *Preprocessor) CheckSize(t *Table, rows int) error {
+	need := int64(rows) * int64(p.inputs) * 4
+	if need <= MaxInputBytes {
+		return nil
+	}
+	advice := "use fewer rows or features, or raise data.MaxInputBytes"
+	widest := -1
+	for i, f := range p.Features {
+		if f.Type == Categorical && (widest < 0 || len(f.Categories) > len(p.Features[widest].Categories)) {
+			widest = i
+		}
+	}
+	if widest >= 0 && 2*len(p.Features[widest].Categories) > p.inputs {
+		f := p.Features[widest]
+		advice = fmt.Sprintf("the categorical feature %q has %d categories, one input each: ignore the column (flowgrad train -ignore %s) or group its rare values",
+			f.Name, len(f.Categories), f.Name)
+	}
+	return fmt.Errorf("data: %s: %w: %d rows × %d inputs take %.1f GB as float32, more than data.MaxInputBytes (%.1f GB); %s",
+		t.name, ErrTooLarge, rows, p.inputs, float64(need)/1e9, float64(MaxInputBytes)/1e9, advice)
+}
+
 // Dataset returns t as a dataset for training or evaluation: its inputs
 // (see [Preprocessor.Transform]) and its targets, class indices or the
 // (scaled) regression target as one output. Its errors are [ErrEmpty] for
-// a table without rows (a [Table.Subset] can have none), Match's with the
-// target and Transform's and Labels'.
+// a table without rows (a [Table.Subset] can have none), [ErrTooLarge]
+// for inputs beyond [MaxInputBytes] ([Preprocessor.CheckSize]), Match's
+// with the target and Transform's and Labels'.
 func (p *Preprocessor) Dataset(t *Table) (*Dataset, error) {
 	if t.Len() == 0 {
 		return nil, fmt.Errorf("data: %s: %w: no rows", t.name, ErrEmpty)
+	}
+	if err := p.CheckSize(t, t.Len()); err != nil {
+		return nil, err
 	}
 	if err := p.Match(t, true); err != nil {
 		return nil, err

@@ -99,23 +99,66 @@ func (m *Model) Predict(t *data.Table) (*Prediction, error) {
 // maxSizes bounds the batch sizes whose buffers a Model keeps.
 const maxSizes = 8
 
+// predictBlock is the most rows PredictInto puts through the network at
+// once: a larger table goes through in blocks of this many rows, so that
+// its inputs and activations need not all be in memory together.
+const predictBlock = 4096
+
 // PredictInto is [Model.Predict] writing into p, whose buffers it reuses
 // when they have the right size (a Prediction of as many rows from the same
 // model), so that predicting batches of a fixed size allocates nothing once
 // warm. The model keeps buffers for up to 8 batch sizes at a time. A table
-// without rows (a [data.Table.Subset] can have none) is an error wrapping
-// [data.ErrEmpty]. On error p is unchanged.
+// of more than 4096 rows goes through the network in blocks of 4096
+// (views of it, [data.Table.Subset]), all checked before any is predicted,
+// so memory beyond the result stays bounded. A table without rows is an
+// error wrapping [data.ErrEmpty]. On error p is unchanged.
 func (m *Model) PredictInto(p *Prediction, t *data.Table) error {
-	n, in := t.Len(), m.Pre.Inputs()
+	n := t.Len()
 	if n == 0 {
 		return fmt.Errorf("model: %s: %w: no rows to predict", t.Name(), data.ErrEmpty)
 	}
+	blocks := []*data.Table{t}
+	if n > predictBlock {
+		blocks = blocks[:0]
+		idx := make([]int, 0, predictBlock)
+		for lo := 0; lo < n; lo += predictBlock {
+			idx = idx[:0]
+			for i := lo; i < min(lo+predictBlock, n); i++ {
+				idx = append(idx, i)
+			}
+			b := t.Subset(idx)
+			if _, err := m.inputs(b); err != nil {
+				return err
+			}
+			blocks = append(blocks, b)
+		}
+	}
+	x, err := m.inputs(blocks[0])
+	if err != nil {
+		return err
+	}
+	m.reuse(p, n)
+	for k, b := range blocks {
+		if k > 0 {
+			x, _ = m.inputs(b) // checked above
+		}
+		m.tape.Reset()
+		out := m.Net.Forward(m.tape.Input(x)).Data() // rows×outputs
+		m.write(p, k*predictBlock, out)
+	}
+	return nil
+}
+
+// inputs returns the model inputs of t's rows in the model's buffers, or
+// Transform's error.
+func (m *Model) inputs(t *data.Table) (*tensor.Dense[float32], error) {
+	n, in := t.Len(), m.Pre.Inputs()
 	if cap(m.x) < n*in {
 		m.x = make([]float32, n*in)
 		clear(m.xs) // views of the old buffer
 	}
 	if err := m.Pre.Transform(m.x[:n*in], t); err != nil {
-		return fmt.Errorf("model: %w", err)
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	x := m.xs[n]
 	if x == nil {
@@ -132,27 +175,38 @@ func (m *Model) PredictInto(p *Prediction, t *data.Table) error {
 		m.tape = autograd.NewTape[float32]()
 		m.tape.SetTraining(false) // dropout off
 	}
-	m.tape.Reset()
-	out := m.Net.Forward(m.tape.Input(x)).Data() // n×outputs
+	return x, nil
+}
+
+// reuse makes p a prediction of n rows of m, reusing its buffers.
+func (m *Model) reuse(p *Prediction, n int) {
 	p.Kind, p.Target = m.Pre.Kind, m.Pre.Target
 	if m.Pre.Kind == data.Classification {
 		p.Value = nil
 		p.Classes = m.Pre.Classes
-		p.Prob = reuse(p.Prob, n, out.Cols())
+		p.Prob = reuse(p.Prob, n, m.Pre.Outputs())
 		if cap(p.Class) < n {
 			p.Class = make([]int, n)
 		}
 		p.Class = p.Class[:n]
-		for i := range n {
-			p.Class[i] = softmax(p.Prob.Row(i), out.Row(i))
-		}
-		return nil
+		return
 	}
 	p.Class, p.Classes, p.Prob = nil, nil, nil
-	p.Value = reuse(p.Value, n, out.Cols())
-	p.Value.CopyFrom(out)
-	m.Pre.Unscale(p.Value.Data())
-	return nil
+	p.Value = reuse(p.Value, n, m.Pre.Outputs())
+}
+
+// write puts the network's outputs out for rows from, from+1, … into p:
+// class probabilities and classes, or values in the target's units.
+func (m *Model) write(p *Prediction, from int, out *tensor.Dense[float32]) {
+	for i := range out.Rows() {
+		if m.Pre.Kind == data.Classification {
+			p.Class[from+i] = softmax(p.Prob.Row(from+i), out.Row(i))
+			continue
+		}
+		v := p.Value.Row(from + i)
+		copy(v, out.Row(i))
+		m.Pre.Unscale(v)
+	}
 }
 
 // reuse returns d if it is rows×cols, else a new rows×cols matrix.

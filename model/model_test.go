@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -271,5 +272,59 @@ func TestPredictWithDropout(t *testing.T) {
 		if !slices.Equal(got.Prob.Data(), want.Prob.Data()) {
 			t.Fatal("dropout changed a prediction")
 		}
+	}
+}
+
+// A table of more than predictBlock rows goes through in blocks: the
+// result is each block's own prediction in place, and a bad row in the
+// last block fails the whole call with p unchanged.
+func TestPredictInBlocks(t *testing.T) {
+	f := trainTable(t, loadIris(t), data.FitOptions{}, []int{8}, 2, 0.05)
+	var b strings.Builder
+	b.WriteString("sepal_length,sepal_width,petal_length,petal_width\n")
+	rng := rand.New(rand.NewPCG(9, 10))
+	n := 2*predictBlock + 100
+	for range n {
+		fmt.Fprintf(&b, "%.1f,%.1f,%.1f,%.1f\n", 4+4*rng.Float64(), 2+2*rng.Float64(), 1+6*rng.Float64(), 2.5*rng.Float64())
+	}
+	tab, err := data.ReadCSV(strings.NewReader(b.String()), "many.csv", f.model.Pre.CSVOptions(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.model.Predict(tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() != n {
+		t.Fatalf("%d predictions of %d rows", got.Len(), n)
+	}
+	for lo := 0; lo < n; lo += predictBlock {
+		idx := make([]int, 0, predictBlock)
+		for i := lo; i < min(lo+predictBlock, n); i++ {
+			idx = append(idx, i)
+		}
+		want, err := f.model.Predict(tab.Subset(idx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, i := range idx {
+			if got.Class[i] != want.Class[k] || !slices.Equal(got.Prob.Row(i), want.Prob.Row(k)) {
+				t.Fatalf("row %d: class %d %v, its block alone %d %v", i, got.Class[i], got.Prob.Row(i), want.Class[k], want.Prob.Row(k))
+			}
+		}
+	}
+	// A blank in the last row: the model was trained without filling in
+	// missing values, so its block fails, after two good blocks.
+	bad, err := data.ReadCSV(strings.NewReader(b.String()+"5,3,,1\n"), "bad.csv", f.model.Pre.CSVOptions(&data.CSVOptions{Missing: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.Clone(got.Class)
+	err = f.model.PredictInto(got, bad)
+	if !errors.Is(err, data.ErrMissing) || !strings.Contains(err.Error(), fmt.Sprintf("line %d", n+2)) {
+		t.Fatalf("a blank in the last row: %v", err)
+	}
+	if !slices.Equal(got.Class, before) {
+		t.Error("a failed prediction changed its result")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/model"
 )
 
@@ -248,6 +249,32 @@ func TestMissingValues(t *testing.T) {
 	mustRun(t, "train", "-data", testCSV, "-target", "price", "-ignore", "id", "-model", clean, "-progress", "off", "-epochs", "3")
 	if code, _, errOut := flowgrad(t, "predict", "-model", clean, "-data", blankCSV); code != 1 || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "empty value") {
 		t.Errorf("blank for a model without -missing: exit %d, %s", code, errOut)
+	}
+}
+
+// A categorical column with a value in almost every row would make more
+// inputs than memory holds: exit 1 with the column named and no model
+// file, instead of running out of memory (the bound is lowered here so
+// that a small file shows it).
+func TestTooManyInputs(t *testing.T) {
+	defer func(m int64) { data.MaxInputBytes = m }(data.MaxInputBytes)
+	data.MaxInputBytes = 1 << 20
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x,street,y\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "%d,s%d,%d\n", i, i%2900, i%3)
+	}
+	p, mdl := filepath.Join(dir, "streets.csv"), filepath.Join(dir, "m.fgm")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := flowgrad(t, "train", "-data", p, "-model", mdl, "-progress", "off")
+	if code != 1 || !strings.Contains(errOut, `"street" has`) || !strings.Contains(errOut, "-ignore street") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(mdl); err == nil {
+		t.Error("a model file was written")
 	}
 }
 
