@@ -35,12 +35,15 @@ func (t Task) String() string {
 	return fmt.Sprintf("Task(%d)", int(t))
 }
 
-// ParseTask returns the Task that String names; "class" and "classes" are
-// accepted for ClassTask.
+// ParseTask returns the Task that String names; "classify", "class" and
+// "classes" are accepted for ClassTask, "regress" for RegressionTask (the
+// command's -task values).
 func ParseTask(s string) (Task, error) {
 	switch s {
-	case "class", "classes":
+	case "classify", "class", "classes":
 		return ClassTask, nil
+	case "regress":
+		return RegressionTask, nil
 	}
 	for i, n := range taskNames {
 		if s == n {

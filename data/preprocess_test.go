@@ -400,6 +400,12 @@ func TestTaskNames(t *testing.T) {
 			t.Errorf("%v: %v, %v", task, got, err)
 		}
 	}
+	// The command's -task values: auto | classify | regress.
+	for name, want := range map[string]Task{"classify": ClassTask, "class": ClassTask, "regress": RegressionTask} {
+		if got, err := ParseTask(name); err != nil || got != want {
+			t.Errorf("%q: %v, %v; want %v", name, got, err, want)
+		}
+	}
 	if _, err := ParseTask("clustering"); err == nil {
 		t.Error("unknown task accepted")
 	}

@@ -278,6 +278,37 @@ func TestTooManyInputs(t *testing.T) {
 	}
 }
 
+// -task: a numeric target of whole numbers is regression by default, with
+// a note saying how to get classes; -task classify and -task regress (the
+// values -h lists) choose.
+func TestTaskFlag(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,y\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "%d,%d,%d\n", i, (i*7)%11, i%2)
+	}
+	p, mdl := filepath.Join(dir, "bin.csv"), filepath.Join(dir, "m.fgm")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"train", "-data", p, "-model", mdl, "-progress", "off", "-epochs", "2"}
+	for _, c := range []struct {
+		flags     []string
+		want, not string
+	}{
+		{nil, `regression, standardised`, ""},
+		{nil, `note: the numeric target "y" holds only the whole numbers 0, 1`, ""},
+		{[]string{"-task", "classify"}, `2 classes (0, 1)`, "note:"},
+		{[]string{"-task", "regress"}, `regression`, "note:"},
+	} {
+		out := mustRun(t, append(args, c.flags...)...)
+		if !strings.Contains(out, c.want) || c.not != "" && strings.Contains(out, c.not) {
+			t.Errorf("%v: want %q and not %q in\n%s", c.flags, c.want, c.not, out)
+		}
+	}
+}
+
 // The weight decay's default depends on the task; a given -weight-decay,
 // and adamw's own decoupled default, are kept.
 func TestDefaultWeightDecay(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -310,6 +311,9 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		if note := missingNote(trainTab, valTab, pre); note != "" {
 			fmt.Fprintln(stdout, note)
 		}
+		if note := regressionNote(trainTab, pre, c.task); note != "" {
+			fmt.Fprintln(stdout, note)
+		}
 		fmt.Fprintf(stdout, "split (seed %d): %d training, %d validation rows\n", c.seed, trainSet.Len(), valSet.Len())
 		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.reg.Dropout), batch, f.opt)
 	}
@@ -343,6 +347,33 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		f.best = eval.Evaluate(f.net)
 	}
 	return f, nil
+}
+
+// regressionNote says, when -task auto made a numeric target regression
+// although it holds a few whole numbers only (labels 0 and 1, say), how to
+// train classes instead ("" otherwise).
+func regressionNote(trainTab *data.Table, pre *data.Preprocessor, task data.Task) string {
+	if task != data.AutoTask || pre.Kind != data.Regression {
+		return ""
+	}
+	c := trainTab.Column(pre.Target)
+	seen := map[float32]bool{}
+	for i := range trainTab.Len() {
+		v := c.Float(i)
+		if v != float32(math.Trunc(float64(v))) {
+			return ""
+		}
+		if seen[v] = true; len(seen) > 10 {
+			return ""
+		}
+	}
+	vals := slices.Sorted(maps.Keys(seen))
+	names := make([]string, len(vals))
+	for i, v := range vals {
+		names[i] = strconv.FormatFloat(float64(v), 'g', -1, 32)
+	}
+	return fmt.Sprintf("note: the numeric target %q holds only the whole numbers %s, and is trained as regression; if they are classes, add -task classify",
+		pre.Target, strings.Join(names, ", "))
 }
 
 // missingNote says which feature columns of the training and validation
