@@ -28,8 +28,9 @@ var ErrNoStabilityBound = errors.New("no stability bound")
 // ±γ per coordinate whatever H is), and says nothing about γ by itself.
 // A bound could be measured during training for a frozen v̂, but it would
 // hold only while v̂ stays put, so it is no rate to start with. Choose
-// the rate directly (PyTorch's defaults: 0.001 for Adam and AdamW, 0.01
-// for RMSProp and Adagrad).
+// the rate directly (the commands' defaults: 0.001 for Adam, AdamW and
+// RMSProp, 0.01 for Adagrad; PyTorch's RMSProp default 0.01 diverged on
+// MNIST).
 func StabilityBound[T tensor.Float](opt Optimizer[T], lambdaMax float64) (float64, error) {
 	if s, ok := opt.(*SGD[T]); ok {
 		return MaxStableRate(s.form, s.momentum, lambdaMax), nil

@@ -67,7 +67,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	c.reg.Register(fs, 0.1, 200, "stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early)", 10)
 	fs.StringVar(&c.monitor, "monitor", "auto", "the validation score early stopping watches: loss | metric (accuracy for classes, R² for regression; ties keep the later epoch) | auto (metric for classes, loss for regression)")
 	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
-	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw 0.001; rmsprop, adagrad 0.01; sgd 0.01)")
+	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw, rmsprop 0.001; adagrad 0.01; sgd 0.01)")
 	c.opt.Register(fs, "adam", 0.01)
 	fs.Lookup("weight-decay").Usage = fmt.Sprintf("L2 weight decay λ (default %g for classes, %g for regression; adamw: decoupled decay, default 0.01)",
 		defaultWeightDecay[data.Classification], defaultWeightDecay[data.Regression])

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowgrad/flowgrad/data"
 )
 
 func runDemo(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -115,17 +117,6 @@ func fakeMNIST(t *testing.T, nTrain, nTest int) string {
 	t.Helper()
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 1))
-	write := func(name string, magic uint32, dims []uint32, payload []byte) {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		binary.Write(zw, binary.BigEndian, magic)
-		binary.Write(zw, binary.BigEndian, dims)
-		zw.Write(payload)
-		zw.Close()
-		if err := os.WriteFile(filepath.Join(dir, name+".gz"), buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, set := range []struct {
 		prefix string
 		n      int
@@ -140,8 +131,65 @@ func fakeMNIST(t *testing.T, nTrain, nTest int) string {
 				}
 			}
 		}
-		write(set.prefix+"-images-idx3-ubyte", 0x803, []uint32{uint32(set.n), 28, 28}, pixels)
-		write(set.prefix+"-labels-idx1-ubyte", 0x801, []uint32{uint32(set.n)}, labels)
+		writeIDX(t, dir, set.prefix+"-images-idx3-ubyte", 0x803, []uint32{uint32(set.n), 28, 28}, pixels)
+		writeIDX(t, dir, set.prefix+"-labels-idx1-ubyte", 0x801, []uint32{uint32(set.n)}, labels)
 	}
 	return dir
+}
+
+// writeIDX writes a gzipped IDX file name.gz into dir.
+func writeIDX(t *testing.T, dir, name string, magic uint32, dims []uint32, payload []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	binary.Write(zw, binary.BigEndian, magic)
+	binary.Write(zw, binary.BigEndian, dims)
+	zw.Write(payload)
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, name+".gz"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// realMNISTHead writes the first nTrain training and nTest test images of
+// the real MNIST (found as the demo finds it) as IDX files into a
+// temporary folder.
+func realMNISTHead(t *testing.T, nTrain, nTest int) string {
+	t.Helper()
+	dir, err := data.FindMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, te, err := data.LoadMNIST(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	for _, set := range []struct {
+		prefix string
+		ds     *data.Dataset
+		n      int
+	}{{"train", tr, nTrain}, {"t10k", te, nTest}} {
+		var pixels, labels []byte
+		for i := range set.n {
+			pixels = append(pixels, set.ds.Image(i)...)
+			labels = append(labels, byte(set.ds.Label(i)))
+		}
+		writeIDX(t, out, set.prefix+"-images-idx3-ubyte", 0x803, []uint32{uint32(set.n), 28, 28}, pixels)
+		writeIDX(t, out, set.prefix+"-labels-idx1-ubyte", 0x801, []uint32{uint32(set.n)}, labels)
+	}
+	return out
+}
+
+// Every -optimizer trains the default network at its default rate on
+// real digits without diverging (RMSProp at PyTorch's 0.01 did, at step 3;
+// its default is now 0.001).
+func TestOptimizersAtDefaultRates(t *testing.T) {
+	digits := realMNISTHead(t, 1000, 100)
+	for _, opt := range []string{"sgd", "adam", "adamw", "rmsprop", "adagrad"} {
+		code, stdout, stderr := runDemo(t, "-data", digits, "-epochs", "1", "-optimizer", opt, "-target", "0", "-progress", "off")
+		if code != 0 || !strings.Contains(stdout, "final test accuracy") {
+			t.Errorf("-optimizer %s: exit %d, %s", opt, code, stderr)
+		}
+	}
 }
