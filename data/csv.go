@@ -326,7 +326,23 @@ func (t *Table) columnList() string {
 	for i, c := range t.cols {
 		names[i] = strconv.Quote(c.name)
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(names, ", ") + t.SeparatorHint()
+}
+
+// SeparatorHint returns, for an error about missing columns, a hint when
+// the table has a single column whose name holds a likely separator (a
+// file of "a;b;c" read with commas), else "".
+func (t *Table) SeparatorHint() string {
+	if len(t.cols) != 1 {
+		return ""
+	}
+	for _, sep := range []string{";", "\t", "|"} {
+		if strings.Contains(t.cols[0].name, sep) {
+			flag := strings.ReplaceAll(sep, "\t", `\t`)
+			return fmt.Sprintf("; one column only: is the file separated by %q? say so (-sep '%s'; in Go, CSVOptions.Comma)", sep, flag)
+		}
+	}
+	return ""
 }
 
 // countingReader counts the bytes read through it.

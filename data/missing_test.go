@@ -188,3 +188,20 @@ func TestCheckSize(t *testing.T) {
 	_, err = numeric.Dataset(readString(t, "a,b,y\n1,2,x\n3,5,y\n", nil))
 	wantErr(t, err, ErrTooLarge, "2 rows × 2 inputs", "raise data.MaxInputBytes")
 }
+
+// A file of another separator read with commas has one column: errors
+// about missing columns say which separator it seems to have.
+func TestSeparatorHint(t *testing.T) {
+	tab := readString(t, "a;b;y\n1;2;x\n3;4;y\n", nil)
+	_, err := Fit(tab, FitOptions{Target: "y"})
+	wantErr(t, err, ErrColumns, `no target column "y"`, `separated by ";"`, "-sep ';'")
+	p, err := Fit(readString(t, "a,b,y\n1,2,x\n3,4,y\n", nil), FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Dataset(readString(t, "a\tb\ty\n1\t2\tx\n", nil))
+	wantErr(t, err, ErrColumns, `missing column "a", "b"`, `separated by "\t"`, `-sep '\t'`)
+	if h := readString(t, "a b\n1\n", nil).SeparatorHint(); h != "" {
+		t.Errorf("a single column without a separator in its name: hint %q", h)
+	}
+}

@@ -633,7 +633,7 @@ func (p *Preprocessor) Match(t *Table, withTarget bool) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("data: %s: %w: missing column %s (the model needs %s)", t.name, ErrColumns, strings.Join(missing, ", "), p.columnList())
+		return fmt.Errorf("data: %s: %w: missing column %s (the model needs %s)%s", t.name, ErrColumns, strings.Join(missing, ", "), p.columnList(), t.SeparatorHint())
 	}
 	// Every feature is a column of t, and no feature is the target, ignored
 	// or a text column: t has other columns iff they are not all of those.

@@ -68,7 +68,7 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if tab.Column(m.Pre.Target) == nil {
-		return fmt.Errorf("%s has no target column %q: eval needs the true values (use predict for unlabelled rows)", md.dataPath, m.Pre.Target)
+		return fmt.Errorf("%s has no target column %q: eval needs the true values (use predict for unlabelled rows)%s", md.dataPath, m.Pre.Target, tab.SeparatorHint())
 	}
 	ds, err := m.Pre.Dataset(tab)
 	if err != nil {

@@ -361,6 +361,7 @@ func TestBadInput(t *testing.T) {
 		{"blank", "a,b,y\n1,2,x\n,4,y\n", nil, 1, []string{"line 3, column \"a\"", "empty value", "-missing mean"}},
 		{"blanktarget", "a,b,y\n1,2,x\n3,4,\n5,6,x\n7,8,y\n", []string{"-missing", "mean"}, 1, []string{"line 3, column \"y\"", "target is missing"}},
 		{"blankcolumn", "a,b,y\n1,,x\n3,,y\n5,,x\n7,,y\n9,,x\n", []string{"-missing", "mean"}, 1, []string{`feature column "b" has no values`}},
+		{"semicolons", "a;b;y\n1;2;x\n3;4;y\n", []string{"-target", "y"}, 1, []string{`no target column "y"`, `separated by ";"`, "-sep ';'"}},
 		{"badmissing", "a,b,y\n1,2,x\n3,4,y\n", []string{"-missing", "median"}, 2, []string{`-missing "median": want error or mean`}},
 		{"badbatch", "a,b,y\n1,2,x\n3,4,y\n", []string{"-batch", "0"}, 2, []string{"-batch 0"}},
 		{"bigbatch", "a,b,y\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n4,5,x\n6,7,y\n8,9,x\n1,3,y\n", []string{"-batch", "10"}, 2, []string{"-batch 10: at most the 8 training rows left after holding out 2 for validation (-val 0.2)"}},
