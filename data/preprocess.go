@@ -648,8 +648,8 @@ func (p *Preprocessor) Match(t *Table, withTarget bool) error {
 	}
 	for _, c := range t.cols {
 		if c.typ != Text && c.name != p.Target && !slices.Contains(p.Ignored, c.name) && !slices.ContainsFunc(p.Features, func(f Feature) bool { return f.Name == c.name }) {
-			return fmt.Errorf("data: %s: %w: column %q was not in the training data (the model needs %s); remove it, or read it as a text column",
-				t.name, ErrColumns, c.name, p.columnList())
+			return fmt.Errorf("data: %s: %w: column %q was not in the training data (the model needs %s); remove it, or skip it (flowgrad eval and predict: -ignore %s; in Go, read it as text: CSVOptions.Text)",
+				t.name, ErrColumns, c.name, p.columnList(), c.name)
 		}
 	}
 	panic("data: Match: miscounted columns")

@@ -18,12 +18,14 @@ import (
 type modelData struct {
 	modelPath, dataPath string
 	comma               rune
+	ignore              string // -ignore, comma-separated
 }
 
 func (md *modelData) register(fs *flag.FlagSet, sep *string) {
 	fs.StringVar(&md.modelPath, "model", "model.fgm", "the model file (from flowgrad train)")
 	fs.StringVar(&md.dataPath, "data", "", "the CSV with the model's feature columns; required")
 	fs.StringVar(sep, "sep", ",", "the field separator (one character; \\t for tab)")
+	fs.StringVar(&md.ignore, "ignore", "", "comma-separated columns of -data that the model did not train on, to skip (a timestamp, notes)")
 }
 
 func (md *modelData) check(sep string) error {
@@ -42,6 +44,7 @@ func (md *modelData) load(text ...string) (*model.Model, *data.Table, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	text = append(text, cli.Names(md.ignore)...)
 	tab, err := data.LoadCSV(md.dataPath, m.Pre.CSVOptions(&data.CSVOptions{Comma: md.comma, Text: text}))
 	if err != nil {
 		return nil, nil, err

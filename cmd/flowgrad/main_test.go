@@ -430,7 +430,20 @@ func TestModelMeetsBadData(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "age") {
 		t.Errorf("other columns: exit %d, %s", code, errOut)
 	}
-	nolabel := write("nolabel.csv", "id,area,age,district\nx1,80,3,north\n")
+	// A column the model did not train on: an error that names -ignore,
+	// which skips it in predict and eval.
+	extra := write("extra.csv", "id,area,age,district,notes,price\nx1,80,3,north,sunny,250\n")
+	code, _, errOut = flowgrad(t, "predict", "-model", mdl, "-data", extra)
+	if code != 1 || !strings.Contains(errOut, `column "notes" was not in the training data`) || !strings.Contains(errOut, "-ignore notes") {
+		t.Errorf("extra column: exit %d, %s", code, errOut)
+	}
+	if out := mustRun(t, "predict", "-model", mdl, "-data", extra, "-ignore", "notes", "-id", "id"); !strings.HasPrefix(out, "id,price\nx1,") {
+		t.Errorf("predict -ignore notes: %q", out)
+	}
+	if out := mustRun(t, "eval", "-model", mdl, "-data", extra, "-ignore", "notes"); !strings.Contains(out, "1 rows") {
+		t.Errorf("eval -ignore notes: %q", out)
+	}
+		nolabel := write("nolabel.csv", "id,area,age,district\nx1,80,3,north\n")
 	if code, _, errOut = flowgrad(t, "eval", "-model", mdl, "-data", nolabel); code != 1 || !strings.Contains(errOut, `no target column "price"`) {
 		t.Errorf("eval without the target: exit %d, %s", code, errOut)
 	}
