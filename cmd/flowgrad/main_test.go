@@ -443,7 +443,7 @@ func TestModelMeetsBadData(t *testing.T) {
 	if out := mustRun(t, "eval", "-model", mdl, "-data", extra, "-ignore", "notes"); !strings.Contains(out, "1 rows") {
 		t.Errorf("eval -ignore notes: %q", out)
 	}
-		nolabel := write("nolabel.csv", "id,area,age,district\nx1,80,3,north\n")
+	nolabel := write("nolabel.csv", "id,area,age,district\nx1,80,3,north\n")
 	if code, _, errOut = flowgrad(t, "eval", "-model", mdl, "-data", nolabel); code != 1 || !strings.Contains(errOut, `no target column "price"`) {
 		t.Errorf("eval without the target: exit %d, %s", code, errOut)
 	}
