@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 
@@ -106,31 +107,54 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// writeConfusion prints the confusion matrix: a row per true class, a
-// column per predicted class, with each class's recall.
+// writeConfusion prints the confusion matrix — a row per true class, a
+// column per predicted class — with each class's recall and F1 score, a
+// row of precisions and the macro-averaged F1 (the mean over classes).
 func writeConfusion(w io.Writer, classes []string, truth []int32, pred []int) {
 	n := len(classes)
 	counts := make([][]int, n)
 	for i := range counts {
 		counts[i] = make([]int, n)
 	}
+	trueN, predN := make([]int, n), make([]int, n)
 	for i, t := range truth {
 		counts[t][pred[i]]++
+		trueN[t]++
+		predN[pred[i]]++
+	}
+	ratio := func(a, b int) float64 {
+		if b == 0 {
+			return math.NaN()
+		}
+		return float64(a) / float64(b)
+	}
+	pct := func(v float64) string {
+		if math.IsNaN(v) {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100*v)
 	}
 	fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "\t%s\trecall\t\n", strings.Join(classes, "\t"))
+	fmt.Fprintf(tw, "\t%s\trecall\tF1\t\n", strings.Join(classes, "\t"))
+	precisions := make([]string, n)
+	var f1Sum float64
+	f1N := 0
 	for i, row := range counts {
-		total, cells := 0, make([]string, n)
+		cells := make([]string, n)
 		for j, c := range row {
 			cells[j] = fmt.Sprint(c)
-			total += c
 		}
-		recall := "-"
-		if total > 0 {
-			recall = fmt.Sprintf("%.1f%%", 100*float64(row[i])/float64(total))
+		recall, precision := ratio(row[i], trueN[i]), ratio(row[i], predN[i])
+		precisions[i] = pct(precision)
+		f1 := ratio(2*row[i], trueN[i]+predN[i]) // 2PR/(P+R)
+		if !math.IsNaN(f1) {
+			f1Sum += f1
+			f1N++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", classes[i], strings.Join(cells, "\t"), recall)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", classes[i], strings.Join(cells, "\t"), pct(recall), pct(f1))
 	}
+	fmt.Fprintf(tw, "precision\t%s\t\t\t\n", strings.Join(precisions, "\t"))
 	tw.Flush()
+	fmt.Fprintf(w, "macro F1  %s (the mean of the classes' F1 scores)\n", pct(f1Sum/float64(max(f1N, 1))))
 }

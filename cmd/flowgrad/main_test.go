@@ -530,3 +530,22 @@ func TestImport(t *testing.T) {
 		t.Error("the model imported from its ONNX export predicts differently")
 	}
 }
+
+// writeConfusion on a small case worked by hand: counts per true class
+// a: 1 1 0, b: 0 2 1, c: 0 0 1.
+func TestWriteConfusion(t *testing.T) {
+	var b strings.Builder
+	writeConfusion(&b, []string{"a", "b", "c"}, []int32{0, 0, 1, 1, 1, 2}, []int{0, 1, 1, 1, 2, 2})
+	out := b.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`\n\s+a\s+1\s+1\s+0\s+50\.0%\s+66\.7%`),  // recall 1/2, F1 2·1/(2+1)
+		regexp.MustCompile(`\n\s+b\s+0\s+2\s+1\s+66\.7%\s+66\.7%`),  // recall 2/3, F1 2·2/(3+3)
+		regexp.MustCompile(`\n\s+c\s+0\s+0\s+1\s+100\.0%\s+66\.7%`), // recall 1/1, F1 2·1/(1+2)
+		regexp.MustCompile(`precision\s+100\.0%\s+66\.7%\s+50\.0%`), // 1/1, 2/3, 1/2
+		regexp.MustCompile(`macro F1  66\.7%`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("output lacks %v:\n%s", want, out)
+		}
+	}
+}
