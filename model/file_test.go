@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,6 +142,11 @@ func TestReadErrorKinds(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	_, good := smallModel(f)
 	f.Add(good)
+	filled, err := trainTable(f, loadIris(f), data.FitOptions{FillMissing: true}, []int{4}, 1, 0.05).model.Encode()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(filled)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte("\x08\x00\x00\x00\x00\x00\x00\x00{}      "))
 	f.Add([]byte("not a model"))
@@ -165,4 +171,37 @@ func FuzzRead(f *testing.F) {
 			t.Fatal("encode ∘ read is not stable")
 		}
 	})
+}
+
+// A model that fills in missing values keeps the choice through its file,
+// and the loaded model fills in a blank as the saved one does.
+func TestFillMissingSurvivesTheFile(t *testing.T) {
+	m := trainTable(t, loadIris(t), data.FitOptions{FillMissing: true}, []int{4}, 2, 0.05).model
+	b, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Read(bytes.NewReader(b), "filled.fgm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !loaded.Pre.FillMissing {
+		t.Fatal("FillMissing lost in the file")
+	}
+	rows := "sepal_length,sepal_width,petal_length,petal_width\n5.1,,1.4,0.2\n"
+	tab, err := data.ReadCSV(strings.NewReader(rows), "blank.csv", loaded.Pre.CSVOptions(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loaded.Predict(tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Predict(tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Prob.Row(0), want.Prob.Row(0)) {
+		t.Errorf("loaded %v, saved %v", got.Prob.Row(0), want.Prob.Row(0))
+	}
 }
