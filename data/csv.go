@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -65,7 +66,9 @@ func LoadCSV(path string, opt *CSVOptions) (*Table, error) {
 // encoding/csv (quoted fields may hold separators, quotes as "" and line
 // breaks). The input may be gzip-compressed (recognised by its magic
 // bytes), start with a UTF-8 byte order mark and end its lines with CRLF.
-// name names the input in errors.
+// name names the input in errors. With GOMAXPROCS ≥ 2 another goroutine
+// splits the records while the caller parses them; it is done with r when
+// ReadCSV returns.
 //
 // A column is Numeric if its value in the first data row is a number (as
 // strconv.ParseFloat reads it), else Categorical, unless opt names it as
@@ -115,28 +118,18 @@ func ReadCSV(r io.Reader, name string, opt *CSVOptions) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
+	progress := func() {
+		if opt.Progress != nil {
+			opt.Progress(t.Len(), counter.n.Load())
 		}
-		if err != nil {
-			return nil, csvError(name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if err := t.addRecord(rec, line, cr.FieldPos); err != nil {
-			return nil, err
-		}
-		if opt.Progress != nil && t.Len()%progressEvery == 0 {
-			opt.Progress(t.Len(), counter.n)
-		}
+	}
+	if err := t.readRecords(cr, name, progress); err != nil {
+		return nil, err
 	}
 	if err := t.finish(); err != nil {
 		return nil, err
 	}
-	if opt.Progress != nil {
-		opt.Progress(t.Len(), counter.n)
-	}
+	progress()
 	return t, nil
 }
 
@@ -291,6 +284,9 @@ func (c *Column) add(s string, missingOK bool) error {
 // parseNumber reads s (surrounding spaces allowed) as a finite float32.
 func parseNumber(s string) (float32, error) {
 	s = strings.TrimSpace(s)
+	if v, ok := parseDecimal(s); ok {
+		return v, nil
+	}
 	if s == "" {
 		return 0, errEmpty
 	}
@@ -305,6 +301,61 @@ func parseNumber(s string) (float32, error) {
 		return 0, fmt.Errorf("%w: %q: NaN and infinities are not allowed (a missing value? leave the field empty, and see -missing)", ErrBadValue, s)
 	}
 	return float32(v), nil
+}
+
+// float64Pow10 are the powers of ten that a float64 holds exactly.
+var float64Pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseDecimal reads the common form of a CSV number quickly: an optional
+// sign, digits, and an optional point with up to 22 digits after it, whose
+// digits make an integer m < 2⁵³. Then m and 10^k are exact float64s and
+// r = m / 10^k is the float64 nearest the number x; rounding r to float32
+// gives the float32 nearest x — what strconv.ParseFloat(s, 32) returns —
+// unless r is exactly halfway between two float32s (the one case where
+// rounding twice can differ from rounding once: any other float32 midpoint
+// between x and r would be a float64 nearer x than r). ok is false for that
+// case and for anything else, which strconv then reads; lexing is what
+// costs strconv most on such numbers.
+func parseDecimal(s string) (v float32, ok bool) {
+	i, neg := 0, false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, i = s[0] == '-', 1
+	}
+	var m uint64
+	digits, frac, point := 0, 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			if m >= 1<<53 {
+				return 0, false
+			}
+			digits++
+			if point {
+				frac++
+			}
+		case c == '.' && !point:
+			point = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || frac >= len(float64Pow10) {
+		return 0, false
+	}
+	r := float64(m) / float64Pow10[frac]
+	// float32 keeps 23 of float64's 52 fraction bits: r is a float32
+	// midpoint when the 29 bits below are exactly one half.
+	if math.Float64bits(r)&(1<<29-1) == 1<<28 {
+		return 0, false
+	}
+	v = float32(r)
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // csvError reports an error of encoding/csv (with its line and column) or
@@ -348,11 +399,11 @@ func (t *Table) SeparatorHint() string {
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64 // read by Progress while another goroutine reads
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
