@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,6 +183,11 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	final := split
 	if c.refit {
+		// The split's datasets are garbage now: collect them before the
+		// refit makes one of all rows, so that it reuses their memory
+		// rather than adding to it (a large table's peak: see
+		// docs/benchmarks.md, "Reading a large CSV").
+		runtime.GC()
 		if final, err = c.fitAndTrain(ctx, tab, nil, fit, bestEpoch, io.Discard, stderr); err != nil {
 			return err
 		}
