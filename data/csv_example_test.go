@@ -89,7 +89,7 @@ func ExampleReadCSV_errors() {
 
 // Blank fields as missing values: read them with CSVOptions.Missing and
 // fill them in with FitOptions.FillMissing — a numeric feature's with its
-// training mean (0 once scaled), a categorical one's with no category.
+// training mean (Feature.Fill), a categorical one's with no category.
 // The preprocessor keeps the choice: its CSVOptions read later files the
 // same way, and Transform fills their blanks in too.
 func ExampleFitOptions_fillMissing() {

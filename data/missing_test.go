@@ -112,6 +112,47 @@ func TestFitFillMissing(t *testing.T) {
 	}
 }
 
+// A missing value stands for the training mean whatever the scaling:
+// with ScaleNone (no centring, Mean 0) too, not for 0.
+func TestFillMissingEveryScaling(t *testing.T) {
+	in := "x,y\n10,a\n,b\n20,a\n30,b\n"
+	for _, sc := range []FeatureScaling{ScaleEach, ScaleJoint, ScaleNone} {
+		p, err := Fit(readString(t, in, &CSVOptions{Missing: true}), FitOptions{Scaling: sc, FillMissing: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := p.Features[0]
+		if f.Fill == nil || *f.Fill != 20 {
+			t.Fatalf("%v: fill %v, want the mean 20", sc, f.Fill)
+		}
+		x := make([]float32, 2)
+		if err := p.Transform(x, readString(t, "x,y\n,a\n20,b\n", p.CSVOptions(nil))); err != nil {
+			t.Fatal(err)
+		}
+		if x[0] != x[1] {
+			t.Errorf("%v: a blank encodes as %v, the mean 20 as %v", sc, x[0], x[1])
+		}
+	}
+	// A decoded preprocessor must say what to fill in, and only then.
+	p, err := Fit(readString(t, in, &CSVOptions{Missing: true}), FitOptions{FillMissing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Features[0].Fill = nil
+	if err := p.Check(); err == nil || !strings.Contains(err.Error(), "no fill value") {
+		t.Errorf("no fill value: %v", err)
+	}
+	nan := math.NaN()
+	p.Features[0].Fill = &nan
+	if err := p.Check(); err == nil || !strings.Contains(err.Error(), "fill value NaN") {
+		t.Errorf("NaN fill value: %v", err)
+	}
+	p.Features[0].Fill, p.FillMissing = new(float64), false
+	if err := p.Check(); err == nil || !strings.Contains(err.Error(), "not to be filled in") {
+		t.Errorf("a fill value without FillMissing: %v", err)
+	}
+}
+
 // Missing values that cannot be used are errors naming the row.
 func TestMissingErrors(t *testing.T) {
 	opt := &CSVOptions{Missing: true}

@@ -94,8 +94,8 @@ type FitOptions struct {
 	Scaling FeatureScaling
 	// FillMissing fills in missing feature values (blank fields of a table
 	// read with [CSVOptions.Missing]), now and in every later table: a
-	// numeric feature's with its mean over the training rows (0 after
-	// scaling), a categorical feature's with no category (all of its
+	// numeric feature's with its mean over the training rows (kept as the
+	// Feature's Fill), a categorical feature's with no category (all of its
 	// one-hot inputs 0). Without it a missing feature value is an error.
 	// A missing target is an error either way.
 	FillMissing bool
@@ -191,8 +191,8 @@ func (o *FitOptions) resolve(t *Table) (*Column, Kind, error) {
 //
 // Each numeric feature x becomes (x − Mean)/Std; each categorical feature
 // becomes len(Categories) inputs, one-hot, in the order of Categories; with
-// FillMissing a missing value becomes 0 (numeric: the training mean) or
-// all-zero inputs (categorical). The
+// FillMissing a missing value becomes its Fill (numeric: the training
+// mean), then scaled, or all-zero inputs (categorical). The
 // inputs are the features' in order. Classification targets become class
 // indices into Classes; a regression target y becomes (y −
 // TargetMean)/TargetStd when TargetStd > 0, and stays as it is otherwise.
@@ -225,6 +225,11 @@ type Feature struct {
 	Mean       float64    `json:"mean,omitempty"`
 	Std        float64    `json:"std,omitempty"`
 	Categories []string   `json:"categories,omitempty"`
+	// Fill is the value, in the column's units, that stands for a missing
+	// one: the training mean. Set for numeric features when the
+	// Preprocessor fills in missing values, nil otherwise. (Mean is the
+	// scaling's centre, 0 when features are not centred.)
+	Fill *float64 `json:"fill,omitempty"`
 }
 
 // scale returns the scaled value (x − Mean)/Std of a numeric feature.
@@ -276,7 +281,11 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %v in all %d training rows%s, so it cannot help; ignore the column",
 					t.name, ErrDegenerate, c.name, c.Value(firstPresent(c)), t.Len()-c.missing, withValue(c))
 			}
-			p.Features = append(p.Features, Feature{Name: c.name, Type: Numeric, Mean: mean, Std: std})
+			f := Feature{Name: c.name, Type: Numeric, Mean: mean, Std: std}
+			if opt.FillMissing {
+				f.Fill = &mean
+			}
+			p.Features = append(p.Features, f)
 		default:
 			cats := levelsUsed(c, t.Len())
 			if len(cats) == 1 {
@@ -501,6 +510,14 @@ func (p *Preprocessor) Check() error {
 			if !(f.Std > 0) || math.IsInf(f.Std, 0) || math.IsNaN(f.Mean) || math.IsInf(f.Mean, 0) {
 				return bad("feature %q has mean %v and standard deviation %v (want finite, std > 0)", f.Name, f.Mean, f.Std)
 			}
+			switch {
+			case p.FillMissing && f.Fill == nil:
+				return bad("feature %q has no fill value, but missing values are to be filled in", f.Name)
+			case !p.FillMissing && f.Fill != nil:
+				return bad("feature %q has a fill value, but missing values are not to be filled in", f.Name)
+			case f.Fill != nil && (math.IsNaN(*f.Fill) || math.IsInf(*f.Fill, 0)):
+				return bad("feature %q has fill value %v (want finite)", f.Name, *f.Fill)
+			}
 			p.inputs++
 		case Categorical:
 			idx, err := indexOf(f.Categories)
@@ -696,10 +713,11 @@ func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 				dst[i] = f.scale(v)
 				i += in
 			}
-			if c.missing > 0 { // filled in with the mean: 0 once scaled
+			if c.missing > 0 { // filled in with the training mean
+				fill := f.scale(float32(*f.Fill))
 				for r := range n {
 					if c.IsMissing(r) {
-						dst[r*in+off] = 0
+						dst[r*in+off] = fill
 					}
 				}
 			}

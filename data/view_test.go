@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -70,7 +71,7 @@ func TestSubsetView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(pv.Features) != fmt.Sprint(pa.Features) || !slices.Equal(pv.Classes, pa.Classes) {
+	if !reflect.DeepEqual(pv.Features, pa.Features) || !slices.Equal(pv.Classes, pa.Classes) {
 		t.Fatalf("fitted on the view %+v, on the file %+v", pv.Features, pa.Features)
 	}
 	dv, err := pv.Dataset(sub)

@@ -30,8 +30,9 @@
 //	version         "1" (Version); other versions are refused
 //	spec            the architecture, a layers.Spec as JSON
 //	preprocessing   the data.Preprocessor as JSON (its "fill_missing"
-//	                field, written only when true, is refused as an
-//	                unknown field by flowgrad before missing values)
+//	                and the features' "fill", written only when missing
+//	                values are filled in, are refused as unknown fields
+//	                by flowgrad before missing values)
 //	meta            the user's metadata, a JSON object of strings
 //	checksum        "crc32c:" and 8 hex digits: CRC-32C (Castagnoli) of
 //	                the data bytes, then of each other metadata entry in
