@@ -329,6 +329,38 @@ func TestDefaultWeightDecay(t *testing.T) {
 	}
 }
 
+// Above 1000 training rows the default weight decay shrinks as 1/rows: a
+// 2500-row table trains on 2000 rows with 0.03·1000/2000 = 0.015, then
+// refits on all 2500 with 0.012; a given -weight-decay is kept.
+func TestDefaultWeightDecayShrinks(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,y\n")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2500 {
+		a, c := rng.NormFloat64(), rng.NormFloat64()
+		fmt.Fprintf(&b, "%.3f,%.3f,%c\n", a, c, "pq"[min(1, max(0, int(a+c+1)))])
+	}
+	p, mdl := filepath.Join(dir, "big.csv"), filepath.Join(dir, "m.fgm")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "train", "-data", p, "-model", mdl, "-progress", "off", "-epochs", "2")
+	if !strings.Contains(out, "2000 training, 500 validation rows") || !strings.Contains(out, "weight decay=0.015)") {
+		t.Errorf("output:\n%s", out)
+	}
+	m, err := model.Load(mdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Meta["optimizer"]; !strings.Contains(got, "weight decay=0.012)") {
+		t.Errorf("the refit's optimizer %q, want weight decay 0.012", got)
+	}
+	if out := mustRun(t, "train", "-data", p, "-model", mdl, "-progress", "off", "-epochs", "1", "-weight-decay", "0.03"); !strings.Contains(out, "weight decay=0.03)") {
+		t.Errorf("a given -weight-decay 0.03:\n%s", out)
+	}
+}
+
 // Bad data exits 1 with a message naming the file, line and column, and
 // writes no model file; bad flags exit 2.
 func TestBadInput(t *testing.T) {

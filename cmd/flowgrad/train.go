@@ -70,8 +70,8 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw, rmsprop 0.001; adagrad 0.01; sgd 0.01)")
 	c.opt.Register(fs, "adam", 0.01)
-	fs.Lookup("weight-decay").Usage = fmt.Sprintf("L2 weight decay λ (default %g for classes, %g for regression; adamw: decoupled decay, default 0.01)",
-		defaultWeightDecay[data.Classification], defaultWeightDecay[data.Regression])
+	fs.Lookup("weight-decay").Usage = fmt.Sprintf("L2 weight decay λ (default %g for classes, %g for regression, times %d/rows for more than %d training rows; adamw: decoupled decay, default 0.01)",
+		defaultWeightDecay[data.Classification], defaultWeightDecay[data.Regression], decayRows, decayRows)
 	fs.BoolVar(&c.scaleTarget, "scale-target", true, "regression: train on the standardised target (predictions are in the original units)")
 	scaling := fs.String("scale-features", "auto", "how to scale numeric features, from the training rows: each (to mean 0, std 1 each) | joint (centre each, divide all by one scale: keeps their relative spread) | none | auto (joint if their stds are within a factor 10 of each other, else each; see docs/tabular.md)")
 	missing := fs.String("missing", "error", "blank values in feature columns: error (say where, and stop) | mean (fill in a numeric feature's training mean, a categorical feature's no category; the model file keeps the choice, so predict fills them in too). A blank target is always an error")
@@ -259,7 +259,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 			return nil, cli.UsageError{Msg: err.Error()}
 		}
 	}
-	c.opt.DefaultWeightDecay(defaultWeightDecay[trainSet.Kind()])
+	c.opt.DefaultWeightDecay(defaultDecay(trainSet.Kind(), trainSet.Len()))
 	if f.opt, err = c.opt.New(f.net.Params(), sched); err != nil {
 		return nil, cli.UsageError{Msg: err.Error()}
 	}
@@ -452,6 +452,25 @@ func checkWritable(flagName, path string) error {
 // shrinkage, 0.1 (Diabetes R² 0.472 against 0.419), which for classes cost
 // Iris 5 points in the same search.
 var defaultWeightDecay = map[data.Kind]float64{data.Classification: 0.03, data.Regression: 0.1}
+
+// decayRows is the number of training rows above which the default weight
+// decay shrinks in proportion to 1/rows.
+const decayRows = 1000
+
+// defaultDecay returns the default weight decay for rows training rows:
+// defaultWeightDecay up to decayRows rows (the tables it was chosen on had
+// 96–455), then in proportion to 1/rows. The loss is a mean over the rows
+// while the penalty is not, so a fixed λ weighs more and more against the
+// data as they grow (scikit-learn divides its alpha by the rows for that
+// reason): on 100 000 rows the fixed defaults held a synthetic regression
+// at validation R² 0.973 and a 3-class table at 93.2 % against 0.996 and
+// 95.1 % with the scaled ones.
+func defaultDecay(kind data.Kind, rows int) float64 {
+	if rows <= decayRows {
+		return defaultWeightDecay[kind]
+	}
+	return defaultWeightDecay[kind] * decayRows / float64(rows)
+}
 
 // newNet returns the MLP in → hidden… → out with fused Linear+ReLU hidden
 // layers, each followed by dropout p if p > 0.
