@@ -331,8 +331,9 @@ func TestDefaultWeightDecay(t *testing.T) {
 
 // Above 1000 training rows the default weight decay shrinks as 1/rows: a
 // 2500-row table trains on 2000 rows with 0.03·1000/2000 = 0.015, then
-// refits on all 2500 with 0.012; a given -weight-decay is kept.
-func TestDefaultWeightDecayShrinks(t *testing.T) {
+// refits on all 2500 with 0.012; and the default patience is about 3000
+// steps: 63 batches of 32 an epoch, so 48 epochs. Given values are kept.
+func TestDefaultsForLargeTables(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("a,b,y\n")
@@ -346,7 +347,7 @@ func TestDefaultWeightDecayShrinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := mustRun(t, "train", "-data", p, "-model", mdl, "-progress", "off", "-epochs", "2")
-	if !strings.Contains(out, "2000 training, 500 validation rows") || !strings.Contains(out, "weight decay=0.015)") {
+	if !strings.Contains(out, "2000 training, 500 validation rows; early stopping after 48 epochs") || !strings.Contains(out, "weight decay=0.015)") {
 		t.Errorf("output:\n%s", out)
 	}
 	m, err := model.Load(mdl)
@@ -356,8 +357,12 @@ func TestDefaultWeightDecayShrinks(t *testing.T) {
 	if got := m.Meta["optimizer"]; !strings.Contains(got, "weight decay=0.012)") {
 		t.Errorf("the refit's optimizer %q, want weight decay 0.012", got)
 	}
-	if out := mustRun(t, "train", "-data", p, "-model", mdl, "-progress", "off", "-epochs", "1", "-weight-decay", "0.03"); !strings.Contains(out, "weight decay=0.03)") {
-		t.Errorf("a given -weight-decay 0.03:\n%s", out)
+	if out := mustRun(t, "train", "-data", p, "-model", mdl, "-progress", "off", "-epochs", "1", "-weight-decay", "0.03", "-patience", "200"); !strings.Contains(out, "weight decay=0.03)") || !strings.Contains(out, "after 200 epochs") {
+		t.Errorf("a given -weight-decay 0.03 and -patience 200:\n%s", out)
+	}
+	// A small table keeps the patience the defaults were tuned with.
+	if out := mustRun(t, "train", "-data", iris, "-model", mdl, "-progress", "off", "-epochs", "1"); !strings.Contains(out, "early stopping after 200 epochs") {
+		t.Errorf("Iris:\n%s", out)
 	}
 }
 
