@@ -65,8 +65,8 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.StringVar(&hidden, "hidden", "64,64", "hidden layer sizes, comma-separated (\"\" for a linear model)")
 	fs.IntVar(&c.batch, "batch", 32, "minibatch size B (at most the training rows; the default 32 shrinks to fit)")
 	fs.IntVar(&c.epochs, "epochs", 1000, "the most epochs to train")
-	c.reg.Register(fs, 0.1, maxPatience, fmt.Sprintf("stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early); default: %d steps' worth, between %d and %d epochs (%d up to %d training rows at B = 32)",
-		patienceSteps, minPatience, maxPatience, maxPatience, 32*patienceSteps/maxPatience), 10)
+	c.reg.Register(fs, 0.1, maxPatience, fmt.Sprintf("stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early); if not given, %d, or fewer beyond %d training rows at B = 32: about %d steps' worth, at least %d",
+		maxPatience, 32*patienceSteps/maxPatience, patienceSteps, minPatience), 10)
 	fs.StringVar(&c.monitor, "monitor", "auto", "the validation score early stopping watches: loss | metric (accuracy for classes, R² for regression; ties keep the later epoch) | auto (metric for classes, loss for regression)")
 	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw, rmsprop 0.001; adagrad 0.01; sgd 0.01)")
