@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -323,15 +322,6 @@ func TestCheckpointPathErrors(t *testing.T) {
 // Bad data and absurd flags at the level of the demo: one clear line on
 // stderr, a non-zero exit, no panic and no checkpoint written.
 func TestBadInputBattery(t *testing.T) {
-	gzipped := func(magic uint32, dims []uint32, payload []byte) []byte {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		binary.Write(zw, binary.BigEndian, magic)
-		binary.Write(zw, binary.BigEndian, dims)
-		zw.Write(payload)
-		zw.Close()
-		return buf.Bytes()
-	}
 	const trainImages, trainLabels = "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"
 	const testImages, testLabels = "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"
 	cases := []struct {
@@ -343,15 +333,15 @@ func TestBadInputBattery(t *testing.T) {
 		wants []string
 	}{
 		{"truncated images", trainImages, func(b []byte) []byte { return b[:len(b)/2] }, nil, 1, []string{"train-images-idx3-ubyte.gz"}},
-		{"truncated labels (gzip intact)", trainLabels, func([]byte) []byte { return gzipped(0x801, []uint32{50}, make([]byte, 20)) }, nil, 1, []string{"train-labels-idx1-ubyte.gz", "50"}},
+		{"truncated labels (gzip intact)", trainLabels, func([]byte) []byte { return gzippedIDX(0x801, []uint32{50}, make([]byte, 20)) }, nil, 1, []string{"train-labels-idx1-ubyte.gz", "50"}},
 		{"corrupted gzip", trainImages, func(b []byte) []byte { b = bytes.Clone(b); b[len(b)-6] ^= 0xff; return b }, nil, 1, []string{"train-images-idx3-ubyte.gz"}},
-		{"labels file as images", trainImages, func([]byte) []byte { return gzipped(0x801, []uint32{50}, make([]byte, 50)) }, nil, 1, []string{"train-images-idx3-ubyte.gz", "magic"}},
+		{"labels file as images", trainImages, func([]byte) []byte { return gzippedIDX(0x801, []uint32{50}, make([]byte, 50)) }, nil, 1, []string{"train-images-idx3-ubyte.gz", "magic"}},
 		{"not IDX at all", testLabels, func([]byte) []byte { return []byte("<html>404 not found</html>") }, nil, 1, []string{"t10k-labels-idx1-ubyte.gz"}},
-		{"label count disagrees", trainLabels, func([]byte) []byte { return gzipped(0x801, []uint32{49}, make([]byte, 49)) }, nil, 1, []string{"49", "50"}},
-		{"label out of range", testLabels, func([]byte) []byte { return gzipped(0x801, []uint32{20}, bytes.Repeat([]byte{10}, 20)) }, nil, 1, []string{"t10k-labels-idx1-ubyte.gz", "10"}},
-		{"empty training set", trainImages, func([]byte) []byte { return gzipped(0x803, []uint32{0, 28, 28}, nil) }, nil, 1, []string{"train-images-idx3-ubyte.gz"}},
-		{"empty test set", testLabels, func([]byte) []byte { return gzipped(0x801, []uint32{0}, nil) }, nil, 1, []string{"t10k-labels-idx1-ubyte.gz"}},
-		{"test images of another size", testImages, func([]byte) []byte { return gzipped(0x803, []uint32{20, 14, 14}, make([]byte, 20*196)) }, nil, 1, []string{"the training images are 28×28, the test images 14×14"}},
+		{"label count disagrees", trainLabels, func([]byte) []byte { return gzippedIDX(0x801, []uint32{49}, make([]byte, 49)) }, nil, 1, []string{"49", "50"}},
+		{"label out of range", testLabels, func([]byte) []byte { return gzippedIDX(0x801, []uint32{20}, bytes.Repeat([]byte{10}, 20)) }, nil, 1, []string{"t10k-labels-idx1-ubyte.gz", "10"}},
+		{"empty training set", trainImages, func([]byte) []byte { return gzippedIDX(0x803, []uint32{0, 28, 28}, nil) }, nil, 1, []string{"train-images-idx3-ubyte.gz"}},
+		{"empty test set", testLabels, func([]byte) []byte { return gzippedIDX(0x801, []uint32{0}, nil) }, nil, 1, []string{"t10k-labels-idx1-ubyte.gz"}},
+		{"test images of another size", testImages, func([]byte) []byte { return gzippedIDX(0x803, []uint32{20, 14, 14}, make([]byte, 20*196)) }, nil, 1, []string{"the training images are 28×28, the test images 14×14"}},
 		{"batch larger than the data", "", nil, []string{"-batch", "51"}, 2, []string{"-batch 51", "1 ≤ B ≤ 50"}},
 		{"batch absurd", "", nil, []string{"-batch", "1000000000000"}, 2, []string{"-batch 1000000000000"}},
 		{"hidden absurd", "", nil, []string{"-hidden", "1000000000"}, 2, []string{"-hidden 1000000000", "this demo allows 8 GB"}},

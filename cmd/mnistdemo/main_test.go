@@ -140,15 +140,20 @@ func fakeMNIST(t *testing.T, nTrain, nTest int) string {
 // writeIDX writes a gzipped IDX file name.gz into dir.
 func writeIDX(t *testing.T, dir, name string, magic uint32, dims []uint32, payload []byte) {
 	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name+".gz"), gzippedIDX(magic, dims, payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gzippedIDX returns a gzipped IDX file: magic, dims, payload.
+func gzippedIDX(magic uint32, dims []uint32, payload []byte) []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	binary.Write(zw, binary.BigEndian, magic)
 	binary.Write(zw, binary.BigEndian, dims)
 	zw.Write(payload)
 	zw.Close()
-	if err := os.WriteFile(filepath.Join(dir, name+".gz"), buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return buf.Bytes()
 }
 
 // realMNISTHead writes the first nTrain training and nTest test images of
