@@ -20,6 +20,12 @@ line and, for the regression, the test R².
     /usr/bin/python3 docs/tabular/large.py /tmp/flowgrad -patience 200            # the old patience
     /usr/bin/python3 docs/tabular/large.py /tmp/flowgrad -epochs 10               # the decay alone …
     /usr/bin/python3 docs/tabular/large.py /tmp/flowgrad -epochs 10 --old-decay   # … against the old
+
+With --big PATH it only writes the regression table's first 1 000 000 rows
+(the same generator, 157 MB) to PATH: big.csv of docs/benchmarks.md's
+memory measurements of flowgrad train and predict.
+
+    /usr/bin/python3 docs/tabular/large.py --big /tmp/big.csv
 """
 import os
 import random
@@ -32,16 +38,16 @@ import time
 import numpy as np
 
 
-def regression(path, test_path):
+def regression(path, test_path, train_rows=100000, test_rows=20000):
     random.seed(1)
     with open(path, "w") as f, open(test_path, "w") as g:
         header = ",".join(f"x{j}" for j in range(20)) + ",y\n"
         f.write(header)
         g.write(header)
-        for i in range(120000):
+        for i in range(train_rows + test_rows):
             xs = [random.gauss(0, 1) for _ in range(20)]
             y = sum(xs[:5]) + 0.1 * random.gauss(0, 1)
-            (f if i < 100000 else g).write(",".join(f"{v:.4f}" for v in xs) + f",{y:.4f}\n")
+            (f if i < train_rows else g).write(",".join(f"{v:.4f}" for v in xs) + f",{y:.4f}\n")
 
 
 def classification(path):
@@ -58,6 +64,9 @@ def classification(path):
 
 
 def main():
+    if sys.argv[1] == "--big":
+        regression(sys.argv[2], os.devnull, 1000000, 0)
+        return
     binary, flags = sys.argv[1], [f for f in sys.argv[2:] if f != "--old-decay"]
     old_decay = "--old-decay" in sys.argv[2:]
     with tempfile.TemporaryDirectory() as tmp:
