@@ -123,3 +123,34 @@ func ExampleFitOptions_fillMissing() {
 	// temp: mean 30 of the 3 values there
 	// inputs (temp, site=a, site=b): [0 0 0] [0 1 0]
 }
+
+// Rare categories share one input, which also takes a value first seen
+// after training.
+func ExampleFitOptions_minCategoryRows() {
+	csv := "shop,sold\n" +
+		"north,12\nnorth,15\nnorth,11\n" +
+		"south,7\nsouth,9\nsouth,8\n" +
+		"kiosk 7,3\nkiosk 9,2\n"
+	tab, err := data.ReadCSV(strings.NewReader(csv), "sales.csv", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pre, err := data.Fit(tab, data.FitOptions{MinCategoryRows: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(pre.Features[0].InputNames())
+
+	rows, err := data.ReadCSV(strings.NewReader("shop\nsouth\nkiosk 9\nkiosk 12\n"), "new.csv", pre.CSVOptions(nil))
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := make([]float32, rows.Len()*pre.Inputs())
+	if err := pre.Transform(x, rows); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(x[0:3], x[3:6], x[6:9])
+	// Output:
+	// [shop=north shop=south shop (other)]
+	// [0 1 0] [0 0 1] [0 0 1]
+}

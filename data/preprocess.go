@@ -99,6 +99,19 @@ type FitOptions struct {
 	// one-hot inputs 0). Without it a missing feature value is an error.
 	// A missing target is an error either way.
 	FillMissing bool
+	// MinCategoryRows groups rare categories. When it is positive, a
+	// category of a categorical feature that fewer than MinCategoryRows
+	// training rows have gets no input of its own: all such categories
+	// share one, the feature's "other" input ([Feature.Other]), which in
+	// every later table also takes the categories that no training row had.
+	// When no category is that rare there is no other input, and an unseen
+	// category becomes no category (all of the feature's inputs 0, as a
+	// filled-in missing value). With 0 (the default) each category has
+	// its own input and an unseen category is an error ([ErrUnseen]).
+	// Grouping keeps a column with thousands of rare values (a city, a
+	// product code) from becoming thousands of inputs, each learnt from a
+	// row or two, and lets the model take values it never saw.
+	MinCategoryRows int
 }
 
 // FeatureScaling chooses how [Fit] scales the numeric features. Each
@@ -190,7 +203,8 @@ func (o *FitOptions) resolve(t *Table) (*Column, Kind, error) {
 // encode as JSON) and applied to every later table.
 //
 // Each numeric feature x becomes (x − Mean)/Std; each categorical feature
-// becomes len(Categories) inputs, one-hot, in the order of Categories; with
+// becomes len(Categories) inputs, one-hot, in the order of Categories, and
+// with Other one more for the categories not among them; with
 // FillMissing a missing value becomes its Fill (numeric: the training
 // mean), then scaled, or all-zero inputs (categorical). The
 // inputs are the features' in order. Classification targets become class
@@ -210,6 +224,10 @@ type Preprocessor struct {
 	// FillMissing: missing feature values are filled in (see
 	// [FitOptions.FillMissing]) rather than an error.
 	FillMissing bool `json:"fill_missing,omitempty"`
+	// MinCategoryRows: rare categories were grouped (see
+	// [FitOptions.MinCategoryRows]), and a category not among a feature's
+	// Categories is encoded as other, not an error.
+	MinCategoryRows int `json:"min_category_rows,omitempty"`
 
 	scaling    FeatureScaling // as Fit resolved it; ScaleAuto if not made by Fit
 	inputs     int
@@ -225,11 +243,47 @@ type Feature struct {
 	Mean       float64    `json:"mean,omitempty"`
 	Std        float64    `json:"std,omitempty"`
 	Categories []string   `json:"categories,omitempty"`
+	// Other: a categorical feature has one more input, after those of
+	// Categories, for every other category — the rare ones of the
+	// training rows and those no training row had (see
+	// [FitOptions.MinCategoryRows]).
+	Other bool `json:"other,omitempty"`
 	// Fill is the value, in the column's units, that stands for a missing
 	// one: the training mean. Set for numeric features when the
 	// Preprocessor fills in missing values, nil otherwise. (Mean is the
 	// scaling's centre, 0 when features are not centred.)
 	Fill *float64 `json:"fill,omitempty"`
+}
+
+// Inputs returns the number of model inputs f becomes: 1 for a numeric
+// feature; one per category, plus the other input if there is one, for a
+// categorical feature.
+func (f *Feature) Inputs() int {
+	if f.Type == Numeric {
+		return 1
+	}
+	n := len(f.Categories)
+	if f.Other {
+		n++
+	}
+	return n
+}
+
+// InputNames returns the names of f's inputs, in order: its name for a
+// numeric feature; "name=category" for each category of a categorical
+// one, and "name (other)" for its other input.
+func (f *Feature) InputNames() []string {
+	if f.Type == Numeric {
+		return []string{f.Name}
+	}
+	names := make([]string, 0, f.Inputs())
+	for _, c := range f.Categories {
+		names = append(names, f.Name+"="+c)
+	}
+	if f.Other {
+		names = append(names, f.Name+" (other)")
+	}
+	return names
 }
 
 // scale returns the scaled value (x − Mean)/Std of a numeric feature.
@@ -258,7 +312,10 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Preprocessor{Target: target.name, TargetType: target.typ, Kind: kind, FillMissing: opt.FillMissing}
+	if opt.MinCategoryRows < 0 {
+		panic(fmt.Sprintf("data: FitOptions: MinCategoryRows %d < 0", opt.MinCategoryRows))
+	}
+	p := &Preprocessor{Target: target.name, TargetType: target.typ, Kind: kind, FillMissing: opt.FillMissing, MinCategoryRows: opt.MinCategoryRows}
 	if err := checkTarget(t, target); err != nil {
 		return nil, err
 	}
@@ -287,7 +344,7 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 			}
 			p.Features = append(p.Features, f)
 		default:
-			cats := levelsUsed(c, t.Len())
+			cats, counts := levelCounts(c)
 			if len(cats) == 1 {
 				return nil, fmt.Errorf("data: %s: %w: the feature column %q has the same value %q in all %d training rows%s, so it cannot help; ignore the column",
 					t.name, ErrDegenerate, c.name, cats[0], t.Len()-c.missing, withValue(c))
@@ -296,8 +353,23 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 				return nil, fmt.Errorf("data: %s: %w: the feature column %q has a different value in each of the %d training rows (an identifier?), so it cannot generalise; ignore the column",
 					t.name, ErrDegenerate, c.name, n)
 			}
-			slices.Sort(cats)
-			p.Features = append(p.Features, Feature{Name: c.name, Type: Categorical, Categories: cats})
+			f := Feature{Name: c.name, Type: Categorical, Categories: cats}
+			if opt.MinCategoryRows > 0 {
+				f.Categories = f.Categories[:0]
+				for i, cat := range cats {
+					if counts[i] >= opt.MinCategoryRows {
+						f.Categories = append(f.Categories, cat)
+					} else {
+						f.Other = true
+					}
+				}
+				if f.Inputs() < 2 {
+					return nil, fmt.Errorf("data: %s: %w: the feature column %q has %d values, each in fewer than %d training rows (the minimum for a category of its own), so grouped they are one constant input; lower the minimum or ignore the column",
+						t.name, ErrDegenerate, c.name, len(cats), opt.MinCategoryRows)
+				}
+			}
+			slices.Sort(f.Categories)
+			p.Features = append(p.Features, f)
 		}
 	}
 	p.scaleNumeric(opt.Scaling)
@@ -440,30 +512,23 @@ func (p *Preprocessor) checkMissing(t *Table, c *Column) error {
 	return nil
 }
 
-// levelsUsed returns the levels of a categorical column that its n rows
+// levelCounts returns the levels of a categorical column that its rows
 // use (a subset's column shares all levels of the file), not counting
-// missing values.
-func levelsUsed(c *Column, n int) []string {
-	used := make([]bool, len(c.levels))
-	for i := range n {
-		if k := c.code(i); k != missingCode {
-			used[k] = true
+// missing values, and how many rows have each.
+func levelCounts(c *Column) (levels []string, counts []int) {
+	for k, n := range c.Counts() {
+		if n > 0 {
+			levels, counts = append(levels, c.levels[k]), append(counts, n)
 		}
 	}
-	var out []string
-	for k, u := range used {
-		if u {
-			out = append(out, c.levels[k])
-		}
-	}
-	return out
+	return levels, counts
 }
 
 // classNames returns the distinct values of the target column c, sorted:
 // numerically for a numeric column, as strings for a categorical one.
 func classNames(c *Column, n int) []string {
 	if c.typ == Categorical {
-		names := levelsUsed(c, n)
+		names, _ := levelCounts(c)
 		slices.Sort(names)
 		return names
 	}
@@ -498,6 +563,9 @@ func (p *Preprocessor) Check() error {
 	if len(p.Features) == 0 {
 		return bad("no features")
 	}
+	if p.MinCategoryRows < 0 {
+		return bad("min_category_rows %d (want ≥ 0)", p.MinCategoryRows)
+	}
 	p.inputs = 0
 	p.catIndex = make([]map[string]int32, len(p.Features))
 	for i, f := range p.Features {
@@ -520,12 +588,19 @@ func (p *Preprocessor) Check() error {
 			}
 			p.inputs++
 		case Categorical:
-			idx, err := indexOf(f.Categories)
+			if f.Other && p.MinCategoryRows <= 0 {
+				return bad("feature %q has an other input, but no rare categories were grouped (min_category_rows %d)", f.Name, p.MinCategoryRows)
+			}
+			min := 2
+			if f.Other {
+				min = 1 // and the other input
+			}
+			idx, err := indexOf(f.Categories, min)
 			if err != nil {
 				return bad("feature %q: %v", f.Name, err)
 			}
 			p.catIndex[i] = idx
-			p.inputs += len(f.Categories)
+			p.inputs += f.Inputs()
 		default:
 			return bad("feature %q has type %v (want numeric or categorical)", f.Name, f.Type)
 		}
@@ -540,7 +615,7 @@ func (p *Preprocessor) Check() error {
 	}
 	switch p.Kind {
 	case Classification:
-		idx, err := indexOf(p.Classes)
+		idx, err := indexOf(p.Classes, 2)
 		if err != nil {
 			return bad("classes: %v", err)
 		}
@@ -570,10 +645,10 @@ func (p *Preprocessor) Check() error {
 	return nil
 }
 
-// indexOf maps each of at least two distinct names to its position.
-func indexOf(names []string) (map[string]int32, error) {
-	if len(names) < 2 {
-		return nil, fmt.Errorf("%d values (want ≥ 2)", len(names))
+// indexOf maps each of at least min distinct names to its position.
+func indexOf(names []string, min int) (map[string]int32, error) {
+	if len(names) < min {
+		return nil, fmt.Errorf("%d values (want ≥ %d)", len(names), min)
 	}
 	idx := make(map[string]int32, len(names))
 	for i, n := range names {
@@ -585,8 +660,8 @@ func indexOf(names []string) (map[string]int32, error) {
 	return idx, nil
 }
 
-// Inputs returns the number of model inputs per row: one per numeric
-// feature plus one per category of each categorical feature.
+// Inputs returns the number of model inputs per row: the sum of the
+// features' [Feature.Inputs].
 func (p *Preprocessor) Inputs() int { return p.inputs }
 
 // Outputs returns the number of model outputs: the classes, or 1.
@@ -686,7 +761,8 @@ func (p *Preprocessor) columnList() string {
 
 // Transform writes the model inputs of t's rows into dst, row-major
 // (t.Len()×Inputs values), and returns an error naming the file, line and
-// column for a category that the training rows did not have ([ErrUnseen]),
+// column for a category that the training rows did not have unless p
+// groups rare categories ([ErrUnseen]; see [FitOptions.MinCategoryRows]),
 // a missing value unless p.FillMissing ([ErrMissing]), or for columns that
 // do not match ([Preprocessor.Match]). It allocates
 // nothing unless it fails. It panics if dst is too short.
@@ -724,22 +800,25 @@ func (p *Preprocessor) Transform(dst []float32, t *Table) error {
 			off++
 			continue
 		}
-		width := len(f.Categories)
+		width := f.Inputs()
 		for i := range n {
+			row := dst[i*in+off : i*in+off+width]
+			clear(row)
 			code := c.code(i)
 			if code == missingCode {
-				clear(dst[i*in+off : i*in+off+width])
 				continue
 			}
 			s := c.levels[code]
 			j, ok := p.catIndex[k][s]
-			if !ok {
-				return fmt.Errorf("data: %s: %w: category %q was not in the training data (known: %s); the model cannot encode it",
-					t.where(i, c), ErrUnseen, s, strings.Join(f.Categories, ", "))
+			switch {
+			case ok:
+				row[j] = 1
+			case f.Other:
+				row[width-1] = 1
+			case p.MinCategoryRows == 0:
+				return fmt.Errorf("data: %s: %w: category %q was not in the training data (known: %s); the model cannot encode it (a model trained with -min-category encodes such values as other)",
+					t.where(i, c), ErrUnseen, s, someOf(f.Categories))
 			}
-			row := dst[i*in+off : i*in+off+width]
-			clear(row)
-			row[j] = 1
 		}
 		off += width
 	}
@@ -774,7 +853,7 @@ func (p *Preprocessor) Labels(dst []int32, t *Table) error {
 		}
 		if k < 0 {
 			return fmt.Errorf("data: %s: %w: class %q was not in the training data (known: %s)",
-				t.where(i, c), ErrUnseen, c.Value(i), strings.Join(p.Classes, ", "))
+				t.where(i, c), ErrUnseen, c.Value(i), someOf(p.Classes))
 		}
 		dst[i] = k
 	}
@@ -805,7 +884,7 @@ func (p *Preprocessor) CheckSize(t *Table, rows int) error {
 	}
 	if widest >= 0 && 2*len(p.Features[widest].Categories) > p.inputs {
 		f := p.Features[widest]
-		advice = fmt.Sprintf("the categorical feature %q has %d categories, one input each: ignore the column (flowgrad train -ignore %s) or group its rare values",
+		advice = fmt.Sprintf("the categorical feature %q has %d categories, one input each: group its rare values (flowgrad train -min-category 10; FitOptions.MinCategoryRows) or ignore the column (-ignore %s)",
 			f.Name, len(f.Categories), f.Name)
 	}
 	return fmt.Errorf("data: %s: %w: %d rows × %d inputs take %.1f GB as float32, more than data.MaxInputBytes (%.1f GB); %s",
@@ -867,6 +946,16 @@ func (p *Preprocessor) Unscale(y []float32) {
 	for i, v := range y {
 		y[i] = float32(float64(v)*p.TargetStd + p.TargetMean)
 	}
+}
+
+// someOf lists names for an error message: all of up to 20, or the first
+// 20 and how many there are.
+func someOf(names []string) string {
+	const most = 20
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s, … (%d in all)", strings.Join(names[:most], ", "), len(names))
 }
 
 // sortedKeys returns m's keys in ascending order.

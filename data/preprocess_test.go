@@ -264,28 +264,7 @@ func TestPreprocessorJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), `"kind":"classification"`) || !strings.Contains(string(b), `"type":"numeric"`) {
-		t.Errorf("JSON %s", b)
-	}
-	var q Preprocessor
-	if err := json.Unmarshal(b, &q); err != nil {
-		t.Fatal(err)
-	}
-	if err := q.Check(); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := p.Dataset(tab)
-	c, err := q.Dataset(tab)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(a.Values(), c.Values()) || !slices.Equal(a.Labels(), c.Labels()) {
-		t.Error("the decoded preprocessor encodes differently")
-	}
+	jsonRoundTrip(t, p, tab, `"kind":"classification"`, `"type":"numeric"`)
 	for _, bad := range []string{
 		`{}`,
 		`{"features":[{"name":"x","type":"numeric","std":0}],"target":"y","target_type":"numeric","kind":"regression"}`,
@@ -418,4 +397,36 @@ func idRows(n int) string {
 		fmt.Fprintf(&b, "id%d,%d,%c\n", i, i, 'a'+i%2)
 	}
 	return b.String()
+}
+
+// jsonRoundTrip encodes p as JSON, checks that the JSON has every part,
+// decodes and checks it, and checks that the decoded preprocessor encodes
+// tab as p does.
+func jsonRoundTrip(t *testing.T, p *Preprocessor, tab *Table, parts ...string) *Preprocessor {
+	t.Helper()
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range parts {
+		if !strings.Contains(string(b), part) {
+			t.Errorf("JSON %s has no %s", b, part)
+		}
+	}
+	var q Preprocessor
+	if err := json.Unmarshal(b, &q); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Check(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := p.Dataset(tab)
+	c, err := q.Dataset(tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Values(), c.Values()) || !slices.Equal(a.Labels(), c.Labels()) || q.Inputs() != p.Inputs() {
+		t.Error("the decoded preprocessor encodes differently")
+	}
+	return &q
 }

@@ -12,7 +12,8 @@ import (
 // fitted (so that [Fit] sees the training rows only). For classification
 // (the task opt resolves to, as for Fit) the split is stratified: each
 // class gives round(valFraction·its rows) to validation (but keeps at
-// least one for training), so both parts keep the class proportions. A
+// least one for training), so both parts keep the class proportions.
+// Unless opt groups rare categories ([FitOptions.MinCategoryRows]), a
 // validation row with a category (in any categorical column not ignored)
 // that no training row has moves to training, since the preprocessing,
 // fitted on the training rows, could not encode it (a missing value is no
@@ -62,7 +63,9 @@ func Split(t *Table, opt FitOptions, valFraction float64, rng *rand.Rand) (train
 		tr = append(tr, g[k:]...)
 	}
 	slices.Sort(va)
-	tr, va = keepCategories(t, opt, tr, va)
+	if opt.MinCategoryRows == 0 {
+		tr, va = keepCategories(t, opt, tr, va)
+	}
 	if len(tr) == 0 || len(va) == 0 {
 		return nil, nil, fmt.Errorf("data: %s: %w: a validation fraction of %v splits %d rows into %d for training and %d for validation; both need rows",
 			t.name, ErrEmpty, valFraction, t.Len(), len(tr), len(va))

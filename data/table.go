@@ -287,6 +287,21 @@ func (c *Column) Code(i int) int {
 // types.
 func (c *Column) Levels() []string { return c.levels }
 
+// Counts returns, for a Categorical column, how many of its rows have each
+// level: Counts()[k] rows have Levels()[k] (a [Table.Subset]'s column
+// counts its own rows, and may count 0 for a level of the file). Missing
+// values count for none. It panics for another type.
+func (c *Column) Counts() []int {
+	c.must("Counts", Categorical)
+	counts := make([]int, len(c.levels))
+	for i := range c.len() {
+		if k := c.code(i); k != missingCode {
+			counts[k]++
+		}
+	}
+	return counts
+}
+
 // Value returns row i as a string: the category or text as read, the
 // number formatted in the shortest form that reads back to the same
 // float32, or "" for a missing value. It panics for an index out of range.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -203,5 +204,53 @@ func TestFillMissingSurvivesTheFile(t *testing.T) {
 	}
 	if !slices.Equal(got.Prob.Row(0), want.Prob.Row(0)) {
 		t.Errorf("loaded %v, saved %v", got.Prob.Row(0), want.Prob.Row(0))
+	}
+}
+
+// Grouped categories survive the file: the loaded model encodes a rare
+// and an unseen category on the other input, as the saved one does.
+func TestGroupedCategoriesSurviveTheFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,shop,y\n")
+	shops := []string{"north", "north", "north", "south", "south", "south", "east", "west"}
+	for i := range 80 {
+		fmt.Fprintf(&b, "%d,%s,%d\n", i%7, shops[i%len(shops)], (i%7+i%len(shops))%2)
+	}
+	tab, err := data.ReadCSV(strings.NewReader(b.String()), "shops.csv", &data.CSVOptions{Categorical: []string{"y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := trainTable(t, tab, data.FitOptions{MinCategoryRows: 15}, []int{4}, 2, 0.05).model
+	if f := m.Pre.Features[1]; !f.Other || !slices.Equal(f.Categories, []string{"north", "south"}) {
+		t.Fatalf("shop feature %+v", f)
+	}
+	enc, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Read(bytes.NewReader(enc), "grouped.fgm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Pre.MinCategoryRows != 15 || !loaded.Pre.Features[1].Other {
+		t.Fatalf("grouping lost in the file: %+v", loaded.Pre)
+	}
+	rows, err := data.ReadCSV(strings.NewReader("x,shop\n3,east\n3,mars\n3,north\n"), "new.csv", loaded.Pre.CSVOptions(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loaded.Predict(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Predict(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Prob.Data(), want.Prob.Data()) {
+		t.Errorf("loaded %v, saved %v", got.Prob.Data(), want.Prob.Data())
+	}
+	if !slices.Equal(got.Prob.Row(0), got.Prob.Row(1)) || slices.Equal(got.Prob.Row(0), got.Prob.Row(2)) {
+		t.Errorf("east (rare) and mars (unseen) should both be other, north not: %v", got.Prob.Data())
 	}
 }

@@ -186,6 +186,17 @@ func TestRegressionEndToEnd(t *testing.T) {
 // of the CSV at path, which must have no quoted fields.
 func blankOut(t testing.TB, path string, every int, cols ...int) {
 	t.Helper()
+	editRows(t, path, every, func(_ int, f []string) {
+		for _, j := range cols {
+			f[j] = ""
+		}
+	})
+}
+
+// editRows calls edit with the fields of every every-th data row of a
+// CSV that house wrote, and writes the file back.
+func editRows(t testing.TB, path string, every int, edit func(row int, fields []string)) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -193,9 +204,7 @@ func blankOut(t testing.TB, path string, every int, cols ...int) {
 	lines := strings.Split(string(b), "\r\n")
 	for i := every; i < len(lines)-1; i += every {
 		f := strings.Split(lines[i], ",")
-		for _, j := range cols {
-			f[j] = ""
-		}
+		edit(i, f)
 		lines[i] = strings.Join(f, ",")
 	}
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\r\n")), 0o644); err != nil {
@@ -250,6 +259,45 @@ func TestMissingValues(t *testing.T) {
 	mustRun(t, "train", "-data", testCSV, "-target", "price", "-ignore", "id", "-model", clean, "-progress", "off", "-epochs", "3")
 	if code, _, errOut := flowgrad(t, "predict", "-model", clean, "-data", blankCSV); code != 1 || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "empty value") {
 		t.Errorf("blank for a model without -missing: exit %d, %s", code, errOut)
+	}
+}
+
+// A district column where every 8th row has a district of its own: the
+// command warns; with -min-category the rare ones share an input, the
+// validation split keeps its size, and predict takes districts it never
+// saw.
+func TestRareCategories(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV, testCSV, mdl, grouped := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv"), filepath.Join(dir, "m.fgm"), filepath.Join(dir, "g.fgm")
+	house(t, trainCSV, 800, 7)
+	house(t, testCSV, 200, 8)
+	kiosk := func(prefix string) func(int, []string) {
+		return func(i int, f []string) { f[3] = fmt.Sprintf("%s%d", prefix, i) }
+	}
+	editRows(t, trainCSV, 8, kiosk("kiosk"))
+	editRows(t, testCSV, 8, kiosk("stall")) // none of these in training
+
+	out := mustRun(t, "train", "-data", trainCSV, "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off", "-epochs", "30")
+	if !regexp.MustCompile(`note: "district" has \d+ values in \d+ training rows, \d+ of them in one row only: .*-min-category 5`).MatchString(out) {
+		t.Errorf("no note on the rare districts:\n%s", out)
+	}
+	if code, _, errOut := flowgrad(t, "eval", "-model", mdl, "-data", testCSV); code != 1 || !strings.Contains(errOut, `"stall8"`) ||
+		!strings.Contains(errOut, "-min-category") || strings.Count(errOut, "kiosk") > 20 {
+		t.Errorf("an unseen district without grouping: exit %d, %s", code, errOut)
+	}
+
+	out = mustRun(t, "train", "-data", trainCSV, "-target", "price", "-ignore", "id", "-model", grouped, "-progress", "off", "-min-category", "5")
+	if !regexp.MustCompile(`categories: "district" has \d+ values in the training rows; the \d+ in fewer than 5 rows share one input \(other\)`).MatchString(out) ||
+		!strings.Contains(out, "3 features → 6 inputs") || !strings.Contains(out, "640 training, 160 validation rows") || strings.Contains(out, "note:") {
+		t.Errorf("train output with -min-category:\n%s", out)
+	}
+	// An eighth of the test rows have a district never seen; their prices
+	// carry the true district's premium (±40) that "other" cannot know.
+	if r2 := metric(t, mustRun(t, "eval", "-model", grouped, "-data", testCSV), "R²"); r2 < 0.95 {
+		t.Errorf("held-out R² %.4f with unseen districts, want ≥ 0.95", r2)
+	}
+	if code, _, errOut := flowgrad(t, "train", "-data", trainCSV, "-min-category", "-1"); code != 2 || !strings.Contains(errOut, "-min-category -1") {
+		t.Errorf("-min-category -1: exit %d, %s", code, errOut)
 	}
 }
 
@@ -607,25 +655,72 @@ func BenchmarkMissingValuesR2(b *testing.B) {
 			house(b, path("blanktest.csv"), 200, seed+100)
 			blankOut(b, path("blanktest.csv"), 10, 2)
 			blankOut(b, path("blanktest.csv"), 7, 3)
-			r2 := func(mdl, data string) float64 {
-				return metric(b, mustRun(b, "eval", "-model", mdl, "-data", data), "R²")
-			}
 			train := func(mdl string) {
 				if code, _, errOut := flowgrad(b, "train", "-data", path("train.csv"), "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off", "-missing", "mean"); code != 0 {
 					b.Fatal(errOut)
 				}
 			}
 			train(path("clean.fgm"))
-			clean = append(clean, r2(path("clean.fgm"), path("test.csv")))
+			clean = append(clean, evalR2(b, path("clean.fgm"), path("test.csv")))
 			blankOut(b, path("train.csv"), 10, 2)
 			blankOut(b, path("train.csv"), 7, 3)
 			train(path("blank.fgm"))
-			blankClean = append(blankClean, r2(path("blank.fgm"), path("test.csv")))
-			blankBlank = append(blankBlank, r2(path("blank.fgm"), path("blanktest.csv")))
+			blankClean = append(blankClean, evalR2(b, path("blank.fgm"), path("test.csv")))
+			blankBlank = append(blankBlank, evalR2(b, path("blank.fgm"), path("blanktest.csv")))
 		}
-		median := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
 		b.ReportMetric(median(clean), "R²-clean")
 		b.ReportMetric(median(blankClean), "R²-blanks-on-complete-rows")
 		b.ReportMetric(median(blankBlank), "R²-blanks-on-blank-rows")
 	}
+}
+
+// BenchmarkRareCategoriesR2 reports the median held-out R² over seeds 4–8
+// of models trained on 800 house rows where every 8th row has a district
+// of its own (a kiosk): grouped (-min-category 5) and with the district
+// ignored, on 200 test rows where every 8th has a district never seen;
+// and grouped and not grouped (the default) on the same test rows with
+// their true districts, which both can encode.
+//
+//	go test ./cmd/flowgrad -run '^$' -bench RareCategoriesR2 -benchtime 1x
+func BenchmarkRareCategoriesR2(b *testing.B) {
+	for b.Loop() {
+		var grouped, ignored, groupedKnown, plainKnown []float64
+		for seed := uint64(4); seed <= 8; seed++ {
+			dir := b.TempDir()
+			path := func(n string) string { return filepath.Join(dir, n) }
+			house(b, path("train.csv"), 800, seed)
+			house(b, path("test.csv"), 200, seed+100)
+			house(b, path("known.csv"), 200, seed+100)
+			editRows(b, path("train.csv"), 8, func(i int, f []string) { f[3] = fmt.Sprintf("kiosk%d", i) })
+			editRows(b, path("test.csv"), 8, func(i int, f []string) { f[3] = fmt.Sprintf("stall%d", i) })
+			train := func(mdl string, flags ...string) {
+				args := append([]string{"train", "-data", path("train.csv"), "-target", "price", "-model", mdl, "-progress", "off"}, flags...)
+				if code, _, errOut := flowgrad(b, args...); code != 0 {
+					b.Fatal(errOut)
+				}
+			}
+			train(path("grouped.fgm"), "-ignore", "id", "-min-category", "5")
+			train(path("ignored.fgm"), "-ignore", "id,district")
+			train(path("plain.fgm"), "-ignore", "id")
+			grouped = append(grouped, evalR2(b, path("grouped.fgm"), path("test.csv")))
+			ignored = append(ignored, evalR2(b, path("ignored.fgm"), path("test.csv")))
+			groupedKnown = append(groupedKnown, evalR2(b, path("grouped.fgm"), path("known.csv")))
+			plainKnown = append(plainKnown, evalR2(b, path("plain.fgm"), path("known.csv")))
+		}
+		b.ReportMetric(median(grouped), "R²-grouped")
+		b.ReportMetric(median(ignored), "R²-ignored")
+		b.ReportMetric(median(groupedKnown), "R²-grouped-known")
+		b.ReportMetric(median(plainKnown), "R²-plain-known")
+	}
+}
+
+// evalR2 returns the R² that flowgrad eval reports for a model on a CSV.
+func evalR2(t testing.TB, mdl, data string) float64 {
+	return metric(t, mustRun(t, "eval", "-model", mdl, "-data", data), "R²")
+}
+
+// median returns the median of v, sorting v.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
 }

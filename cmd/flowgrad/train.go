@@ -41,6 +41,7 @@ type trainFlags struct {
 	scaleTarget                 bool
 	scaling                     data.FeatureScaling
 	fillMissing                 bool
+	minCategory                 int
 	refit                       bool
 	monitor                     string
 	seed                        uint64
@@ -76,6 +77,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.BoolVar(&c.scaleTarget, "scale-target", true, "regression: train on the standardised target (predictions are in the original units)")
 	scaling := fs.String("scale-features", "auto", "how to scale numeric features, from the training rows: each (to mean 0, std 1 each) | joint (centre each, divide all by one scale: keeps their relative spread) | none | auto (joint if their stds are within a factor 10 of each other, else each; see docs/tabular.md)")
 	missing := fs.String("missing", "error", "blank values in feature columns: error (say where, and stop) | mean (fill in a numeric feature's training mean, a categorical feature's no category; the model file keeps the choice, so predict fills them in too). A blank target is always an error")
+	fs.IntVar(&c.minCategory, "min-category", 0, "group rare categories: a value of a categorical feature that fewer training rows have gets no input of its own; all such values share one (other), which also takes values first seen after training, so predict encodes them rather than stop (0: every value its own input, and an unseen one is an error)")
 	fs.BoolVar(&c.refit, "refit", true, "after early stopping picks the number of epochs, train again on all rows (training and validation) for that many")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the split, the weights and the minibatch order")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal) | on | off")
@@ -95,6 +97,8 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 		return nil, cli.Usagef("-epochs %d: want at least 1", c.epochs)
 	case !(c.val > 0 && c.val < 1):
 		return nil, cli.Usagef("-val %v: want a fraction in (0, 1)", c.val)
+	case c.minCategory < 0:
+		return nil, cli.Usagef("-min-category %d: want a number of rows ≥ 0", c.minCategory)
 	}
 	if err := c.reg.Check(); err != nil {
 		return nil, err
@@ -168,7 +172,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget, Scaling: c.scaling,
-		FillMissing: c.fillMissing}
+		FillMissing: c.fillMissing, MinCategoryRows: c.minCategory}
 	trainTab, valTab, err := data.Split(tab, fit, c.val, rand.New(rand.NewPCG(c.seed, 0x5b1)))
 	if err != nil {
 		return err
@@ -324,6 +328,9 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		if note := regressionNote(trainTab, pre, c.task); note != "" {
 			fmt.Fprintln(stdout, note)
 		}
+		for _, note := range categoryNotes(trainTab, valTab, pre, c.val) {
+			fmt.Fprintln(stdout, note)
+		}
 		fmt.Fprintf(stdout, "split (seed %d): %d training, %d validation rows; early stopping after %d epochs without a better validation score\n",
 			c.seed, trainSet.Len(), valSet.Len(), patience)
 		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.reg.Dropout), batch, f.opt)
@@ -385,6 +392,64 @@ func regressionNote(trainTab *data.Table, pre *data.Preprocessor, task data.Task
 	}
 	return fmt.Sprintf("note: the numeric target %q holds only the whole numbers %s, and is trained as regression; if they are classes, add -task classify",
 		pre.Target, strings.Join(names, ", "))
+}
+
+// manyCategories is the number of categories from which categoryNotes
+// looks at how rare they are.
+const manyCategories = 20
+
+// suggestMin is the -min-category that categoryNotes suggests.
+const suggestMin = 5
+
+// categoryNotes says, for each categorical feature, how many rare
+// categories -min-category grouped into its other input; or, without
+// -min-category, warns of a feature with at least manyCategories
+// categories of which most are in a single training row (a name, an
+// identifier, a timestamp read as text): each of those becomes an input
+// learnt from one row, predict stops at any value not seen, and the
+// split moves validation rows with such values to training, so it also
+// says when that left validation much smaller than -val asked.
+func categoryNotes(trainTab, valTab *data.Table, pre *data.Preprocessor, val float64) []string {
+	var notes []string
+	for _, f := range pre.Features {
+		if f.Type != data.Categorical {
+			continue
+		}
+		counts := trainTab.Column(f.Name).Counts()
+		values, once, inCommon := 0, 0, 0 // inCommon: rows with a value of suggestMin rows or more
+		for _, n := range counts {
+			if n > 0 {
+				values++
+			}
+			if n == 1 {
+				once++
+			}
+			if n >= suggestMin {
+				inCommon += n
+			}
+		}
+		switch {
+		case pre.MinCategoryRows > 0 && f.Other:
+			notes = append(notes, fmt.Sprintf("categories: %q has %d values in the training rows; the %d in fewer than %d rows share one input (other), as will values not seen",
+				f.Name, values, values-len(f.Categories), pre.MinCategoryRows))
+		case pre.MinCategoryRows > 0:
+			notes = append(notes, fmt.Sprintf("categories: all %d values of %q are in at least %d training rows: none grouped; a value not seen will be no category",
+				values, f.Name, pre.MinCategoryRows))
+		case values >= manyCategories && 2*once > values:
+			advice := fmt.Sprintf("group the rare ones (-min-category %d) or -ignore %s", suggestMin, f.Name)
+			if 2*inCommon < trainTab.Len() {
+				advice = fmt.Sprintf("most rows have a value that fewer than %d rows have (an identifier? free text?): -ignore %s", suggestMin, f.Name)
+			}
+			notes = append(notes, fmt.Sprintf("note: %q has %d values in %d training rows, %d of them in one row only: each value is an input learnt from a row or two, and predict stops at a value it never saw; %s",
+				f.Name, values, trainTab.Len(), once, advice))
+		}
+	}
+	all := trainTab.Len() + valTab.Len()
+	if want := int(math.Round(val * float64(all))); pre.MinCategoryRows == 0 && valTab.Len() < want*3/4 {
+		notes = append(notes, fmt.Sprintf("note: validation has %d rows, not about %d (-val %g): rows whose category no training row has went to training, as the model could not encode them; -min-category keeps them",
+			valTab.Len(), want, val))
+	}
+	return notes
 }
 
 // missingNote says which feature columns of the training and validation

@@ -48,7 +48,8 @@ type Options struct {
 //     it with Sub and Div by the training mean and standard deviation,
 //     rounded to float32), and each categorical feature as its one-hot
 //     block in the order of its categories (1 for the row's category, 0
-//     elsewhere). Categories are strings and ONNX graphs of this family
+//     elsewhere; with grouped rare categories, a last input is 1 for any
+//     category not listed). Categories are strings and ONNX graphs of this family
 //     take numbers, so the one-hot encoding is the caller's: the metadata
 //     key MetaInputs names every input column ("colour=red").
 //   - The output is a classifier's logits, or with opt.Probabilities its
@@ -126,7 +127,7 @@ func standardisation(p *data.Preprocessor) (mean, std []float32) {
 			mean, std = append(mean, float32(f.Mean)), append(std, float32(f.Std))
 			continue
 		}
-		for range f.Categories {
+		for range f.Inputs() {
 			mean, std = append(mean, 0), append(std, 1)
 		}
 	}
@@ -136,18 +137,13 @@ func standardisation(p *data.Preprocessor) (mean, std []float32) {
 	return mean, std
 }
 
-// inputNames names the inputs of p: a numeric feature's name, or
-// "feature=category" for each one-hot input.
+// inputNames names the inputs of p: a numeric feature's name,
+// "feature=category" for each one-hot input, "feature (other)" for a
+// categorical feature's other input (see data.Feature.InputNames).
 func inputNames(p *data.Preprocessor) []string {
 	var names []string
 	for _, f := range p.Features {
-		if f.Type == data.Numeric {
-			names = append(names, f.Name)
-			continue
-		}
-		for _, c := range f.Categories {
-			names = append(names, f.Name+"="+c)
-		}
+		names = append(names, f.InputNames()...)
 	}
 	return names
 }

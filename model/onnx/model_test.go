@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,7 +71,8 @@ func mixedTable(t testing.TB, rows int) *data.Table {
 }
 
 // graphInputs returns the rows of t as the exported graph takes them:
-// numeric features raw, categorical ones one-hot.
+// numeric features raw, categorical ones one-hot (a category not listed
+// on the other input, if there is one).
 func graphInputs(p *data.Preprocessor, t *data.Table) *tensor.Dense[float32] {
 	x := tensor.New[float32](t.Len(), p.Inputs())
 	for i := range t.Len() {
@@ -82,8 +84,16 @@ func graphInputs(p *data.Preprocessor, t *data.Table) *tensor.Dense[float32] {
 				j++
 				continue
 			}
+			listed := false
 			for _, cat := range f.Categories {
 				if c.Value(i) == cat {
+					x.Set(i, j, 1)
+					listed = true
+				}
+				j++
+			}
+			if f.Other {
+				if !listed {
 					x.Set(i, j, 1)
 				}
 				j++
@@ -100,6 +110,12 @@ func TestExportedModelPredictsAsTheModel(t *testing.T) {
 	iris, irisRows := irisModel(t)
 	mixedRows := mixedTable(t, 300)
 	mixed := tableModel(t, mixedRows, data.FitOptions{Target: "price", ScaleTarget: true}, 2)
+	// Grouped: only the commonest colour keeps an input of its own.
+	most := slices.Max(mixedRows.Column("colour").Counts())
+	grouped := tableModel(t, mixedRows, data.FitOptions{Target: "price", ScaleTarget: true, MinCategoryRows: most}, 3)
+	if f := grouped.Pre.Features[1]; len(f.Categories) != 1 || !f.Other {
+		t.Fatalf("grouped colour: %+v", f)
+	}
 	withDropout, err := model.New(layers.NewSequential(append([]layers.Layer[float32]{
 		iris.Net.Layers[0], layers.NewDropout[float32](rand.New(rand.NewPCG(1, 1)), 0.5)}, iris.Net.Layers[1:]...)...), iris.Pre, nil)
 	if err != nil {
@@ -115,6 +131,7 @@ func TestExportedModelPredictsAsTheModel(t *testing.T) {
 		{"iris logits", iris, irisRows, Options{}},
 		{"iris with dropout", withDropout, irisRows, Options{Probabilities: true}},
 		{"regression with a categorical feature", mixed, mixedRows, Options{}},
+		{"regression with grouped categories", grouped, mixedRows, Options{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -161,6 +178,18 @@ func TestExportMetadata(t *testing.T) {
 	if n.Metadata[MetaOutput] != "values" || n.Metadata["seed"] != "3" || n.OutputScale != nil {
 		t.Errorf("metadata %v, output scale %v (the target is not scaled)", n.Metadata, n.OutputScale)
 	}
+	rows := mixedTable(t, 50)
+	most := slices.Max(rows.Column("colour").Counts())
+	grouped, err := NetworkOf(tableModel(t, rows, data.FitOptions{Target: "price", MinCategoryRows: most}, 3), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(grouped.Metadata[MetaInputs]), &inputs); err != nil {
+		t.Fatal(err)
+	}
+	if len(inputs) != 4 || inputs[0] != "x1" || !strings.HasPrefix(inputs[1], "colour=") || inputs[2] != "colour (other)" || inputs[3] != "x2" {
+		t.Errorf("grouped inputs %q", inputs)
+	}
 	if _, err := NetworkOf(m, Options{Probabilities: true}); err == nil {
 		t.Error("probabilities of a regression: no error")
 	}
@@ -173,11 +202,13 @@ func TestImportGivesTheModelBack(t *testing.T) {
 	iris, irisRows := irisModel(t)
 	mixedRows := mixedTable(t, 100)
 	mixed := tableModel(t, mixedRows, data.FitOptions{Target: "price", ScaleTarget: true}, 4)
+	most := slices.Max(mixedRows.Column("colour").Counts())
+	grouped := tableModel(t, mixedRows, data.FitOptions{Target: "price", ScaleTarget: true, MinCategoryRows: most}, 4)
 	for _, tc := range []struct {
 		m    *model.Model
 		rows *data.Table
 		opt  Options
-	}{{iris, irisRows, Options{Probabilities: true}}, {iris, irisRows, Options{}}, {mixed, mixedRows, Options{}}} {
+	}{{iris, irisRows, Options{Probabilities: true}}, {iris, irisRows, Options{}}, {mixed, mixedRows, Options{}}, {grouped, mixedRows, Options{}}} {
 		var buf bytes.Buffer
 		if err := Export(&buf, tc.m, tc.opt); err != nil {
 			t.Fatal(err)
