@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"text/tabwriter"
 
@@ -54,18 +55,25 @@ func (md *modelData) load(text ...string) (*model.Model, *data.Table, error) {
 }
 
 func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlagSet("flowgrad eval", "usage: flowgrad eval -model model.fgm -data test.csv\n\n"+
+	fs := cli.NewFlagSet("flowgrad eval", "usage: flowgrad eval -model model.fgm -data test.csv [-importance]\n\n"+
 		"Scores the model on a labelled CSV: loss and accuracy with a confusion matrix for classes;\n"+
-		"RMSE, MAE and R² in the target's units for regression.",
+		"RMSE, MAE and R² in the target's units for regression; with -importance, how much each\n"+
+		"feature matters (permutation importance).",
 		stderr)
 	var md modelData
 	var sep string
 	md.register(fs, &sep)
+	importance := fs.Bool("importance", false, "also measure each feature's permutation importance: how much the score falls when the feature's values are shuffled across the rows")
+	repeats := fs.Int("repeats", 5, "-importance: shuffles per feature")
+	seed := fs.Uint64("seed", 1, "-importance: seed of the shuffles")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := md.check(sep); err != nil {
 		return err
+	}
+	if *repeats < 1 {
+		return cli.Usagef("-repeats %d: want at least 1", *repeats)
 	}
 	m, tab, err := md.load()
 	if err != nil {
@@ -96,15 +104,40 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			mae += max(d, -d)
 		}
 		fmt.Fprintf(stdout, "RMSE      %.6g\nMAE       %.6g\nR²        %.6f\n", metrics.RMSE, mae/float64(tab.Len()), metrics.R2)
+	} else {
+		fmt.Fprintf(stdout, "loss      %.6f\naccuracy  %.2f%%\n", metrics.Loss, 100*metrics.Accuracy)
+		pred, err := m.Predict(tab)
+		if err != nil {
+			return err
+		}
+		writeConfusion(stdout, m.Pre.Classes, ds.Labels(), pred.Class)
+	}
+	if !*importance {
 		return nil
 	}
-	fmt.Fprintf(stdout, "loss      %.6f\naccuracy  %.2f%%\n", metrics.Loss, 100*metrics.Accuracy)
-	pred, err := m.Predict(tab)
+	_, imps, err := m.PermutationImportance(tab, *repeats, rand.New(rand.NewPCG(*seed, 0x1a9)))
 	if err != nil {
 		return err
 	}
-	writeConfusion(stdout, m.Pre.Classes, ds.Labels(), pred.Class)
+	writeImportance(stdout, ds.Kind(), imps, *repeats, *seed)
 	return nil
+}
+
+// writeImportance prints the features' permutation importance, most
+// important first.
+func writeImportance(w io.Writer, kind data.Kind, imps []model.Importance, repeats int, seed uint64) {
+	score, loss := "accuracy", "cross-entropy"
+	if kind == data.Regression {
+		score, loss = "R²", "squared error"
+	}
+	fmt.Fprintf(w, "\npermutation importance: how much the %s falls (and the %s rises) when one feature's values are shuffled across the rows; mean ± sd of %d shuffles (-seed %d)\n",
+		score, loss, repeats, seed)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "feature\t%s fall\t%s rise\t\n", score, loss)
+	for _, imp := range imps {
+		fmt.Fprintf(tw, "%s\t%.4f ± %.4f\t%.4f ± %.4f\t\n", imp.Feature, imp.Fall, imp.FallSD, imp.Rise, imp.RiseSD)
+	}
+	tw.Flush()
 }
 
 // writeConfusion prints the confusion matrix — a row per true class, a

@@ -69,6 +69,17 @@ func TestIrisEndToEnd(t *testing.T) {
 	if !strings.Contains(ev, "confusion matrix") || !regexp.MustCompile(`setosa\s+50\s+0\s+0\s+100.0%`).MatchString(ev) {
 		t.Errorf("eval's confusion matrix should classify every setosa:\n%s", ev)
 	}
+	// Permutation importance: a petal measurement (the two separate the
+	// species) first, its accuracy fall large; every feature listed.
+	ev = mustRun(t, "eval", "-model", mdl, "-data", iris, "-importance", "-repeats", "3")
+	rows := regexp.MustCompile(`(?m)^\s*(\w+)\s+(-?[0-9.]+) ± ([0-9.]+)\s+(-?[0-9.]+) ± ([0-9.]+)$`).FindAllStringSubmatch(ev, -1)
+	if !strings.Contains(ev, "permutation importance: how much the accuracy falls") || len(rows) != 4 ||
+		!strings.HasPrefix(rows[0][1], "petal") || !(metricOf(rows[0][2]) >= 0.2) {
+		t.Errorf("eval -importance:\n%s", ev)
+	}
+	if code, _, errOut := flowgrad(t, "eval", "-model", mdl, "-data", iris, "-importance", "-repeats", "0"); code != 2 || !strings.Contains(errOut, "-repeats 0") {
+		t.Errorf("-repeats 0: exit %d, %s", code, errOut)
+	}
 
 	pred := mustRun(t, "predict", "-model", mdl, "-data", iris)
 	recs, err := csv.NewReader(strings.NewReader(pred)).ReadAll()
@@ -348,8 +359,8 @@ func TestTaskFlag(t *testing.T) {
 	}{
 		{nil, `regression, standardised`, ""},
 		{nil, `note: the numeric target "y" holds only the whole numbers 0, 1`, ""},
-		{[]string{"-task", "classify"}, `2 classes (0, 1)`, "note:"},
-		{[]string{"-task", "regress"}, `regression`, "note:"},
+		{[]string{"-task", "classify"}, `2 classes (0, 1)`, "note: the numeric target"},
+		{[]string{"-task", "regress"}, `regression`, "note: the numeric target"},
 	} {
 		out := mustRun(t, append(args, c.flags...)...)
 		if !strings.Contains(out, c.want) || c.not != "" && strings.Contains(out, c.not) {
@@ -723,4 +734,37 @@ func evalR2(t testing.TB, mdl, data string) float64 {
 func median(v []float64) float64 {
 	slices.Sort(v)
 	return v[len(v)/2]
+}
+
+// A numeric column that counts the rows is a feature, with a note; a
+// numeric feature that merely rises in places is not noted.
+func TestRowNumberNote(t *testing.T) {
+	dir := t.TempDir()
+	csvPath, mdl := filepath.Join(dir, "t.csv"), filepath.Join(dir, "m.fgm")
+	var b strings.Builder
+	b.WriteString("row,x,y\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 60 {
+		x := rng.NormFloat64()
+		fmt.Fprintf(&b, "%d,%.3f,%d\n", 1001+2*i, x, i%3)
+	}
+	if err := os.WriteFile(csvPath, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "train", "-data", csvPath, "-task", "classify", "-model", mdl, "-progress", "off", "-epochs", "2")
+	if !strings.Contains(out, `note: "row" holds whole numbers that rise with every row`) || strings.Contains(out, `"x" holds`) {
+		t.Errorf("train output:\n%s", out)
+	}
+	out = mustRun(t, "train", "-data", csvPath, "-task", "classify", "-ignore", "row", "-model", mdl, "-progress", "off", "-epochs", "2")
+	if strings.Contains(out, "rise with every row") {
+		t.Errorf("a note for an ignored column:\n%s", out)
+	}
+}
+
+func metricOf(s string) float64 {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
 }

@@ -331,6 +331,9 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		for _, note := range categoryNotes(trainTab, valTab, pre, c.val) {
 			fmt.Fprintln(stdout, note)
 		}
+		for _, note := range rowNumberNotes(trainTab, pre) {
+			fmt.Fprintln(stdout, note)
+		}
 		fmt.Fprintf(stdout, "split (seed %d): %d training, %d validation rows; early stopping after %d epochs without a better validation score\n",
 			c.seed, trainSet.Len(), valSet.Len(), patience)
 		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.reg.Dropout), batch, f.opt)
@@ -448,6 +451,36 @@ func categoryNotes(trainTab, valTab *data.Table, pre *data.Preprocessor, val flo
 	if want := int(math.Round(val * float64(all))); pre.MinCategoryRows == 0 && valTab.Len() < want*3/4 {
 		notes = append(notes, fmt.Sprintf("note: validation has %d rows, not about %d (-val %g): rows whose category no training row has went to training, as the model could not encode them; -min-category keeps them",
 			valTab.Len(), want, val))
+	}
+	return notes
+}
+
+// rowNumberNotes warns of each numeric feature whose values are whole
+// numbers that rise with every training row (at least manyCategories of
+// them): a row number or an identifier, which the model would learn from
+// as a quantity, tying its predictions to the order of the file.
+func rowNumberNotes(trainTab *data.Table, pre *data.Preprocessor) []string {
+	if trainTab.Len() < manyCategories {
+		return nil
+	}
+	var notes []string
+	for _, f := range pre.Features {
+		if f.Type != data.Numeric {
+			continue
+		}
+		c := trainTab.Column(f.Name)
+		rising := true
+		for i := range trainTab.Len() {
+			v := c.Float(i)
+			if v != float32(math.Trunc(float64(v))) || i > 0 && !(v > c.Float(i-1)) { // NaN (blank) fails too
+				rising = false
+				break
+			}
+		}
+		if rising {
+			notes = append(notes, fmt.Sprintf("note: %q holds whole numbers that rise with every row (a row number or an identifier?) and is a numeric feature; if it is not a quantity to learn from, -ignore %s",
+				f.Name, f.Name))
+		}
 	}
 	return notes
 }
