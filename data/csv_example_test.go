@@ -154,3 +154,25 @@ func ExampleFitOptions_minCategoryRows() {
 	// [shop=north shop=south shop (other)]
 	// [0 1 0] [0 0 1] [0 0 1]
 }
+
+// Five rounds of cross-validation on Iris: each trains on four folds and
+// tests on the fifth, with the species in proportion.
+func ExampleKFold() {
+	tab, err := data.LoadCSV("testdata/tables/iris.csv", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	folds, err := data.KFold(tab, data.FitOptions{Target: "species"}, 5, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, f := range folds {
+		fmt.Println("round", i+1, "trains on", f.Train.Len(), "rows, tests on", f.Test.Len(), "- by species:", f.Test.Column("species").Counts())
+	}
+	// Output:
+	// round 1 trains on 120 rows, tests on 30 - by species: [10 10 10]
+	// round 2 trains on 120 rows, tests on 30 - by species: [10 10 10]
+	// round 3 trains on 120 rows, tests on 30 - by species: [10 10 10]
+	// round 4 trains on 120 rows, tests on 30 - by species: [10 10 10]
+	// round 5 trains on 120 rows, tests on 30 - by species: [10 10 10]
+}

@@ -36,26 +36,8 @@ func Split(t *Table, opt FitOptions, valFraction float64, rng *rand.Rand) (train
 	if err := checkTarget(t, target); err != nil {
 		return nil, nil, err
 	}
-	var groups [][]int // row indices per stratum
-	if kind == Classification {
-		byClass := make(map[string][]int)
-		for i := range t.Len() {
-			k := target.Value(i)
-			byClass[k] = append(byClass[k], i)
-		}
-		for _, k := range sortedKeys(byClass) {
-			groups = append(groups, byClass[k])
-		}
-	} else {
-		all := make([]int, t.Len())
-		for i := range all {
-			all[i] = i
-		}
-		groups = [][]int{all}
-	}
 	var tr, va []int
-	for _, g := range groups {
-		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+	for _, g := range strata(t, target, kind, rng) {
 		// Each class keeps a training row, so that validation has no class
 		// that the training rows lack.
 		k := min(int(math.Round(valFraction*float64(len(g)))), len(g)-1)
@@ -72,6 +54,126 @@ func Split(t *Table, opt FitOptions, valFraction float64, rng *rand.Rand) (train
 	}
 	slices.Sort(tr)
 	return t.Subset(tr), t.Subset(va), nil
+}
+
+// strata returns the row indices of t by class for classification (in the
+// order of the class names), or all in one group for regression, each
+// group shuffled with rng.
+func strata(t *Table, target *Column, kind Kind, rng *rand.Rand) [][]int {
+	var groups [][]int
+	if kind == Classification {
+		byClass := make(map[string][]int)
+		for i := range t.Len() {
+			k := target.Value(i)
+			byClass[k] = append(byClass[k], i)
+		}
+		for _, k := range sortedKeys(byClass) {
+			groups = append(groups, byClass[k])
+		}
+	} else {
+		all := make([]int, t.Len())
+		for i := range all {
+			all[i] = i
+		}
+		groups = [][]int{all}
+	}
+	for _, g := range groups {
+		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+	}
+	return groups
+}
+
+// Fold is one round of a k-fold cross-validation ([KFold]): the rows to
+// train on and the rows to test on, views of the table.
+type Fold struct {
+	Train, Test *Table
+	// Moved counts the rows of this fold's test part that went to
+	// training instead, because no training row has their class or one
+	// of their categories (see [KFold]).
+	Moved int
+}
+
+// KFold divides the rows of t at random into k folds of nearly equal
+// size, stratified for classification (each class dealt out in turn, so
+// every fold keeps the class proportions), and returns the k rounds of a
+// cross-validation: round i tests on fold i and trains on the others.
+// As in [Split], a test row that the preprocessing fitted on the training
+// rows could not encode — its class, or unless opt groups rare
+// categories one of its categories, is in no training row — moves to
+// training for that round (Fold.Moved counts them), so every round can be
+// scored. The parts keep the file order of their rows, and share t's
+// values. The folds are a function of t, opt, k and rng's state.
+//
+// KFold returns an error if k < 2 or t has fewer than k rows, for a
+// target or ignored column that does not exist, for a missing target
+// value, or if a round would have no test rows left.
+func KFold(t *Table, opt FitOptions, k int, rng *rand.Rand) ([]Fold, error) {
+	if k < 2 {
+		return nil, fmt.Errorf("data: KFold: %d folds (want at least 2)", k)
+	}
+	if t.Len() < k {
+		return nil, fmt.Errorf("data: %s: %w: %d rows cannot make %d folds", t.name, ErrEmpty, t.Len(), k)
+	}
+	target, kind, err := opt.resolve(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTarget(t, target); err != nil {
+		return nil, err
+	}
+	fold := make([]int, t.Len()) // each row's fold
+	next := 0
+	for _, g := range strata(t, target, kind, rng) {
+		for _, i := range g {
+			fold[i] = next
+			next = (next + 1) % k
+		}
+	}
+	var class []int32 // classification: each row's class, to keep one per class in training
+	if kind == Classification {
+		class = make([]int32, t.Len())
+		index := map[string]int32{}
+		for i := range t.Len() {
+			v := target.Value(i)
+			if _, ok := index[v]; !ok {
+				index[v] = int32(len(index))
+			}
+			class[i] = index[v]
+		}
+	}
+	folds := make([]Fold, k)
+	for f := range folds {
+		var tr, te []int
+		trainHas := map[int32]bool{}
+		for i, fi := range fold {
+			if fi != f {
+				tr = append(tr, i)
+				if class != nil {
+					trainHas[class[i]] = true
+				}
+			}
+		}
+		others := len(tr)
+		for i, fi := range fold {
+			if fi == f {
+				if class != nil && !trainHas[class[i]] {
+					tr = append(tr, i)
+					continue
+				}
+				te = append(te, i)
+			}
+		}
+		if opt.MinCategoryRows == 0 {
+			tr, te = keepCategories(t, opt, tr, te)
+		}
+		if len(te) == 0 {
+			return nil, fmt.Errorf("data: %s: %w: fold %d of %d has no test rows left: every one has a class or category that no other fold has",
+				t.name, ErrEmpty, f+1, k)
+		}
+		slices.Sort(tr)
+		folds[f] = Fold{Train: t.Subset(tr), Test: t.Subset(te), Moved: len(tr) - others}
+	}
+	return folds, nil
 }
 
 // keepCategories moves to tr the rows of va that have a category, in a

@@ -3,13 +3,13 @@ package model
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/tensor"
 	"github.com/flowgrad/flowgrad/train"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Importance is how much a model relies on one feature, measured by
@@ -92,8 +92,11 @@ func (m *Model) PermutationImportance(t *data.Table, repeats int, rng *rand.Rand
 			copy(work[i*in+off:i*in+off+w], orig[i*in+off:i*in+off+w])
 		}
 		imp := Importance{Feature: f.Name}
-		imp.Fall, imp.FallSD = meanSD(falls)
-		imp.Rise, imp.RiseSD = meanSD(rises)
+		imp.Fall, imp.FallSD = stat.MeanStdDev(falls, nil)
+		imp.Rise, imp.RiseSD = stat.MeanStdDev(rises, nil)
+		if repeats == 1 {
+			imp.FallSD, imp.RiseSD = 0, 0 // not NaN
+		}
 		out = append(out, imp)
 		off += w
 	}
@@ -104,20 +107,4 @@ func (m *Model) PermutationImportance(t *data.Table, repeats int, rng *rand.Rand
 		return cmp.Compare(b.Rise, a.Rise)
 	})
 	return base, out, nil
-}
-
-// meanSD returns the mean and the (sample) standard deviation of v; the
-// deviation is 0 for a single value.
-func meanSD(v []float64) (mean, sd float64) {
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	for _, x := range v {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(v)-1))
 }

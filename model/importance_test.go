@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/train"
+	"gonum.org/v1/gonum/stat"
 )
 
 // On y = 3·x1 − 2·x2² + offset(g) + noise, shuffling a feature that adds
@@ -43,7 +44,7 @@ func TestPermutationImportance(t *testing.T) {
 		terms["g"] = append(terms["g"], offset[f.val.Column("g").Value(i)])
 		y = append(y, float64(f.val.Column("y").Float(i)))
 	}
-	variance := func(v []float64) float64 { _, sd := meanSD(v); return sd * sd }
+	variance := func(v []float64) float64 { return stat.Variance(v, nil) }
 	names := []string{imps[0].Feature, imps[1].Feature, imps[2].Feature}
 	if !slices.Equal(names, []string{"g", "x1", "x2"}) || len(imps) != 3 {
 		t.Fatalf("order %v, want g, x1, x2", names)

@@ -61,6 +61,9 @@ func shareEpochs(epochs int) (int, error) {
 // checkRanks refuses flags that need state every rank shares: the
 // plateau's rate would change on rank 0 alone.
 func (c *trainFlags) checkRanks() error {
+	if ranks() > 1 && c.cv > 0 {
+		return cli.Usagef("-cv is not supported on %d ranks: cross-validate in one process", ranks())
+	}
 	if ranks() > 1 && c.reg.Plateau > 0 {
 		return cli.Usagef("-plateau is not supported on %d ranks: only rank 0 evaluates, and the ranks' rates would differ", ranks())
 	}

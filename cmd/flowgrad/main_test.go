@@ -768,3 +768,49 @@ func metricOf(s string) float64 {
 	}
 	return v
 }
+
+// -cv K: K fold lines whose test rows cover the table once, a
+// cross-validated score that the model file keeps, then the usual
+// training; bad values of K are usage errors.
+func TestCrossValidation(t *testing.T) {
+	dir := t.TempDir()
+	mdl := filepath.Join(dir, "m.fgm")
+	out := mustRun(t, "train", "-data", iris, "-model", mdl, "-progress", "off", "-cv", "3", "-epochs", "60")
+	folds := regexp.MustCompile(`(?m)^fold (\d): (\d+) training, (\d+) test rows: accuracy ([0-9.]+)%`).FindAllStringSubmatch(out, -1)
+	tested := 0
+	for _, f := range folds {
+		n, _ := strconv.Atoi(f[3])
+		tested += n
+		if acc := metricOf(f[4]); !(acc >= 80) {
+			t.Errorf("fold %s: accuracy %v%%", f[1], acc)
+		}
+	}
+	cv := regexp.MustCompile(`cross-validated (accuracy [0-9.]+% ± [0-9.]+ \(mean ± sd over 3 folds, seed 1\))`).FindStringSubmatch(out)
+	if len(folds) != 3 || tested != 150 || cv == nil || !strings.Contains(out, "wrote "+mdl) ||
+		strings.Index(out, "cross-validated") > strings.Index(out, "flowgrad train:") {
+		t.Fatalf("train -cv 3:\n%s", out)
+	}
+	m, err := model.Load(mdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Meta["cross_validation"] != cv[1] {
+		t.Errorf("model metadata %q, want %q", m.Meta["cross_validation"], cv[1])
+	}
+
+	reg := filepath.Join(dir, "house.csv")
+	house(t, reg, 300, 3)
+	out = mustRun(t, "train", "-data", reg, "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off", "-cv", "4")
+	m2 := regexp.MustCompile(`cross-validated R² ([0-9.]+) ± ([0-9.]+), RMSE`).FindStringSubmatch(out)
+	if m2 == nil || !(metricOf(m2[1]) > 0.95) || strings.Count(out, "\nfold ") != 4 {
+		t.Errorf("regression -cv 4:\n%s", out)
+	}
+	for _, k := range []string{"1", "-2"} {
+		if code, _, errOut := flowgrad(t, "train", "-data", iris, "-model", mdl, "-cv", k); code != 2 || !strings.Contains(errOut, "-cv "+k) {
+			t.Errorf("-cv %s: exit %d, %s", k, code, errOut)
+		}
+	}
+	if code, _, errOut := flowgrad(t, "train", "-data", iris, "-model", mdl, "-cv", "151"); code != 1 || !strings.Contains(errOut, "150 rows cannot make 151 folds") {
+		t.Errorf("-cv 151: exit %d, %s", code, errOut)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/flowgrad/flowgrad/model"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/train"
+	"gonum.org/v1/gonum/stat"
 )
 
 // trainFlags are the flags of flowgrad train, parsed and checked.
@@ -42,6 +43,7 @@ type trainFlags struct {
 	scaling                     data.FeatureScaling
 	fillMissing                 bool
 	minCategory                 int
+	cv                          int
 	refit                       bool
 	monitor                     string
 	seed                        uint64
@@ -78,6 +80,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	scaling := fs.String("scale-features", "auto", "how to scale numeric features, from the training rows: each (to mean 0, std 1 each) | joint (centre each, divide all by one scale: keeps their relative spread) | none | auto (joint if their stds are within a factor 10 of each other, else each; see docs/tabular.md)")
 	missing := fs.String("missing", "error", "blank values in feature columns: error (say where, and stop) | mean (fill in a numeric feature's training mean, a categorical feature's no category; the model file keeps the choice, so predict fills them in too). A blank target is always an error")
 	fs.IntVar(&c.minCategory, "min-category", 0, "group rare categories: a value of a categorical feature that fewer training rows have gets no input of its own; all such values share one (other), which also takes values first seen after training, so predict encodes them rather than stop (0: every value its own input, and an unseen one is an error)")
+	fs.IntVar(&c.cv, "cv", 0, "before training the model, estimate its score on unseen rows by K-fold cross-validation: train K models as below, each on all folds but one, score each on its fold, print the mean ± sd (0: no cross-validation)")
 	fs.BoolVar(&c.refit, "refit", true, "after early stopping picks the number of epochs, train again on all rows (training and validation) for that many")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the split, the weights and the minibatch order")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal) | on | off")
@@ -97,6 +100,8 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 		return nil, cli.Usagef("-epochs %d: want at least 1", c.epochs)
 	case !(c.val > 0 && c.val < 1):
 		return nil, cli.Usagef("-val %v: want a fraction in (0, 1)", c.val)
+	case c.cv == 1 || c.cv < 0:
+		return nil, cli.Usagef("-cv %d: want at least 2 folds, or 0", c.cv)
 	case c.minCategory < 0:
 		return nil, cli.Usagef("-min-category %d: want a number of rows ≥ 0", c.minCategory)
 	}
@@ -173,30 +178,15 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget, Scaling: c.scaling,
 		FillMissing: c.fillMissing, MinCategoryRows: c.minCategory}
-	trainTab, valTab, err := data.Split(tab, fit, c.val, rand.New(rand.NewPCG(c.seed, 0x5b1)))
-	if err != nil {
-		return err
-	}
-	split, err := c.fitAndTrain(ctx, trainTab, valTab, fit, c.epochs, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	_, bestEpoch := split.early.BestMetric()
-	fmt.Fprintf(stdout, "best validation epoch %d of %d: %s\n", bestEpoch, split.last.Epoch, summary(split.best, split.pre))
-	if bestEpoch, err = shareEpochs(bestEpoch); err != nil {
-		return err
-	}
-	final := split
-	if c.refit {
-		// The split's datasets are garbage now: collect them before the
-		// refit makes one of all rows, so that it reuses their memory
-		// rather than adding to it (a large table's peak: see
-		// docs/benchmarks.md, "Reading a large CSV").
-		runtime.GC()
-		if final, err = c.fitAndTrain(ctx, tab, nil, fit, bestEpoch, io.Discard, stderr); err != nil {
+	cv := ""
+	if c.cv > 0 {
+		if cv, err = c.crossValidate(ctx, tab, fit, stdout, stderr); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "refit on all %d rows for %d epochs: training loss %.4f\n", tab.Len(), bestEpoch, final.last.TrainLoss)
+	}
+	split, final, valTab, bestEpoch, err := c.trainModel(ctx, tab, fit, stdout, stderr)
+	if err != nil {
+		return err
 	}
 
 	meta := map[string]string{
@@ -208,6 +198,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"seed":       strconv.FormatUint(c.seed, 10),
 		"validation": fmt.Sprintf("%s (%d held-out rows, epoch %d)", summary(split.best, split.pre), valTab.Len(), bestEpoch),
 		"created":    time.Now().UTC().Format(time.RFC3339),
+	}
+	if cv != "" {
+		meta["cross_validation"] = cv
 	}
 	if !isRoot() {
 		return nil // rank 0 writes the model
@@ -221,6 +214,88 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "wrote %s (%.1fs)\n", c.modelPath, time.Since(start).Seconds())
 	return nil
+}
+
+// trainModel trains a model on tab as flowgrad train does: it holds out
+// a validation split, trains with early stopping on it (printing the
+// per-epoch table to stdout) and, with -refit, trains again on all rows
+// for the epochs early stopping chose. It returns the run on the split,
+// the final run (the same without -refit), the validation rows and the
+// chosen epoch.
+func (c *trainFlags) trainModel(ctx context.Context, tab *data.Table, fit data.FitOptions, stdout, stderr io.Writer) (split, final *fitted, valTab *data.Table, bestEpoch int, err error) {
+	trainTab, valTab, err := data.Split(tab, fit, c.val, rand.New(rand.NewPCG(c.seed, 0x5b1)))
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	if split, err = c.fitAndTrain(ctx, trainTab, valTab, fit, c.epochs, stdout, stderr); err != nil {
+		return nil, nil, nil, 0, err
+	}
+	_, bestEpoch = split.early.BestMetric()
+	fmt.Fprintf(stdout, "best validation epoch %d of %d: %s\n", bestEpoch, split.last.Epoch, summary(split.best, split.pre))
+	if bestEpoch, err = shareEpochs(bestEpoch); err != nil {
+		return nil, nil, nil, 0, err
+	}
+	final = split
+	if c.refit {
+		// The split's datasets are garbage now: collect them before the
+		// refit makes one of all rows, so that it reuses their memory
+		// rather than adding to it (a large table's peak: see
+		// docs/benchmarks.md, "Reading a large CSV").
+		runtime.GC()
+		if final, err = c.fitAndTrain(ctx, tab, nil, fit, bestEpoch, io.Discard, stderr); err != nil {
+			return nil, nil, nil, 0, err
+		}
+		fmt.Fprintf(stdout, "refit on all %d rows for %d epochs: training loss %.4f\n", tab.Len(), bestEpoch, final.last.TrainLoss)
+	}
+	return split, final, valTab, bestEpoch, nil
+}
+
+// crossValidate estimates how well the model that flowgrad train makes
+// does on rows it has not seen, by -cv K-fold cross-validation: for each
+// fold it trains a model on the other folds exactly as trainModel trains
+// on the whole table (validation split, early stopping, refit) and
+// scores it on the fold, then prints each fold's score and their mean
+// and standard deviation, and returns that summary.
+func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit data.FitOptions, stdout, stderr io.Writer) (string, error) {
+	folds, err := data.KFold(tab, fit, c.cv, rand.New(rand.NewPCG(c.seed, 0xcf)))
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stdout, "cross-validation: %d folds (seed %d), each model trained on the other folds as below\n", c.cv, c.seed)
+	var scores, rmses []float64
+	kind := data.Regression
+	for i, fold := range folds {
+		_, final, _, _, err := c.trainModel(ctx, fold.Train, fit, io.Discard, stderr)
+		if err != nil {
+			return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, err)
+		}
+		test, err := final.pre.Dataset(fold.Test)
+		if err != nil {
+			return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, err)
+		}
+		ev, err := train.NewEvaluator(test, 1000, train.LossFor[float32](test.Kind()))
+		if err != nil {
+			return "", err
+		}
+		m := targetUnits(ev.Evaluate(final.net), final.pre)
+		kind = m.Kind
+		scores, rmses = append(scores, m.Primary()), append(rmses, m.RMSE)
+		moved := ""
+		if fold.Moved > 0 {
+			moved = fmt.Sprintf(" (%d more trained only: their class or category is in no other fold)", fold.Moved)
+		}
+		fmt.Fprintf(stdout, "fold %d: %d training, %d test rows%s: %s\n", i+1, fold.Train.Len(), fold.Test.Len(), moved, summary(m, nil))
+	}
+	mean, sd := stat.MeanStdDev(scores, nil) // k ≥ 2 folds
+	var result string
+	if kind == data.Classification {
+		result = fmt.Sprintf("accuracy %.2f%% ± %.2f (mean ± sd over %d folds, seed %d)", 100*mean, 100*sd, c.cv, c.seed)
+	} else {
+		rmse, rmseSD := stat.MeanStdDev(rmses, nil)
+		result = fmt.Sprintf("R² %.4f ± %.4f, RMSE %.4g ± %.3g (mean ± sd over %d folds, seed %d)", mean, sd, rmse, rmseSD, c.cv, c.seed)
+	}
+	fmt.Fprintf(stdout, "cross-validated %s\n", result)
+	return result, nil
 }
 
 // fitted is one training run: the preprocessing fitted on its training
@@ -643,9 +718,12 @@ func targetUnits(m train.Metrics, pre *data.Preprocessor) train.Metrics {
 	return m
 }
 
-// summary formats the metrics that matter, in the target's units.
+// summary formats the metrics that matter, in the target's units
+// (converted with pre unless pre is nil: m is in them already).
 func summary(m train.Metrics, pre *data.Preprocessor) string {
-	m = targetUnits(m, pre)
+	if pre != nil {
+		m = targetUnits(m, pre)
+	}
 	if m.Kind == data.Regression {
 		return fmt.Sprintf("RMSE %.4g, R² %.4f", m.RMSE, m.R2)
 	}
