@@ -131,3 +131,24 @@ func TestKFoldMovesWhatCannotBeEncoded(t *testing.T) {
 		t.Errorf("with grouping %d moved; want 1 (the class)", moved)
 	}
 }
+
+// When every validation or test row has a value no training row has, the
+// error names the columns, most to blame first, and what to do.
+func TestSplitNamesTheColumnsOfUnseenValues(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name,room,x,y\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, "n%d,r%d,%d,%d\n", i, i%20, i, i%2) // every name once; rooms once or twice
+	}
+	tab := readString(t, b.String(), nil)
+	_, _, err := Split(tab, FitOptions{Task: ClassTask}, 0.2, rand.New(rand.NewPCG(1, 2)))
+	wantErr(t, err, ErrEmpty, "no validation rows left", `"name"`, "-ignore name", "-min-category")
+	if i, j := strings.Index(err.Error(), `"name"`), strings.Index(err.Error(), `"room"`); j >= 0 && j < i {
+		t.Errorf("room named before name: %v", err)
+	}
+	_, err = KFold(tab, FitOptions{Task: ClassTask}, 3, rand.New(rand.NewPCG(1, 2)))
+	wantErr(t, err, ErrEmpty, "fold 1 of 3 has no test rows left", `"name"`, "-ignore name")
+	if _, _, err := Split(tab, FitOptions{Task: ClassTask, Ignore: []string{"name", "room"}}, 0.2, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Errorf("with the columns ignored: %v", err)
+	}
+}

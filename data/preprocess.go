@@ -15,8 +15,9 @@ import (
 type Task int
 
 const (
-	// AutoTask: classes if the target column is categorical (strings),
-	// else regression.
+	// AutoTask: classes if the target column is categorical (strings)
+	// or holds exactly two values, both whole numbers (0 and 1, say: a
+	// yes/no outcome); else regression.
 	AutoTask Task = iota
 	// ClassTask: each distinct target value is a class; numeric targets
 	// (integer labels such as 0, 1, 2) are classes too.
@@ -83,7 +84,7 @@ type FitOptions struct {
 	// the ignored columns as Text spares parsing their values at all.
 	Ignore []string
 	// Task is classification, regression or (the zero value) decided by
-	// the target column's type.
+	// the target column (see [AutoTask]).
 	Task Task
 	// ScaleTarget standardises a regression target to mean 0 and
 	// standard deviation 1 for training; [Preprocessor.Unscale] undoes it
@@ -186,7 +187,7 @@ func (o *FitOptions) resolve(t *Table) (*Column, Kind, error) {
 	switch {
 	case target.typ == Text:
 		return nil, 0, fmt.Errorf("data: %s: %w: the target column %q is read as text; it must be numeric or categorical", t.name, ErrColumns, target.name)
-	case o.Task == ClassTask || o.Task == AutoTask && target.typ == Categorical:
+	case o.Task == ClassTask || o.Task == AutoTask && (target.typ == Categorical || binaryNumbers(target)):
 		return target, Classification, nil
 	case o.Task != RegressionTask && o.Task != AutoTask:
 		panic(fmt.Sprintf("data: FitOptions: unknown %v", o.Task))
@@ -195,6 +196,30 @@ func (o *FitOptions) resolve(t *Table) (*Column, Kind, error) {
 			t.name, t.Line(0), target.name, ErrBadValue, target.Value(0))
 	}
 	return target, Regression, nil
+}
+
+// binaryNumbers reports whether a numeric column holds exactly two
+// distinct values, both whole numbers (missing values aside).
+func binaryNumbers(c *Column) bool {
+	if c.typ != Numeric {
+		return false
+	}
+	var vals [2]float32
+	n := 0
+	for v := range c.numbers() {
+		switch {
+		case v != v: // missing
+		case v != float32(math.Trunc(float64(v))):
+			return false
+		case n > 0 && v == vals[0] || n > 1 && v == vals[1]:
+		case n == 2:
+			return false
+		default:
+			vals[n] = v
+			n++
+		}
+	}
+	return n == 2
 }
 
 // Preprocessor turns raw tables into model inputs and targets the same way

@@ -139,16 +139,38 @@ func TestFitScaling(t *testing.T) {
 
 func TestFitIntegerClassesAndRegression(t *testing.T) {
 	tab := readString(t, "x,y\n1,10\n2,2\n3,10\n4,2\n", nil)
-	p, err := Fit(tab, FitOptions{})
+	p, err := Fit(tab, FitOptions{Task: RegressionTask})
 	if err != nil || p.Kind != Regression || p.TargetStd != 0 {
-		t.Fatalf("auto on a numeric target: %+v, %v", p, err)
+		t.Fatalf("regression on a numeric target: %+v, %v", p, err)
 	}
 	ds, _ := p.Dataset(tab)
 	if ds.Kind() != Regression || ds.Outputs() != 1 || ds.Targets()[1] != 2 {
 		t.Errorf("%v, %v", ds.Kind(), ds.Targets())
 	}
+	// Auto: two whole numbers are classes (a yes/no outcome); more values,
+	// or a fraction, are regression.
+	for _, c := range []struct {
+		ys   string
+		want Kind
+	}{
+		{"10,2,10,2", Classification},
+		{"1,0,,0", Classification}, // a blank is no value
+		{"1,0,2,0", Regression},
+		{"1,0.5,1,0.5", Regression},
+		{"3,3,3,3", Regression},
+	} {
+		in := "x,y\n"
+		for i, y := range strings.Split(c.ys, ",") {
+			in += fmt.Sprintf("%d,%s\n", i, y)
+		}
+		tab := readString(t, in, &CSVOptions{Missing: true})
+		target, kind, err := (&FitOptions{}).resolve(tab)
+		if err != nil || target.Name() != "y" || kind != c.want {
+			t.Errorf("auto on y = %s: %v, %v; want %v", c.ys, kind, err, c.want)
+		}
+	}
 
-	p, err = Fit(tab, FitOptions{ScaleTarget: true})
+	p, err = Fit(tab, FitOptions{Task: RegressionTask, ScaleTarget: true})
 	if err != nil || p.TargetMean != 6 || p.TargetStd != 4 {
 		t.Fatalf("scaled: %+v, %v", p, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Split divides the rows of t at random into a training table and a
@@ -45,8 +47,13 @@ func Split(t *Table, opt FitOptions, valFraction float64, rng *rand.Rand) (train
 		tr = append(tr, g[k:]...)
 	}
 	slices.Sort(va)
+	var culprits []string
 	if opt.MinCategoryRows == 0 {
-		tr, va = keepCategories(t, opt, tr, va)
+		tr, va, culprits = keepCategories(t, opt, tr, va)
+	}
+	if len(va) == 0 && len(culprits) > 0 {
+		return nil, nil, fmt.Errorf("data: %s: %w: no validation rows left: each has a value that no training row has, in %s",
+			t.name, ErrEmpty, unseenAdvice(culprits))
 	}
 	if len(tr) == 0 || len(va) == 0 {
 		return nil, nil, fmt.Errorf("data: %s: %w: a validation fraction of %v splits %d rows into %d for training and %d for validation; both need rows",
@@ -163,12 +170,17 @@ func KFold(t *Table, opt FitOptions, k int, rng *rand.Rand) ([]Fold, error) {
 				te = append(te, i)
 			}
 		}
+		var culprits []string
 		if opt.MinCategoryRows == 0 {
-			tr, te = keepCategories(t, opt, tr, te)
+			tr, te, culprits = keepCategories(t, opt, tr, te)
 		}
 		if len(te) == 0 {
-			return nil, fmt.Errorf("data: %s: %w: fold %d of %d has no test rows left: every one has a class or category that no other fold has",
-				t.name, ErrEmpty, f+1, k)
+			why := "a class that no other fold has"
+			if len(culprits) > 0 {
+				why = "a value that no other fold has, in " + unseenAdvice(culprits)
+			}
+			return nil, fmt.Errorf("data: %s: %w: fold %d of %d has no test rows left: each has %s",
+				t.name, ErrEmpty, f+1, k, why)
 		}
 		slices.Sort(tr)
 		folds[f] = Fold{Train: t.Subset(tr), Test: t.Subset(te), Moved: len(tr) - others}
@@ -179,8 +191,9 @@ func KFold(t *Table, opt FitOptions, k int, rng *rand.Rand) ([]Fold, error) {
 // keepCategories moves to tr the rows of va that have a category, in a
 // categorical column that is not ignored, that no row of tr has: the
 // preprocessing learns categories from the training rows only and could
-// not encode them.
-func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int) {
+// not encode them. It also returns the columns whose values moved rows,
+// those that moved the most first.
+func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int, culprits []string) {
 	var cols []*Column
 	var seen [][]bool // per column: levels that training rows have
 	for _, c := range t.cols {
@@ -194,12 +207,15 @@ func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int)
 			cols, seen = append(cols, c), append(seen, s)
 		}
 	}
+	moved := make([]int, len(cols)) // rows each column moved
 	newVa = va[:0]
 	for _, i := range va {
 		known := true
 		for k, c := range cols {
-			code := c.code(i)
-			known = known && (code == missingCode || seen[k][code])
+			if code := c.code(i); code != missingCode && !seen[k][code] {
+				known = false
+				moved[k]++
+			}
 		}
 		if known {
 			newVa = append(newVa, i)
@@ -212,5 +228,26 @@ func keepCategories(t *Table, opt FitOptions, tr, va []int) (newTr, newVa []int)
 			}
 		}
 	}
-	return tr, newVa
+	order := make([]int, 0, len(cols))
+	for k, n := range moved {
+		if n > 0 {
+			order = append(order, k)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return moved[b] - moved[a] })
+	for _, k := range order {
+		culprits = append(culprits, cols[k].name)
+	}
+	return tr, newVa, culprits
+}
+
+// unseenAdvice names the columns whose values no training row had, and
+// says what to do about them.
+func unseenAdvice(cols []string) string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = strconv.Quote(c)
+	}
+	return fmt.Sprintf("%s (an identifier or free text? ignore it: flowgrad train -ignore %s; or group rare values: -min-category 5; in Go, FitOptions.Ignore or MinCategoryRows)",
+		strings.Join(quoted, ", "), strings.Join(cols, ","))
 }

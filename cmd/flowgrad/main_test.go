@@ -338,39 +338,44 @@ func TestTooManyInputs(t *testing.T) {
 	}
 }
 
-// -task: a numeric target of whole numbers is regression by default, with
-// a note saying how to get classes; -task classify and -task regress (the
-// values -h lists) choose.
+// -task: a numeric target of two whole numbers is classes by default, of
+// three to ten regression, each with a note saying how to get the other;
+// -task classify and -task regress (the values -h lists) choose.
 func TestTaskFlag(t *testing.T) {
 	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("a,b,y\n")
-	for i := range 40 {
-		fmt.Fprintf(&b, "%d,%d,%d\n", i, (i*7)%11, i%2)
+	write := func(name string, classes int) string {
+		var b strings.Builder
+		b.WriteString("a,b,y\n")
+		for i := range 40 {
+			fmt.Fprintf(&b, "%d,%d,%d\n", (i*13)%40, (i*7)%11, i%classes)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	p, mdl := filepath.Join(dir, "bin.csv"), filepath.Join(dir, "m.fgm")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"train", "-data", p, "-model", mdl, "-progress", "off", "-epochs", "2"}
+	two, three, mdl := write("two.csv", 2), write("three.csv", 3), filepath.Join(dir, "m.fgm")
 	for _, c := range []struct {
+		file      string
 		flags     []string
 		want, not string
 	}{
-		{nil, `regression, standardised`, ""},
-		{nil, `note: the numeric target "y" holds only the whole numbers 0, 1`, ""},
-		{[]string{"-task", "classify"}, `2 classes (0, 1)`, "note: the numeric target"},
-		{[]string{"-task", "regress"}, `regression`, "note: the numeric target"},
+		{two, nil, `2 classes (0, 1)`, ""},
+		{two, nil, `note: the numeric target "y" holds the two whole numbers 0 and 1, and is trained as classes; for regression, add -task regress`, ""},
+		{two, []string{"-task", "regress"}, `regression, standardised`, "note: the numeric target"},
+		{two, []string{"-task", "classify"}, `2 classes (0, 1)`, "note: the numeric target"},
+		{three, nil, `regression, standardised`, ""},
+		{three, nil, `note: the numeric target "y" holds only the whole numbers 0, 1, 2`, ""},
+		{three, []string{"-task", "classify"}, `3 classes (0, 1, 2)`, "note: the numeric target"},
 	} {
-		out := mustRun(t, append(args, c.flags...)...)
+		out := mustRun(t, append([]string{"train", "-data", c.file, "-model", mdl, "-progress", "off", "-epochs", "2"}, c.flags...)...)
 		if !strings.Contains(out, c.want) || c.not != "" && strings.Contains(out, c.not) {
-			t.Errorf("%v: want %q and not %q in\n%s", c.flags, c.want, c.not, out)
+			t.Errorf("%s %v: want %q and not %q in\n%s", filepath.Base(c.file), c.flags, c.want, c.not, out)
 		}
 	}
 }
 
-// The weight decay's default depends on the task; a given -weight-decay,
-// and adamw's own decoupled default, are kept.
 func TestDefaultWeightDecay(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct {

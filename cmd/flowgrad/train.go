@@ -61,7 +61,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.StringVar(&c.dataPath, "data", "", "the training CSV (plain or gzip, header row); required")
 	fs.StringVar(&c.target, "target", "", "the target column (default: the last column)")
 	fs.StringVar(&c.modelPath, "model", "model.fgm", "the model file to write")
-	fs.StringVar(&task, "task", "auto", "auto | classify | regress: auto makes a text target classes and a numeric one regression")
+	fs.StringVar(&task, "task", "auto", "auto | classify | regress: auto makes a text target classes, a numeric one of two whole numbers (0 and 1) classes too, and any other numeric one regression")
 	fs.StringVar(&ignore, "ignore", "", "comma-separated columns that are not features (an ID column)")
 	fs.StringVar(&categorical, "categorical", "", "comma-separated columns to read as categories even if their values are numbers")
 	fs.StringVar(&sep, "sep", ",", "the field separator (one character; \\t for tab)")
@@ -400,7 +400,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		if note := missingNote(trainTab, valTab, pre); note != "" {
 			fmt.Fprintln(stdout, note)
 		}
-		if note := regressionNote(trainTab, pre, c.task); note != "" {
+		if note := taskNote(trainTab, pre, c.task); note != "" {
 			fmt.Fprintln(stdout, note)
 		}
 		for _, note := range categoryNotes(trainTab, valTab, pre, c.val) {
@@ -445,11 +445,12 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 	return f, nil
 }
 
-// regressionNote says, when -task auto made a numeric target regression
-// although it holds a few whole numbers only (labels 0 and 1, say), how to
-// train classes instead ("" otherwise).
-func regressionNote(trainTab *data.Table, pre *data.Preprocessor, task data.Task) string {
-	if task != data.AutoTask || pre.Kind != data.Regression {
+// taskNote says, when -task auto decided the task of a numeric target of
+// a few whole numbers (labels 0 and 1, say), how to ask for the other
+// ("" otherwise): two values are trained as classes, three to ten as
+// regression.
+func taskNote(trainTab *data.Table, pre *data.Preprocessor, task data.Task) string {
+	if task != data.AutoTask || pre.TargetType != data.Numeric {
 		return ""
 	}
 	c := trainTab.Column(pre.Target)
@@ -468,6 +469,10 @@ func regressionNote(trainTab *data.Table, pre *data.Preprocessor, task data.Task
 	for i, v := range vals {
 		names[i] = strconv.FormatFloat(float64(v), 'g', -1, 32)
 	}
+	if pre.Kind == data.Classification {
+		return fmt.Sprintf("note: the numeric target %q holds the two whole numbers %s, and is trained as classes; for regression, add -task regress",
+			pre.Target, strings.Join(names, " and "))
+	}
 	return fmt.Sprintf("note: the numeric target %q holds only the whole numbers %s, and is trained as regression; if they are classes, add -task classify",
 		pre.Target, strings.Join(names, ", "))
 }
@@ -479,8 +484,8 @@ const manyCategories = 20
 // suggestMin is the -min-category that categoryNotes suggests.
 const suggestMin = 5
 
-// categoryNotes says, for each categorical feature, how many rare
-// categories -min-category grouped into its other input; or, without
+// categoryNotes says, for each categorical feature with rare categories,
+// how many -min-category grouped into its other input; or, without
 // -min-category, warns of a feature with at least manyCategories
 // categories of which most are in a single training row (a name, an
 // identifier, a timestamp read as text): each of those becomes an input
@@ -510,9 +515,6 @@ func categoryNotes(trainTab, valTab *data.Table, pre *data.Preprocessor, val flo
 		case pre.MinCategoryRows > 0 && f.Other:
 			notes = append(notes, fmt.Sprintf("categories: %q has %d values in the training rows; the %d in fewer than %d rows share one input (other), as will values not seen",
 				f.Name, values, values-len(f.Categories), pre.MinCategoryRows))
-		case pre.MinCategoryRows > 0:
-			notes = append(notes, fmt.Sprintf("categories: all %d values of %q are in at least %d training rows: none grouped; a value not seen will be no category",
-				values, f.Name, pre.MinCategoryRows))
 		case values >= manyCategories && 2*once > values:
 			advice := fmt.Sprintf("group the rare ones (-min-category %d) or -ignore %s", suggestMin, f.Name)
 			if 2*inCommon < trainTab.Len() {
