@@ -363,23 +363,54 @@ func reduceBackward[T tensor.Float](t *Tape[T], v *Value[T], e uint64) {
 // one class index in [0, C) per row. It panics if len(labels) != B or a
 // label is out of range.
 func SoftmaxCrossEntropy[T tensor.Float](logits *Value[T], labels []int) *Value[T] {
-	t := tapeOf("SoftmaxCrossEntropy", logits, nil)
+	return softmaxCrossEntropy("SoftmaxCrossEntropy", logits, labels, nil)
+}
+
+// WeightedSoftmaxCrossEntropy is SoftmaxCrossEntropy with a weight per
+// class: the 1×1 weighted mean Σ w[label]·(−log softmax(row)[label]) /
+// Σ w[label] over the rows (PyTorch's CrossEntropyLoss(weight=w)), so that
+// a class of weight 2 counts as if each of its rows were there twice.
+// weights has one positive, finite weight per class (C of them) and is
+// not copied: it must not change while the value is on the tape. It
+// panics as SoftmaxCrossEntropy does, and for a bad weights slice.
+func WeightedSoftmaxCrossEntropy[T tensor.Float](logits *Value[T], labels []int, weights []float64) *Value[T] {
+	if len(weights) != logits.Shape().Cols {
+		panic(fmt.Sprintf("autograd: WeightedSoftmaxCrossEntropy: %d weights for %d classes", len(weights), logits.Shape().Cols))
+	}
+	for c, w := range weights {
+		if !(w > 0) || math.IsInf(w, 1) {
+			panic(fmt.Sprintf("autograd: WeightedSoftmaxCrossEntropy: weight %v of class %d (want finite, > 0)", w, c))
+		}
+	}
+	return softmaxCrossEntropy("WeightedSoftmaxCrossEntropy", logits, labels, weights)
+}
+
+// softmaxCrossEntropy is SoftmaxCrossEntropy, weighted per class unless
+// weights is nil.
+func softmaxCrossEntropy[T tensor.Float](who string, logits *Value[T], labels []int, weights []float64) *Value[T] {
+	t := tapeOf(who, logits, nil)
 	rows, classes := logits.Shape().Rows, logits.Shape().Cols
 	if len(labels) != rows {
-		panic(fmt.Sprintf("autograd: SoftmaxCrossEntropy: %d labels for logits %v", len(labels), logits.Shape()))
+		panic(fmt.Sprintf("autograd: %s: %d labels for logits %v", who, len(labels), logits.Shape()))
 	}
 	v := t.node(opSoftmaxCrossEntropy, 1, 1, logits, nil)
-	v.labels = labels
+	v.labels, v.weights = labels, weights
 	v.aux = t.buffer(logits.Shape())
-	var loss float64
+	var loss, sum float64
 	for r, y := range labels {
 		if y < 0 || y >= classes {
-			panic(fmt.Sprintf("autograd: SoftmaxCrossEntropy: label %d of row %d outside [0, %d)", y, r, classes))
+			panic(fmt.Sprintf("autograd: %s: label %d of row %d outside [0, %d)", who, y, r, classes))
 		}
 		z, p := logits.data.Row(r), v.aux.Row(r)
-		loss += SoftmaxRow(p, z) - float64(z[y])
+		w := 1.0
+		if weights != nil {
+			w = weights[y]
+		}
+		loss += w * (SoftmaxRow(p, z) - float64(z[y]))
+		sum += w
 	}
-	v.data.Data()[0] = T(loss / float64(rows))
+	v.weightSum = sum
+	v.data.Data()[0] = T(loss / sum)
 	return v
 }
 
@@ -405,8 +436,9 @@ func SoftmaxRow[T tensor.Float](p, z []T) float64 {
 	return float64(m) + math.Log(s)
 }
 
-// softmaxCrossEntropyBackward: dZ += dL·(p − onehot(label)) / B, the
-// softmax and the cross-entropy differentiated together.
+// softmaxCrossEntropyBackward: dZ += dL·w(label)·(p − onehot(label)) /
+// Σ w(label), the softmax and the cross-entropy differentiated together
+// (w = 1 and Σ w = B unweighted).
 func softmaxCrossEntropyBackward[T tensor.Float](t *Tape[T], v *Value[T], e uint64) {
 	z := v.in[0]
 	if !z.needsGrad {
@@ -415,6 +447,9 @@ func softmaxCrossEntropyBackward[T tensor.Float](t *Tape[T], v *Value[T], e uint
 	g := t.grad(z, e)
 	scale := v.grad.Data()[0] / T(len(v.labels))
 	for r, y := range v.labels {
+		if v.weights != nil {
+			scale = T(float64(v.grad.Data()[0]) * v.weights[y] / v.weightSum)
+		}
 		gr, p := g.Row(r), v.aux.Row(r)
 		for j, pv := range p {
 			gr[j] += scale * pv

@@ -126,7 +126,72 @@ func TestGradCheckEveryOp(t *testing.T) {
 				}
 				return matrices(-3, 3, s)(rng)
 			})
+		classWeights := make([]float64, s[1])
+		for c := range classWeights {
+			classWeights[c] = []float64{0.5, 3, 1.25, 2}[c%4]
+		}
+		checkOp(t, "WeightedSoftmaxCrossEntropy"+at, func(ps []*Value[float64]) *Value[float64] {
+			return WeightedSoftmaxCrossEntropy(ps[0], labels, classWeights)
+		}, func(rng *rand.Rand) []*tensor.Dense[float64] {
+			labels = make([]int, s[0])
+			for i := range labels {
+				labels[i] = rng.IntN(s[1])
+			}
+			return matrices(-3, 3, s)(rng)
+		})
 	}
+}
+
+// A class of weight 2 counts as if each of its rows were there twice:
+// the weighted loss and its gradient equal the unweighted ones of the
+// batch with those rows repeated; weights of 1 are the unweighted loss.
+func TestWeightedCrossEntropyCountsRowsAgain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	z := randMatrix(rng, 5, 3, -2, 2)
+	labels := []int{0, 1, 2, 1, 0}
+	run := func(rows []int, loss func(v *Value[float64], labels []int) *Value[float64]) (float64, *tensor.Dense[float64]) {
+		zz := tensor.New[float64](len(rows), 3)
+		var ls []int
+		for i, r := range rows {
+			copy(zz.Row(i), z.Row(r))
+			ls = append(ls, labels[r])
+		}
+		p := NewParam("z", zz)
+		tape := NewTape[float64]()
+		l := loss(tape.Param(p), ls)
+		tape.Backward(l)
+		return l.Scalar(), p.Grad()
+	}
+	weighted := func(v *Value[float64], ls []int) *Value[float64] {
+		return WeightedSoftmaxCrossEntropy(v, ls, []float64{1, 2, 1})
+	}
+	got, g := run([]int{0, 1, 2, 3, 4}, weighted)
+	want, gw := run([]int{0, 1, 1, 2, 3, 3, 4}, SoftmaxCrossEntropy[float64]) // class 1 twice
+	if math.Abs(got-want) > 1e-12 {
+		t.Errorf("weighted loss %v, repeated rows %v", got, want)
+	}
+	// The gradient of a repeated row is the sum of its copies'.
+	for j := range 3 {
+		for _, c := range []struct{ row, a, b int }{{0, 0, -1}, {1, 1, 2}, {2, 3, -1}, {3, 4, 5}, {4, 6, -1}} {
+			w := gw.At(c.a, j)
+			if c.b >= 0 {
+				w += gw.At(c.b, j)
+			}
+			if math.Abs(g.At(c.row, j)-w) > 1e-12 {
+				t.Errorf("gradient [%d,%d] = %v, repeated rows %v", c.row, j, g.At(c.row, j), w)
+			}
+		}
+	}
+	ones, _ := run([]int{0, 1, 2, 3, 4}, func(v *Value[float64], ls []int) *Value[float64] {
+		return WeightedSoftmaxCrossEntropy(v, ls, []float64{1, 1, 1})
+	})
+	plain, _ := run([]int{0, 1, 2, 3, 4}, SoftmaxCrossEntropy[float64])
+	if ones != plain {
+		t.Errorf("weights of 1: %v, unweighted %v", ones, plain)
+	}
+	a := NewTape[float64]().Input(z)
+	expectPanic(t, "2 weights for 3 classes", func() { WeightedSoftmaxCrossEntropy(a, labels, []float64{1, 1}) })
+	expectPanic(t, "weight 0 of class 1", func() { WeightedSoftmaxCrossEntropy(a, labels, []float64{1, 0, 1}) })
 }
 
 // An operation whose operands are all parameters has no tape to record on.

@@ -26,6 +26,8 @@ type Value[T tensor.Float] struct {
 	k         float64          // the operation's constant (Pow's exponent)
 	aux       *tensor.Dense[T] // saved for backward (softmax probabilities)
 	labels    []int
+	weights   []float64 // per-class weights of a weighted cross-entropy; nil: all 1
+	weightSum float64   // Σ weights[label] over the rows
 	name      string
 }
 

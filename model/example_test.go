@@ -93,7 +93,7 @@ func ExamplePrediction_WriteCSV() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pre, err := data.Fit(tab, data.FitOptions{Target: "y", ScaleTarget: true})
+	pre, err := data.Fit(tab, data.FitOptions{Target: "y", Task: data.RegressionTask, ScaleTarget: true}) // two values would be classes
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package train
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
@@ -160,4 +162,42 @@ func argmax[T tensor.Float](xs []T) int {
 		}
 	}
 	return best
+}
+
+// AUC returns the area under the ROC curve of scores for telling the
+// positive examples from the others: the probability that a random
+// positive example scores above a random negative one, ties counting
+// half (the Mann–Whitney U statistic over the pairs). It is NaN unless
+// both kinds are present. It panics if the lengths differ.
+func AUC(scores []float64, positive []bool) float64 {
+	if len(scores) != len(positive) {
+		panic(fmt.Sprintf("train: AUC: %d scores, %d labels", len(scores), len(positive)))
+	}
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
+	// Sum the positives' ranks (1-based, ties given their mean rank).
+	var rankSum float64
+	pos := 0
+	for lo := 0; lo < len(idx); {
+		hi := lo + 1
+		for hi < len(idx) && scores[idx[hi]] == scores[idx[lo]] {
+			hi++
+		}
+		mean := float64(lo+1+hi) / 2
+		for _, i := range idx[lo:hi] {
+			if positive[i] {
+				rankSum += mean
+				pos++
+			}
+		}
+		lo = hi
+	}
+	neg := len(scores) - pos
+	if pos == 0 || neg == 0 {
+		return math.NaN()
+	}
+	return (rankSum - float64(pos)*float64(pos+1)/2) / (float64(pos) * float64(neg))
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
@@ -59,6 +60,44 @@ func CrossEntropy[T tensor.Float](out *autograd.Value[T], b data.Batch) *autogra
 		panic("train: CrossEntropy: the batch has no class labels (a regression dataset? use SquaredError)")
 	}
 	return autograd.SoftmaxCrossEntropy(out, b.Labels)
+}
+
+// WeightedCrossEntropy returns the loss that weighs each class's rows by
+// weights (one positive weight per class, copied): the softmax
+// cross-entropy of [autograd.WeightedSoftmaxCrossEntropy], a weighted
+// mean over the batch. With [BalancedWeights] each class counts as much
+// as any other in total, however rare: the remedy for a rare class that
+// a model otherwise learns to ignore.
+func WeightedCrossEntropy[T tensor.Float](weights []float64) Loss[T] {
+	w := slices.Clone(weights)
+	return func(out *autograd.Value[T], b data.Batch) *autograd.Value[T] {
+		if b.Labels == nil {
+			panic("train: WeightedCrossEntropy: the batch has no class labels (a regression dataset? use SquaredError)")
+		}
+		return autograd.WeightedSoftmaxCrossEntropy(out, b.Labels, w)
+	}
+}
+
+// BalancedWeights returns the class weights n/(C·n_c) of a classification
+// dataset of n examples and C classes, n_c of class c (scikit-learn's
+// class_weight="balanced"): every class then weighs n/C in total. A class
+// without examples gets weight 1. It panics for a regression dataset.
+func BalancedWeights(ds *data.Dataset) []float64 {
+	if ds.Kind() != data.Classification {
+		panic("train: BalancedWeights of a regression dataset")
+	}
+	counts := make([]int, ds.Classes())
+	for _, y := range ds.Labels() {
+		counts[y]++
+	}
+	w := make([]float64, len(counts))
+	for c, n := range counts {
+		w[c] = 1
+		if n > 0 {
+			w[c] = float64(ds.Len()) / float64(len(counts)*n)
+		}
+	}
+	return w
 }
 
 // SquaredError is the mean squared error of the predictions out against the

@@ -110,6 +110,14 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if len(m.Pre.Classes) == 2 {
+			scores, positive := make([]float64, ds.Len()), make([]bool, ds.Len())
+			for i, y := range ds.Labels() {
+				scores[i], positive[i] = float64(pred.Prob.At(i, 1)), y == 1
+			}
+			fmt.Fprintf(stdout, "ROC AUC   %.4f (the chance that p_%s ranks a %s row above a %s row)\n",
+				train.AUC(scores, positive), m.Pre.Classes[1], m.Pre.Classes[1], m.Pre.Classes[0])
+		}
 		writeConfusion(stdout, m.Pre.Classes, ds.Labels(), pred.Class)
 	}
 	if !*importance {

@@ -44,6 +44,7 @@ type trainFlags struct {
 	fillMissing                 bool
 	minCategory                 int
 	cv                          int
+	classWeight                 string
 	refit                       bool
 	monitor                     string
 	seed                        uint64
@@ -80,6 +81,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	scaling := fs.String("scale-features", "auto", "how to scale numeric features, from the training rows: each (to mean 0, std 1 each) | joint (centre each, divide all by one scale: keeps their relative spread) | none | auto (joint if their stds are within a factor 10 of each other, else each; see docs/tabular.md)")
 	missing := fs.String("missing", "error", "blank values in feature columns: error (say where, and stop) | mean (fill in a numeric feature's training mean, a categorical feature's no category; the model file keeps the choice, so predict fills them in too). A blank target is always an error")
 	fs.IntVar(&c.minCategory, "min-category", 0, "group rare categories: a value of a categorical feature that fewer training rows have gets no input of its own; all such values share one (other), which also takes values first seen after training, so predict encodes them rather than stop (0: every value its own input, and an unseen one is an error)")
+	fs.StringVar(&c.classWeight, "class-weight", "none", "classes: none | balanced (weigh each class's rows by rows/(classes·its rows), so a rare class counts as much as a common one; early stopping then watches the weighted loss)")
 	fs.IntVar(&c.cv, "cv", 0, "before training the model, estimate its score on unseen rows by K-fold cross-validation: train K models as below, each on all folds but one, score each on its fold, print the mean ± sd (0: no cross-validation)")
 	fs.BoolVar(&c.refit, "refit", true, "after early stopping picks the number of epochs, train again on all rows (training and validation) for that many")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the split, the weights and the minibatch order")
@@ -102,6 +104,8 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 		return nil, cli.Usagef("-val %v: want a fraction in (0, 1)", c.val)
 	case c.cv == 1 || c.cv < 0:
 		return nil, cli.Usagef("-cv %d: want at least 2 folds, or 0", c.cv)
+	case c.classWeight != "none" && c.classWeight != "balanced":
+		return nil, cli.Usagef("-class-weight %q: want none or balanced", c.classWeight)
 	case c.minCategory < 0:
 		return nil, cli.Usagef("-min-category %d: want a number of rows ≥ 0", c.minCategory)
 	}
@@ -344,6 +348,14 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		return nil, cli.UsageError{Msg: err.Error()}
 	}
 	loss := train.LossFor[float32](trainSet.Kind())
+	var weights []float64
+	if c.classWeight == "balanced" {
+		if trainSet.Kind() != data.Classification {
+			return nil, cli.Usagef("-class-weight balanced: the target %q is trained as regression; class weights need classes", pre.Target)
+		}
+		weights = train.BalancedWeights(trainSet)
+		loss = train.WeightedCrossEntropy[float32](weights)
+	}
 	tr := train.NewTrainer(f.net, f.opt, loss)
 	var afterSum []func() error // after the ranks' gradients are summed
 	if clip := c.reg.ClipHook(f.net.Params()); clip != nil {
@@ -379,8 +391,8 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		monitor := c.monitor
 		if monitor == "auto" {
 			monitor = "loss"
-			if trainSet.Kind() == data.Classification {
-				monitor = "metric"
+			if trainSet.Kind() == data.Classification && weights == nil {
+				monitor = "metric" // weighted: the weighted loss, which accuracy would undo
 			}
 		}
 		if monitor == "loss" {
@@ -411,6 +423,9 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		}
 		fmt.Fprintf(stdout, "split (seed %d): %d training, %d validation rows; early stopping after %d epochs without a better validation score\n",
 			c.seed, trainSet.Len(), valSet.Len(), patience)
+		if weights != nil {
+			fmt.Fprintf(stdout, "class weights (balanced, from the training rows): %s; early stopping watches the weighted validation loss\n", classWeights(pre.Classes, weights))
+		}
 		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.reg.Dropout), batch, f.opt)
 	}
 	header, line := epochFormat(trainSet.Kind())
@@ -475,6 +490,15 @@ func taskNote(trainTab *data.Table, pre *data.Preprocessor, task data.Task) stri
 	}
 	return fmt.Sprintf("note: the numeric target %q holds only the whole numbers %s, and is trained as regression; if they are classes, add -task classify",
 		pre.Target, strings.Join(names, ", "))
+}
+
+// classWeights formats per-class weights: "no 0.526, yes 10.2".
+func classWeights(classes []string, w []float64) string {
+	parts := make([]string, len(w))
+	for i := range w {
+		parts[i] = fmt.Sprintf("%s %.3g", classes[i], w[i])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // manyCategories is the number of categories from which categoryNotes
