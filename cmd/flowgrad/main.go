@@ -58,6 +58,7 @@ usage:
   flowgrad predict -model model.fgm -data new.csv [-id COLUMN] > predictions.csv
   flowgrad export  -model model.fgm -onnx model.onnx
   flowgrad import  -onnx model.onnx [-data table.csv -target COLUMN] [-model model.fgm]
+  flowgrad serve   -model model.fgm [-addr localhost:8080]
 
 Run 'flowgrad COMMAND -h' for the flags of a command.
 `
@@ -70,6 +71,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"predict": predictCmd,
 	"export":  exportCmd,
 	"import":  importCmd,
+	"serve":   serveCmd,
 }
 
 // run executes the command line args and returns the exit status; errors

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -907,5 +910,51 @@ func BenchmarkClassWeights(b *testing.B) {
 		for k, v := range res {
 			b.ReportMetric(median(v), k)
 		}
+	}
+}
+
+// flowgrad serve answers requests on the address it prints, and stops
+// cleanly when its context ends (SIGINT in main).
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	mdl := filepath.Join(dir, "m.fgm")
+	mustRun(t, "train", "-data", iris, "-model", mdl, "-progress", "off", "-epochs", "20")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	var errOut bytes.Buffer
+	go func() {
+		code := run(ctx, []string{"serve", "-model", mdl, "-addr", "127.0.0.1:0"}, pw, &errOut)
+		pw.Close()
+		done <- code
+	}()
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		t.Fatalf("serve printed nothing: %s", errOut.String())
+	}
+	m := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+): POST /predict`).FindStringSubmatch(lines.Text())
+	if m == nil {
+		t.Fatalf("no address in %q", lines.Text())
+	}
+	body := `{"rows": [{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]}`
+	resp, err := http.Post(m[1]+"/predict", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(answer), `"class":"setosa"`) {
+		t.Errorf("POST /predict: %d %s", resp.StatusCode, answer)
+	}
+	cancel()
+	rest, _ := io.ReadAll(pr)
+	if code := <-done; code != 0 || !strings.Contains(string(rest), "stopped") {
+		t.Errorf("serve ended with %d, %q, %s", code, rest, errOut.String())
+	}
+	if code, _, errOut := flowgrad(t, "serve", "-model", mdl, "-max-body", "0"); code != 2 || !strings.Contains(errOut, "-max-body 0") {
+		t.Errorf("-max-body 0: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := flowgrad(t, "serve", "-model", mdl, "-addr", "no-such-host.invalid:http"); code != 1 || !strings.Contains(errOut, "-addr") {
+		t.Errorf("a bad address: exit %d, %s", code, errOut)
 	}
 }
