@@ -262,3 +262,30 @@ func BenchmarkServeJSON(b *testing.B) {
 		})
 	}
 }
+
+// FuzzPredict: any body, JSON or CSV, gets 200 with predictions or 400
+// with an error, never a panic.
+func FuzzPredict(f *testing.F) {
+	m, tab := irisModel(f, data.FitOptions{Target: "species"})
+	h := New(m)
+	f.Add(jsonRows(tab, 0, 2, m.Pre.Features), false)
+	f.Add([]byte(`{"rows": [{"sepal_length": null, "petal_width": "x"}]}`), false)
+	f.Add([]byte("sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n"), true)
+	f.Fuzz(func(t *testing.T, body []byte, asCSV bool) {
+		ct := "application/json"
+		if asCSV {
+			ct = "text/csv"
+		}
+		w := post(t, h, "/predict", ct, body)
+		switch w.Code {
+		case http.StatusOK:
+		case http.StatusBadRequest:
+			var e struct{ Error string }
+			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
+				t.Fatalf("400 without an error message: %s", w.Body)
+			}
+		default:
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	})
+}
