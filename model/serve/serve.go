@@ -12,7 +12,8 @@
 //	                Content-Type application/json: {"rows": [{"column": value, …}, …]}
 //	                  (numbers as JSON numbers or strings, null for a
 //	                  missing value) → {"target": …, "predictions": [{"class": …,
-//	                  "probabilities": {class: p, …}} or {"value": …}, …]}
+//	                  "probabilities": {class: p, …}} or {"value": …}, …]}, the
+//	                  probabilities in the order of the classes
 //	                Content-Type text/csv: a header row and rows → the CSV of
 //	                  `flowgrad predict` (?id=COLUMN copies an ID column first)
 //	GET  /model     what the model needs and gives, as JSON: the features
@@ -23,7 +24,8 @@
 // A request the model cannot take — malformed JSON or CSV, a missing or
 // extra column, a value that is not a number, an unseen category — gets
 // status 400 and {"error": "…"} naming the row and column; a body beyond
-// the limit 413; a wrong method 405. The handler is safe for concurrent
+// the limit 413; a wrong method 405; a prediction that is not finite
+// (JSON has no NaN) 500. The handler is safe for concurrent
 // use: each request predicts with a clone of the model (shared weights,
 // buffers of its own) from a pool.
 package serve
@@ -35,8 +37,10 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/flowgrad/flowgrad/data"
@@ -57,11 +61,24 @@ type Handler struct {
 	info   []byte    // the GET /model answer
 	opt    *data.CSVOptions
 	mux    *http.ServeMux
+	// target and classes are the target's and the classes' names as
+	// JSON strings, for the answers.
+	target  string
+	classes []string
+}
+
+// quote returns s as a JSON string.
+func quote(s string) string {
+	b, _ := json.Marshal(s) // a string always encodes
+	return string(b)
 }
 
 // New returns the handler that serves m. m must not change afterwards.
 func New(m *model.Model) *Handler {
-	h := &Handler{MaxBody: DefaultMaxBody, base: m, opt: m.Pre.CSVOptions(nil)}
+	h := &Handler{MaxBody: DefaultMaxBody, base: m, opt: m.Pre.CSVOptions(nil), target: quote(m.Pre.Target)}
+	for _, c := range m.Pre.Classes {
+		h.classes = append(h.classes, quote(c))
+	}
 	h.models.New = func() any { return m.Clone() }
 	info, err := json.Marshal(modelInfo{Target: m.Pre.Target, Task: m.Pre.Kind.String(), Classes: m.Pre.Classes,
 		Features: m.Pre.Features, Ignored: m.Pre.Ignored, FillMissing: m.Pre.FillMissing, Meta: m.Meta})
@@ -96,16 +113,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 // request is the JSON body of POST /predict.
 type request struct {
 	Rows []map[string]any `json:"rows"`
-}
-
-// classPrediction and valuePrediction are one row's JSON answer.
-type classPrediction struct {
-	Class         string             `json:"class"`
-	Probabilities map[string]float32 `json:"probabilities"`
-}
-
-type valuePrediction struct {
-	Value float32 `json:"value"`
 }
 
 func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
@@ -149,23 +156,53 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
 		pred.WriteCSV(w, id) // a failed write is the client's closed connection
 		return
 	}
-	out := struct {
-		Target      string `json:"target"`
-		Predictions []any  `json:"predictions"`
-	}{Target: pred.Target, Predictions: make([]any, pred.Len())}
-	for i := range pred.Len() {
-		if pred.Kind == data.Regression {
-			out.Predictions[i] = valuePrediction{pred.Value.At(i, 0)}
-			continue
-		}
-		probs := make(map[string]float32, len(pred.Classes))
-		for j, c := range pred.Classes {
-			probs[c] = pred.Prob.At(i, j)
-		}
-		out.Predictions[i] = classPrediction{pred.Classes[pred.Class[i]], probs}
+	b, err := h.appendJSON(nil, pred)
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	w.Write(b)
+}
+
+// appendJSON appends the JSON answer for pred to b:
+// {"target": …, "predictions": [{"class": …, "probabilities": {…}}, …]}
+// with the probabilities in the order of the classes, or [{"value": …}, …].
+// Numbers are in the shortest form that reads back to the same float32.
+// It returns an error for a prediction that is not finite (JSON has no
+// NaN or infinity).
+func (h *Handler) appendJSON(b []byte, pred *model.Prediction) ([]byte, error) {
+	b = append(b, `{"target":`...)
+	b = append(b, h.target...)
+	b = append(b, `,"predictions":[`...)
+	for i := range pred.Len() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if pred.Kind == data.Regression {
+			v := pred.Value.At(i, 0)
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("the model predicts %v for row %d: retrain it (its weights or inputs are out of range)", v, i+1)
+			}
+			b = append(b, `{"value":`...)
+			b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+			b = append(b, '}')
+			continue
+		}
+		b = append(b, `{"class":`...)
+		b = append(b, h.classes[pred.Class[i]]...)
+		b = append(b, `,"probabilities":{`...)
+		for j, p := range pred.Prob.Row(i) {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, h.classes[j]...)
+			b = append(b, ':')
+			b = strconv.AppendFloat(b, float64(p), 'g', -1, 32)
+		}
+		b = append(b, "}}"...)
+	}
+	return append(b, "]}\n"...), nil
 }
 
 // withID returns the model's CSV options with the ID column, if any, read

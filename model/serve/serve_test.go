@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,6 +98,9 @@ func TestPredictJSON(t *testing.T) {
 	if got.Target != "species" || len(got.Predictions) != 5 {
 		t.Fatalf("%+v", got)
 	}
+	if !regexp.MustCompile(`^\{"target":"species","predictions":\[\{"class":"\w+","probabilities":\{"setosa":[0-9.e-]+,"versicolor":[0-9.e-]+,"virginica":[0-9.e-]+\}\},`).Match(w.Body.Bytes()) {
+		t.Errorf("the answer's form (probabilities in class order): %s", w.Body)
+	}
 	for i, p := range got.Predictions {
 		if p.Class != want.Classes[want.Class[i]] {
 			t.Errorf("row %d: class %q, want %q", i, p.Class, want.Classes[want.Class[i]])
@@ -146,6 +151,12 @@ func TestPredictRegressionJSON(t *testing.T) {
 	want, _ := m.Predict(tab.Subset([]int{0, 1}))
 	if got.Target != "petal_width" || len(got.Predictions) != 2 || got.Predictions[1].Value != want.Value.At(1, 0) {
 		t.Errorf("%+v, want %v", got, want.Value.Data())
+	}
+	// JSON has no NaN: a model that predicts one gets 500 and a reason.
+	m.Net.Params()[0].Data().Set(0, 0, float32(math.NaN()))
+	w = post(t, New(m), "/predict", "application/json", jsonRows(tab, 0, 2, m.Pre.Features))
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "predicts NaN for row 1") {
+		t.Errorf("a NaN prediction: %d %s", w.Code, w.Body)
 	}
 }
 
@@ -288,4 +299,29 @@ func FuzzPredict(f *testing.F) {
 			t.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 	})
+}
+
+// BenchmarkServeLoopback measures one-row requests over a loopback TCP
+// connection (kept alive), one at a time: the latency a client on the
+// same machine sees.
+//
+//	go test ./model/serve -run '^$' -bench ServeLoopback -count 6
+func BenchmarkServeLoopback(b *testing.B) {
+	m, tab := irisModel(b, data.FitOptions{Target: "species"})
+	srv := httptest.NewServer(New(m))
+	defer srv.Close()
+	body := jsonRows(tab, 0, 1, m.Pre.Features)
+	client := srv.Client()
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := client.Post(srv.URL+"/predict", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatal(resp.Status)
+		}
+	}
 }
