@@ -152,3 +152,33 @@ func TestSplitNamesTheColumnsOfUnseenValues(t *testing.T) {
 		t.Errorf("with the columns ignored: %v", err)
 	}
 }
+
+// With rng nil, Split validates on the last rows of the file, except a
+// row whose class no training row has.
+func TestSplitLastRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := range 20 {
+		y := i % 2
+		if i == 19 {
+			y = 7 // a class only the last row has
+		}
+		fmt.Fprintf(&b, "%d,%d\n", i, y)
+	}
+	tab := readString(t, b.String(), nil)
+	tr, va, err := Split(tab, FitOptions{Task: ClassTask}, 0.25, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rowKeys(va), []int{17, 18, 19, 20}; !slices.Equal(got, want) {
+		t.Errorf("validation lines %v, want %v (rows 15–18)", got, want)
+	}
+	if tr.Len() != 16 || tr.Line(15) != 21 {
+		t.Errorf("%d training rows, the last on line %d; want 16, 21 (the lone class)", tr.Len(), tr.Line(15))
+	}
+	// Regression: exactly the last quarter.
+	tr, va, err = Split(tab, FitOptions{Task: RegressionTask}, 0.25, nil)
+	if err != nil || tr.Len() != 15 || va.Len() != 5 || va.Line(0) != 17 {
+		t.Errorf("regression: %d, %d rows, first validation line %d, %v", tr.Len(), va.Len(), va.Line(0), err)
+	}
+}

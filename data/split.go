@@ -15,6 +15,10 @@ import (
 // (the task opt resolves to, as for Fit) the split is stratified: each
 // class gives round(valFraction·its rows) to validation (but keeps at
 // least one for training), so both parts keep the class proportions.
+// With rng nil the validation rows are instead the last
+// round(valFraction·rows) rows of t, not stratified: for rows in time
+// order, the model is then validated on the latest, as it will be used
+// (a validation row whose class no training row has moves to training).
 // Unless opt groups rare categories ([FitOptions.MinCategoryRows]), a
 // validation row with a category (in any categorical column not ignored)
 // that no training row has moves to training, since the preprocessing,
@@ -22,7 +26,7 @@ import (
 // category and stays). The parts are views of t ([Table.Subset]), sharing
 // its values. Both parts keep the
 // file order of their rows. The split is a function of t, opt and rng's
-// state.
+// state (or of t and opt alone).
 //
 // Split returns an error if valFraction is not in (0, 1), if either part
 // would be empty, for a target or ignored column that does not exist, or
@@ -39,14 +43,26 @@ func Split(t *Table, opt FitOptions, valFraction float64, rng *rand.Rand) (train
 		return nil, nil, err
 	}
 	var tr, va []int
-	for _, g := range strata(t, target, kind, rng) {
-		// Each class keeps a training row, so that validation has no class
-		// that the training rows lack.
-		k := min(int(math.Round(valFraction*float64(len(g)))), len(g)-1)
-		va = append(va, g[:k]...)
-		tr = append(tr, g[k:]...)
+	if rng == nil {
+		k := t.Len() - int(math.Round(valFraction*float64(t.Len())))
+		for i := range t.Len() {
+			if i < k {
+				tr = append(tr, i)
+			} else {
+				va = append(va, i)
+			}
+		}
+		tr, va = keepClasses(t, target, kind, tr, va)
+	} else {
+		for _, g := range strata(t, target, kind, rng) {
+			// Each class keeps a training row, so that validation has no class
+			// that the training rows lack.
+			k := min(int(math.Round(valFraction*float64(len(g)))), len(g)-1)
+			va = append(va, g[:k]...)
+			tr = append(tr, g[k:]...)
+		}
+		slices.Sort(va)
 	}
-	slices.Sort(va)
 	var culprits []string
 	if opt.MinCategoryRows == 0 {
 		tr, va, culprits = keepCategories(t, opt, tr, va)
@@ -136,40 +152,18 @@ func KFold(t *Table, opt FitOptions, k int, rng *rand.Rand) ([]Fold, error) {
 			next = (next + 1) % k
 		}
 	}
-	var class []int32 // classification: each row's class, to keep one per class in training
-	if kind == Classification {
-		class = make([]int32, t.Len())
-		index := map[string]int32{}
-		for i := range t.Len() {
-			v := target.Value(i)
-			if _, ok := index[v]; !ok {
-				index[v] = int32(len(index))
-			}
-			class[i] = index[v]
-		}
-	}
 	folds := make([]Fold, k)
 	for f := range folds {
 		var tr, te []int
-		trainHas := map[int32]bool{}
 		for i, fi := range fold {
 			if fi != f {
 				tr = append(tr, i)
-				if class != nil {
-					trainHas[class[i]] = true
-				}
-			}
-		}
-		others := len(tr)
-		for i, fi := range fold {
-			if fi == f {
-				if class != nil && !trainHas[class[i]] {
-					tr = append(tr, i)
-					continue
-				}
+			} else {
 				te = append(te, i)
 			}
 		}
+		others := len(tr)
+		tr, te = keepClasses(t, target, kind, tr, te)
 		var culprits []string
 		if opt.MinCategoryRows == 0 {
 			tr, te, culprits = keepCategories(t, opt, tr, te)
@@ -186,6 +180,27 @@ func KFold(t *Table, opt FitOptions, k int, rng *rand.Rand) ([]Fold, error) {
 		folds[f] = Fold{Train: t.Subset(tr), Test: t.Subset(te), Moved: len(tr) - others}
 	}
 	return folds, nil
+}
+
+// keepClasses moves to tr, for classification, the rows of va whose class
+// no row of tr has: the preprocessing could not encode their target.
+func keepClasses(t *Table, target *Column, kind Kind, tr, va []int) (newTr, newVa []int) {
+	if kind != Classification {
+		return tr, va
+	}
+	has := map[string]bool{}
+	for _, i := range tr {
+		has[target.Value(i)] = true
+	}
+	newVa = va[:0]
+	for _, i := range va {
+		if has[target.Value(i)] {
+			newVa = append(newVa, i)
+		} else {
+			tr = append(tr, i)
+		}
+	}
+	return tr, newVa
 }
 
 // keepCategories moves to tr the rows of va that have a category, in a

@@ -958,3 +958,26 @@ func TestServe(t *testing.T) {
 		t.Errorf("a bad address: exit %d, %s", code, errOut)
 	}
 }
+
+// -split last validates on the last rows; bad values and -cv with it are
+// usage errors.
+func TestSplitLast(t *testing.T) {
+	dir := t.TempDir()
+	csvPath, mdl := filepath.Join(dir, "h.csv"), filepath.Join(dir, "m.fgm")
+	house(t, csvPath, 200, 9)
+	out := mustRun(t, "train", "-data", csvPath, "-target", "price", "-ignore", "id", "-model", mdl, "-progress", "off", "-epochs", "5", "-split", "last", "-val", "0.25")
+	if !strings.Contains(out, "split (the last rows validate): 150 training, 50 validation rows") {
+		t.Errorf("train -split last:\n%s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-split", "middle"}, `-split "middle": want random or last`},
+		{[]string{"-split", "last", "-cv", "3"}, "-cv with -split last"},
+	} {
+		if code, _, errOut := flowgrad(t, append([]string{"train", "-data", csvPath, "-model", mdl}, c.args...)...); code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, %s", c.args, code, errOut)
+		}
+	}
+}

@@ -45,6 +45,7 @@ type trainFlags struct {
 	minCategory                 int
 	cv                          int
 	classWeight                 string
+	split                       string
 	refit                       bool
 	monitor                     string
 	seed                        uint64
@@ -73,6 +74,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 		maxPatience, 32*patienceSteps/maxPatience, patienceSteps, minPatience), 10)
 	fs.StringVar(&c.monitor, "monitor", "auto", "the validation score early stopping watches: loss | metric (accuracy for classes, R² for regression; ties keep the later epoch) | auto (metric for classes, loss for regression)")
 	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
+	fs.StringVar(&c.split, "split", "random", "which rows validate: random (seeded, stratified for classes) | last (the last -val of the file: for rows in time order, validate on the latest)")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw, rmsprop 0.001; adagrad 0.01; sgd 0.01)")
 	c.opt.Register(fs, "adam", 0.01)
 	fs.Lookup("weight-decay").Usage = fmt.Sprintf("L2 weight decay λ (default %g for classes, %g for regression, times %d/rows for more than %d training rows; adamw: decoupled decay, default 0.01)",
@@ -102,6 +104,10 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 		return nil, cli.Usagef("-epochs %d: want at least 1", c.epochs)
 	case !(c.val > 0 && c.val < 1):
 		return nil, cli.Usagef("-val %v: want a fraction in (0, 1)", c.val)
+	case c.split != "random" && c.split != "last":
+		return nil, cli.Usagef("-split %q: want random or last", c.split)
+	case c.cv > 0 && c.split == "last":
+		return nil, cli.Usagef("-cv with -split last: cross-validation would train on later rows to score earlier ones; use one or the other")
 	case c.cv == 1 || c.cv < 0:
 		return nil, cli.Usagef("-cv %d: want at least 2 folds, or 0", c.cv)
 	case c.classWeight != "none" && c.classWeight != "balanced":
@@ -227,7 +233,11 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // the final run (the same without -refit), the validation rows and the
 // chosen epoch.
 func (c *trainFlags) trainModel(ctx context.Context, tab *data.Table, fit data.FitOptions, stdout, stderr io.Writer) (split, final *fitted, valTab *data.Table, bestEpoch int, err error) {
-	trainTab, valTab, err := data.Split(tab, fit, c.val, rand.New(rand.NewPCG(c.seed, 0x5b1)))
+	var rng *rand.Rand // -split last: nil, the last rows
+	if c.split == "random" {
+		rng = rand.New(rand.NewPCG(c.seed, 0x5b1))
+	}
+	trainTab, valTab, err := data.Split(tab, fit, c.val, rng)
 	if err != nil {
 		return nil, nil, nil, 0, err
 	}
@@ -421,8 +431,12 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		for _, note := range rowNumberNotes(trainTab, pre) {
 			fmt.Fprintln(stdout, note)
 		}
-		fmt.Fprintf(stdout, "split (seed %d): %d training, %d validation rows; early stopping after %d epochs without a better validation score\n",
-			c.seed, trainSet.Len(), valSet.Len(), patience)
+		how := fmt.Sprintf("seed %d", c.seed)
+		if c.split == "last" {
+			how = "the last rows validate"
+		}
+		fmt.Fprintf(stdout, "split (%s): %d training, %d validation rows; early stopping after %d epochs without a better validation score\n",
+			how, trainSet.Len(), valSet.Len(), patience)
 		if weights != nil {
 			fmt.Fprintf(stdout, "class weights (balanced, from the training rows): %s; early stopping watches the weighted validation loss\n", classWeights(pre.Classes, weights))
 		}
