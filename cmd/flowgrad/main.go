@@ -53,12 +53,13 @@ func main() {
 const usage = `flowgrad trains small neural networks on CSV tables.
 
 usage:
-  flowgrad train   -data train.csv [-target COLUMN] [-model model.fgm] [flags]
-  flowgrad eval    -model model.fgm -data test.csv
-  flowgrad predict -model model.fgm -data new.csv [-id COLUMN] > predictions.csv
-  flowgrad export  -model model.fgm -onnx model.onnx
-  flowgrad import  -onnx model.onnx [-data table.csv -target COLUMN] [-model model.fgm]
-  flowgrad serve   -model model.fgm [-addr localhost:8080]
+  flowgrad describe -data table.csv
+  flowgrad train    -data train.csv [-target COLUMN] [-model model.fgm] [flags]
+  flowgrad eval     -model model.fgm -data test.csv [-importance]
+  flowgrad predict  -model model.fgm -data new.csv [-id COLUMN] > predictions.csv
+  flowgrad serve    -model model.fgm [-addr localhost:8080]
+  flowgrad export   -model model.fgm -onnx model.onnx
+  flowgrad import   -onnx model.onnx [-data table.csv -target COLUMN] [-model model.fgm]
 
 Run 'flowgrad COMMAND -h' for the flags of a command.
 `
@@ -66,12 +67,13 @@ Run 'flowgrad COMMAND -h' for the flags of a command.
 // commands maps a command name to its function: it parses args and runs,
 // returning an exit status and an error to print.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"train":   trainCmd,
-	"eval":    evalCmd,
-	"predict": predictCmd,
-	"export":  exportCmd,
-	"import":  importCmd,
-	"serve":   serveCmd,
+	"train":    trainCmd,
+	"eval":     evalCmd,
+	"predict":  predictCmd,
+	"export":   exportCmd,
+	"import":   importCmd,
+	"serve":    serveCmd,
+	"describe": describeCmd,
 }
 
 // run executes the command line args and returns the exit status; errors

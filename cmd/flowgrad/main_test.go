@@ -981,3 +981,41 @@ func TestSplitLast(t *testing.T) {
 		}
 	}
 }
+
+// describe shows each column's type, blanks and values, with a note on
+// identifiers, row numbers, constants, codes and a yes/no target.
+func TestDescribe(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "t.csv")
+	var b strings.Builder
+	b.WriteString("row,name,site,level,const,x,label\n")
+	for i := range 30 {
+		site := []string{"north", "south", ""}[i%3]
+		fmt.Fprintf(&b, "%d,n%d,%s,%d,7,%.2f,%d\n", i+1, i, site, i%4, float64(i)/3, i%2)
+	}
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "describe", "-data", p)
+	for _, want := range []string{
+		`30 rows, 7 columns \(flowgrad train's default target is the last, "label"\)`,
+		`row\s+numeric\s+-\s+1 … 30, mean 15.5\s+whole numbers rising with every row: a row number\? -ignore it`,
+		`name\s+categorical\s+-\s+30 distinct: n0 \(1\), n1 \(1\), n2 \(1\), …\s+a different value in every row: an identifier\? -ignore it`,
+		`site\s+categorical\s+10\s+2 distinct: north \(10\), south \(10\)\s*\n`,
+		`level\s+numeric\s+-\s+0 … 3, mean 1.433\s+4 whole numbers: if they are codes, -categorical`,
+		`const\s+numeric\s+-\s+7 … 7, mean 7\s+constant: ignore it`,
+		`x\s+numeric\s+-\s+0 … 9.67, mean 4.833\s*\n`,
+		`label\s+numeric\s+-\s+0 … 1, mean 0.5\s+two whole numbers: as a target, classes`,
+		`blank fields in site: train stops at them unless -missing mean`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("describe lacks %s:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := flowgrad(t, "describe"); code != 2 || !strings.Contains(errOut, "-data") {
+		t.Errorf("no -data: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := flowgrad(t, "describe", "-data", filepath.Join(dir, "none.csv")); code != 1 || !strings.Contains(errOut, "none.csv") {
+		t.Errorf("no file: exit %d, %s", code, errOut)
+	}
+}

@@ -522,6 +522,36 @@ const manyCategories = 20
 // suggestMin is the -min-category that categoryNotes suggests.
 const suggestMin = 5
 
+// rareValues counts the values of a categorical column and those in one
+// row only, and when at least manyCategories values are mostly in one row
+// only (a name, an identifier, a timestamp read as text) says what to do:
+// -ignore the column when most rows have a value that fewer than
+// suggestMin rows have, else group the rare ones with -min-category; ""
+// otherwise.
+func rareValues(c *data.Column) (values, once int, advice string) {
+	rows, inCommon := 0, 0 // inCommon: rows with a value of suggestMin rows or more
+	for _, n := range c.Counts() {
+		rows += n
+		if n > 0 {
+			values++
+		}
+		if n == 1 {
+			once++
+		}
+		if n >= suggestMin {
+			inCommon += n
+		}
+	}
+	switch {
+	case values < manyCategories || 2*once <= values:
+	case 2*inCommon < rows:
+		advice = fmt.Sprintf("most rows have a value that fewer than %d rows have (an identifier? free text?): -ignore %s", suggestMin, c.Name())
+	default:
+		advice = fmt.Sprintf("group the rare ones (-min-category %d) or -ignore %s", suggestMin, c.Name())
+	}
+	return values, once, advice
+}
+
 // categoryNotes says, for each categorical feature with rare categories,
 // how many -min-category grouped into its other input; or, without
 // -min-category, warns of a feature with at least manyCategories
@@ -536,28 +566,12 @@ func categoryNotes(trainTab, valTab *data.Table, pre *data.Preprocessor, val flo
 		if f.Type != data.Categorical {
 			continue
 		}
-		counts := trainTab.Column(f.Name).Counts()
-		values, once, inCommon := 0, 0, 0 // inCommon: rows with a value of suggestMin rows or more
-		for _, n := range counts {
-			if n > 0 {
-				values++
-			}
-			if n == 1 {
-				once++
-			}
-			if n >= suggestMin {
-				inCommon += n
-			}
-		}
+		values, once, advice := rareValues(trainTab.Column(f.Name))
 		switch {
 		case pre.MinCategoryRows > 0 && f.Other:
 			notes = append(notes, fmt.Sprintf("categories: %q has %d values in the training rows; the %d in fewer than %d rows share one input (other), as will values not seen",
 				f.Name, values, values-len(f.Categories), pre.MinCategoryRows))
-		case values >= manyCategories && 2*once > values:
-			advice := fmt.Sprintf("group the rare ones (-min-category %d) or -ignore %s", suggestMin, f.Name)
-			if 2*inCommon < trainTab.Len() {
-				advice = fmt.Sprintf("most rows have a value that fewer than %d rows have (an identifier? free text?): -ignore %s", suggestMin, f.Name)
-			}
+		case advice != "":
 			notes = append(notes, fmt.Sprintf("note: %q has %d values in %d training rows, %d of them in one row only: each value is an input learnt from a row or two, and predict stops at a value it never saw; %s",
 				f.Name, values, trainTab.Len(), once, advice))
 		}
