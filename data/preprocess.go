@@ -388,7 +388,9 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 						f.Other = true
 					}
 				}
-				if f.Inputs() < 2 {
+				// The other input alone is constant unless blanks (no
+				// category, all inputs 0) set it apart from the values.
+				if len(f.Categories) == 0 && c.missing == 0 {
 					return nil, fmt.Errorf("data: %s: %w: the feature column %q has %d values, each in fewer than %d training rows (the minimum for a category of its own), so grouped they are one constant input; lower the minimum or ignore the column",
 						t.name, ErrDegenerate, c.name, len(cats), opt.MinCategoryRows)
 				}
@@ -618,7 +620,7 @@ func (p *Preprocessor) Check() error {
 			}
 			min := 2
 			if f.Other {
-				min = 1 // and the other input
+				min = 0 // and the other input (alone: value or blank)
 			}
 			idx, err := indexOf(f.Categories, min)
 			if err != nil {

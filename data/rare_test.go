@@ -74,10 +74,29 @@ func TestMinCategoryRows(t *testing.T) {
 }
 
 // With every value rare, grouping leaves one constant input: an error
-// that names the column.
+// that names the column — unless blanks set the values apart (the input
+// says "a value" against "blank").
 func TestMinCategoryRowsAllRare(t *testing.T) {
 	_, err := Fit(readString(t, rareTable, nil), FitOptions{MinCategoryRows: 5})
 	wantErr(t, err, ErrDegenerate, `"colour"`, "4 values", "fewer than 5 training rows")
+
+	withBlanks := strings.Replace(rareTable, "5,blue", "5,", 1)
+	tab := readString(t, withBlanks, &CSVOptions{Missing: true})
+	p, err := Fit(tab, FitOptions{MinCategoryRows: 5, FillMissing: true, Scaling: ScaleNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := p.Features[1]; len(f.Categories) != 0 || !f.Other || f.Inputs() != 1 {
+		t.Fatalf("feature %+v", f)
+	}
+	x := make([]float32, tab.Len()*p.Inputs())
+	if err := p.Transform(x, tab); err != nil {
+		t.Fatal(err)
+	}
+	if got := []float32{x[3], x[9], x[11]}; !slices.Equal(got, []float32{1, 0, 1}) { // rows 2 (red), 5 (blank), 6 (blue)
+		t.Errorf("other inputs %v, want 1 for a value, 0 for the blank", got)
+	}
+	jsonRoundTrip(t, p, tab, `"other":true`)
 }
 
 // An unseen category's error lists the first 20 known ones and the count.
@@ -112,7 +131,6 @@ func TestMinCategoryRowsJSON(t *testing.T) {
 	for _, bad := range []string{
 		`{"features":[{"name":"x","type":"categorical","categories":["a","b"],"other":true}],` + target + `}`,
 		`{"features":[{"name":"x","type":"categorical","categories":["a"],"other":true}],"min_category_rows":-1,` + target + `}`,
-		`{"features":[{"name":"x","type":"categorical","other":true}],"min_category_rows":2,` + target + `}`,
 		`{"features":[{"name":"x","type":"categorical","categories":["a"]}],"min_category_rows":2,` + target + `}`,
 	} {
 		var r Preprocessor
