@@ -201,3 +201,46 @@ func AUC(scores []float64, positive []bool) float64 {
 	}
 	return (rankSum - float64(pos)*float64(pos+1)/2) / (float64(pos) * float64(neg))
 }
+
+// F1Scores returns each class's F1 score, 2·precision·recall/(precision +
+// recall) = 2·TP/(2·TP + FP + FN), of the predicted classes pred against
+// the true classes truth (both in 0..classes−1); NaN for a class that
+// neither occurs nor is predicted. It panics if the lengths differ.
+func F1Scores(classes int, truth []int32, pred []int) []float64 {
+	if len(truth) != len(pred) {
+		panic(fmt.Sprintf("train: F1Scores: %d true classes, %d predicted", len(truth), len(pred)))
+	}
+	tp, trueN, predN := make([]int, classes), make([]int, classes), make([]int, classes)
+	for i, t := range truth {
+		trueN[t]++
+		predN[pred[i]]++
+		if int(t) == pred[i] {
+			tp[t]++
+		}
+	}
+	f1 := make([]float64, classes)
+	for c := range f1 {
+		f1[c] = math.NaN()
+		if d := trueN[c] + predN[c]; d > 0 {
+			f1[c] = float64(2*tp[c]) / float64(d)
+		}
+	}
+	return f1
+}
+
+// MacroF1 returns the mean of the F1 scores that are not NaN (see
+// F1Scores): every class counts alike, however rare; NaN if none is.
+func MacroF1(f1 []float64) float64 {
+	var sum float64
+	n := 0
+	for _, v := range f1 {
+		if !math.IsNaN(v) {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}

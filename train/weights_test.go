@@ -134,3 +134,19 @@ func TestAUC(t *testing.T) {
 		t.Errorf("one kind: %v", got)
 	}
 }
+
+// F1 per class by hand: truth 0 0 1 1 2, predicted 0 1 1 1 0: class 0
+// TP 1, FP 1, FN 1 → 0.5; class 1 TP 2, FP 1 → 0.8; class 2 TP 0 → 0;
+// class 3 neither occurs nor is predicted → NaN, left out of the mean.
+func TestF1Scores(t *testing.T) {
+	f1 := F1Scores(4, []int32{0, 0, 1, 1, 2}, []int{0, 1, 1, 1, 0})
+	if f1[0] != 0.5 || f1[1] != 0.8 || f1[2] != 0 || !math.IsNaN(f1[3]) {
+		t.Errorf("F1 %v", f1)
+	}
+	if got := MacroF1(f1); math.Abs(got-1.3/3) > 1e-15 {
+		t.Errorf("macro F1 %v, want %v", got, 1.3/3)
+	}
+	if !math.IsNaN(MacroF1([]float64{math.NaN()})) {
+		t.Error("macro F1 of no class")
+	}
+}

@@ -111,12 +111,8 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if len(m.Pre.Classes) == 2 {
-			scores, positive := make([]float64, ds.Len()), make([]bool, ds.Len())
-			for i, y := range ds.Labels() {
-				scores[i], positive[i] = float64(pred.Prob.At(i, 1)), y == 1
-			}
 			fmt.Fprintf(stdout, "ROC AUC   %.4f (the chance that p_%s ranks a %s row above a %s row)\n",
-				train.AUC(scores, positive), m.Pre.Classes[1], m.Pre.Classes[1], m.Pre.Classes[0])
+				binaryAUC(pred, ds.Labels()), m.Pre.Classes[1], m.Pre.Classes[1], m.Pre.Classes[0])
 		}
 		writeConfusion(stdout, m.Pre.Classes, ds.Labels(), pred.Class)
 	}
@@ -146,6 +142,16 @@ func writeImportance(w io.Writer, kind data.Kind, imps []model.Importance, repea
 		fmt.Fprintf(tw, "%s\t%.4f ± %.4f\t%.4f ± %.4f\t\n", imp.Feature, imp.Fall, imp.FallSD, imp.Rise, imp.RiseSD)
 	}
 	tw.Flush()
+}
+
+// binaryAUC returns the ROC AUC of a two-class prediction's probability
+// of the second class against the true labels.
+func binaryAUC(pred *model.Prediction, labels []int32) float64 {
+	scores, positive := make([]float64, len(labels)), make([]bool, len(labels))
+	for i, y := range labels {
+		scores[i], positive[i] = float64(pred.Prob.At(i, 1)), y == 1
+	}
+	return train.AUC(scores, positive)
 }
 
 // writeConfusion prints the confusion matrix — a row per true class, a
@@ -179,8 +185,7 @@ func writeConfusion(w io.Writer, classes []string, truth []int32, pred []int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "\t%s\trecall\tF1\t\n", strings.Join(classes, "\t"))
 	precisions := make([]string, n)
-	var f1Sum float64
-	f1N := 0
+	f1 := train.F1Scores(n, truth, pred)
 	for i, row := range counts {
 		cells := make([]string, n)
 		for j, c := range row {
@@ -188,14 +193,9 @@ func writeConfusion(w io.Writer, classes []string, truth []int32, pred []int) {
 		}
 		recall, precision := ratio(row[i], trueN[i]), ratio(row[i], predN[i])
 		precisions[i] = pct(precision)
-		f1 := ratio(2*row[i], trueN[i]+predN[i]) // 2PR/(P+R)
-		if !math.IsNaN(f1) {
-			f1Sum += f1
-			f1N++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", classes[i], strings.Join(cells, "\t"), pct(recall), pct(f1))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", classes[i], strings.Join(cells, "\t"), pct(recall), pct(f1[i]))
 	}
 	fmt.Fprintf(tw, "precision\t%s\t\t\t\n", strings.Join(precisions, "\t"))
 	tw.Flush()
-	fmt.Fprintf(w, "macro F1  %s (the mean of the classes' F1 scores)\n", pct(f1Sum/float64(max(f1N, 1))))
+	fmt.Fprintf(w, "macro F1  %s (the mean of the classes' F1 scores)\n", pct(train.MacroF1(f1)))
 }

@@ -793,7 +793,7 @@ func TestCrossValidation(t *testing.T) {
 			t.Errorf("fold %s: accuracy %v%%", f[1], acc)
 		}
 	}
-	cv := regexp.MustCompile(`cross-validated (accuracy [0-9.]+% ± [0-9.]+ \(mean ± sd over 3 folds, seed 1\))`).FindStringSubmatch(out)
+	cv := regexp.MustCompile(`cross-validated (accuracy [0-9.]+% ± [0-9.]+, macro F1 [0-9.]+% ± [0-9.]+ \(mean ± sd over 3 folds, seed 1\))`).FindStringSubmatch(out)
 	if len(folds) != 3 || tested != 150 || cv == nil || !strings.Contains(out, "wrote "+mdl) ||
 		strings.Index(out, "cross-validated") > strings.Index(out, "flowgrad train:") {
 		t.Fatalf("train -cv 3:\n%s", out)
@@ -812,6 +812,13 @@ func TestCrossValidation(t *testing.T) {
 	m2 := regexp.MustCompile(`cross-validated R² ([0-9.]+) ± ([0-9.]+), RMSE`).FindStringSubmatch(out)
 	if m2 == nil || !(metricOf(m2[1]) > 0.95) || strings.Count(out, "\nfold ") != 4 {
 		t.Errorf("regression -cv 4:\n%s", out)
+	}
+	// Two classes: each fold's ROC AUC too.
+	yesNo := filepath.Join(dir, "yesno.csv")
+	imbalanced(t, yesNo, 600, 4)
+	out = mustRun(t, "train", "-data", yesNo, "-model", mdl, "-progress", "off", "-cv", "2", "-epochs", "5")
+	if len(regexp.MustCompile(`(?m)^fold \d: .*, macro F1 [0-9.]+%, ROC AUC [0-9.]+$`).FindAllString(out, -1)) != 2 || !regexp.MustCompile(`cross-validated accuracy [0-9.]+% ± [0-9.]+, macro F1 [0-9.]+% ± [0-9.]+, ROC AUC [0-9.]+ ± [0-9.]+ \(mean`).MatchString(out) {
+		t.Errorf("two classes -cv 2:\n%s", out)
 	}
 	for _, k := range []string{"1", "-2"} {
 		if code, _, errOut := flowgrad(t, "train", "-data", iris, "-model", mdl, "-cv", k); code != 2 || !strings.Contains(errOut, "-cv "+k) {

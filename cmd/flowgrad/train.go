@@ -276,7 +276,7 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 		return "", err
 	}
 	fmt.Fprintf(stdout, "cross-validation: %d folds (seed %d), each model trained on the other folds as below\n", c.cv, c.seed)
-	var scores, rmses []float64
+	var scores, rmses, f1s, aucs []float64
 	kind := data.Regression
 	for i, fold := range folds {
 		_, final, _, _, err := c.trainModel(ctx, fold.Train, fit, io.Discard, stderr)
@@ -298,12 +298,35 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 		if fold.Moved > 0 {
 			moved = fmt.Sprintf(" (%d more trained only: their class or category is in no other fold)", fold.Moved)
 		}
-		fmt.Fprintf(stdout, "fold %d: %d training, %d test rows%s: %s\n", i+1, fold.Train.Len(), fold.Test.Len(), moved, summary(m, nil))
+		more := ""
+		if kind == data.Classification { // macro F1 and AUC: what accuracy hides on a rare class
+			mdl, err := model.New(final.net, final.pre, nil)
+			if err != nil {
+				return "", err
+			}
+			pred, err := mdl.Predict(fold.Test)
+			if err != nil {
+				return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, err)
+			}
+			f1s = append(f1s, train.MacroF1(train.F1Scores(len(final.pre.Classes), test.Labels(), pred.Class)))
+			more = fmt.Sprintf(", macro F1 %.2f%%", 100*f1s[i])
+			if len(final.pre.Classes) == 2 {
+				aucs = append(aucs, binaryAUC(pred, test.Labels()))
+				more += fmt.Sprintf(", ROC AUC %.4f", aucs[i])
+			}
+		}
+		fmt.Fprintf(stdout, "fold %d: %d training, %d test rows%s: %s%s\n", i+1, fold.Train.Len(), fold.Test.Len(), moved, summary(m, nil), more)
 	}
 	mean, sd := stat.MeanStdDev(scores, nil) // k ≥ 2 folds
 	var result string
 	if kind == data.Classification {
-		result = fmt.Sprintf("accuracy %.2f%% ± %.2f (mean ± sd over %d folds, seed %d)", 100*mean, 100*sd, c.cv, c.seed)
+		f1, f1SD := stat.MeanStdDev(f1s, nil)
+		result = fmt.Sprintf("accuracy %.2f%% ± %.2f, macro F1 %.2f%% ± %.2f", 100*mean, 100*sd, 100*f1, 100*f1SD)
+		if len(aucs) > 0 {
+			auc, aucSD := stat.MeanStdDev(aucs, nil)
+			result += fmt.Sprintf(", ROC AUC %.4f ± %.4f", auc, aucSD)
+		}
+		result += fmt.Sprintf(" (mean ± sd over %d folds, seed %d)", c.cv, c.seed)
 	} else {
 		rmse, rmseSD := stat.MeanStdDev(rmses, nil)
 		result = fmt.Sprintf("R² %.4f ± %.4f, RMSE %.4g ± %.3g (mean ± sd over %d folds, seed %d)", mean, sd, rmse, rmseSD, c.cv, c.seed)
