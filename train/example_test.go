@@ -136,3 +136,27 @@ func ExampleRun_regression() {
 	// Output:
 	// regression R² above 0.98: true RMSE below 0.08: true
 }
+
+// Class weights that make a rare class count as much as a common one, and
+// the scores that show whether a model finds it.
+func ExampleBalancedWeights() {
+	x := tensor.New[float32](8, 1)
+	ds, err := data.NewClassTable(x, []int32{0, 0, 0, 0, 0, 0, 1, 1}, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	w := train.BalancedWeights(ds)
+	fmt.Printf("weights %.3g\n", w) // 8/(2·6), 8/(2·2)
+	_ = train.WeightedCrossEntropy[float32](w) // the loss to train with
+
+	truth := []int32{0, 0, 0, 0, 0, 0, 1, 1}
+	always0 := []int{0, 0, 0, 0, 0, 0, 0, 0}
+	fmt.Printf("always class 0: F1 per class %.3g, macro %.3g\n", train.F1Scores(2, truth, always0), train.MacroF1(train.F1Scores(2, truth, always0)))
+	p1 := []float64{0.1, 0.2, 0.1, 0.3, 0.2, 0.6, 0.7, 0.4} // a model's probability of class 1
+	positive := []bool{false, false, false, false, false, false, true, true}
+	fmt.Printf("ROC AUC %.4g\n", train.AUC(p1, positive))
+	// Output:
+	// weights [0.667 2]
+	// always class 0: F1 per class [0.857 0], macro 0.429
+	// ROC AUC 0.9167
+}
