@@ -146,7 +146,7 @@ func ExampleBalancedWeights() {
 		log.Fatal(err)
 	}
 	w := train.BalancedWeights(ds)
-	fmt.Printf("weights %.3g\n", w) // 8/(2·6), 8/(2·2)
+	fmt.Printf("weights %.3g\n", w)            // 8/(2·6), 8/(2·2)
 	_ = train.WeightedCrossEntropy[float32](w) // the loss to train with
 
 	truth := []int32{0, 0, 0, 0, 0, 0, 1, 1}
