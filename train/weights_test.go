@@ -150,3 +150,21 @@ func TestF1Scores(t *testing.T) {
 		t.Error("macro F1 of no class")
 	}
 }
+
+// The table recipe's defaults at their bounds.
+func TestTableDefaults(t *testing.T) {
+	for _, c := range []struct{ steps, want int }{{1, 200}, {15, 200}, {16, 188}, {300, 10}, {100000, 10}} {
+		if got := DefaultPatience(c.steps); got != c.want {
+			t.Errorf("DefaultPatience(%d) = %d, want %d", c.steps, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		kind data.Kind
+		rows int
+		want float64
+	}{{data.Classification, 120, 0.03}, {data.Regression, 1000, 0.1}, {data.Classification, 100000, 0.0003}, {data.Regression, 2000, 0.05}} {
+		if got := DefaultWeightDecay(c.kind, c.rows); math.Abs(got-c.want) > 1e-15 {
+			t.Errorf("DefaultWeightDecay(%v, %d) = %v, want %v", c.kind, c.rows, got, c.want)
+		}
+	}
+}

@@ -70,15 +70,15 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.StringVar(&hidden, "hidden", "64,64", "hidden layer sizes, comma-separated (\"\" for a linear model)")
 	fs.IntVar(&c.batch, "batch", 32, "minibatch size B (at most the training rows; the default 32 shrinks to fit)")
 	fs.IntVar(&c.epochs, "epochs", 1000, "the most epochs to train")
-	c.reg.Register(fs, 0.1, maxPatience, fmt.Sprintf("stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early); if not given, %d, or fewer beyond %d training rows at B = 32: about %d steps' worth, at least %d",
-		maxPatience, 32*patienceSteps/maxPatience, patienceSteps, minPatience), 10)
+	c.reg.Register(fs, 0.1, train.MaxDefaultPatience, fmt.Sprintf("stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early); if not given, %d, or fewer beyond %d training rows at B = 32: about %d steps' worth, at least %d",
+		train.MaxDefaultPatience, 32*train.DefaultPatienceSteps/train.MaxDefaultPatience, train.DefaultPatienceSteps, train.MinDefaultPatience), 10)
 	fs.StringVar(&c.monitor, "monitor", "auto", "the validation score early stopping watches: loss | metric (accuracy for classes, R² for regression; ties keep the later epoch) | auto (metric for classes, loss for regression)")
 	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
 	fs.StringVar(&c.split, "split", "random", "which rows validate: random (seeded, stratified for classes) | last (the last -val of the file: for rows in time order, validate on the latest)")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw, rmsprop 0.001; adagrad 0.01; sgd 0.01)")
 	c.opt.Register(fs, "adam", 0.01)
 	fs.Lookup("weight-decay").Usage = fmt.Sprintf("L2 weight decay λ (default %g for classes, %g for regression, times %d/rows for more than %d training rows; adamw: decoupled decay, default 0.01)",
-		defaultWeightDecay[data.Classification], defaultWeightDecay[data.Regression], decayRows, decayRows)
+		train.DefaultWeightDecay(data.Classification, 1), train.DefaultWeightDecay(data.Regression, 1), train.DecayRows, train.DecayRows)
 	fs.BoolVar(&c.scaleTarget, "scale-target", true, "regression: train on the standardised target (predictions are in the original units)")
 	scaling := fs.String("scale-features", "auto", "how to scale numeric features, from the training rows: each (to mean 0, std 1 each) | joint (centre each, divide all by one scale: keeps their relative spread) | none | auto (joint if their stds are within a factor 10 of each other, else each; see docs/tabular.md)")
 	missing := fs.String("missing", "error", "blank values in feature columns: error (say where, and stop) | mean (fill in a numeric feature's training mean, a categorical feature's no category; the model file keeps the choice, so predict fills them in too). A blank target is always an error")
@@ -376,7 +376,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 			return nil, cli.UsageError{Msg: err.Error()}
 		}
 	}
-	c.opt.DefaultWeightDecay(defaultDecay(trainSet.Kind(), trainSet.Len()))
+	c.opt.DefaultWeightDecay(train.DefaultWeightDecay(trainSet.Kind(), trainSet.Len()))
 	if f.opt, err = c.opt.New(f.net.Params(), sched); err != nil {
 		return nil, cli.UsageError{Msg: err.Error()}
 	}
@@ -416,7 +416,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 		}
 		patience := c.reg.Patience
 		if !c.patienceGiven {
-			patience = defaultPatience(batches.BatchesPerEpoch())
+			patience = train.DefaultPatience(batches.BatchesPerEpoch())
 		}
 		if patience == 0 {
 			patience = epochs + 1 // never stops, but keeps the best weights
@@ -694,55 +694,6 @@ func checkWritable(flagName, path string) error {
 		return cli.Usagef("%s %s: the folder %s does not exist", flagName, path, dir)
 	}
 	return nil
-}
-
-// defaultWeightDecay is the L2 weight decay used when -weight-decay is not
-// given, by task. Chosen with docs/tabular/compare.py on four public tables
-// over 40 seeds of 80/20 splits, with dropout 0.1 and patience 200 (the
-// other defaults) and every feature standardised (-scale-features each,
-// the default then): for classes 0.03 (Iris 97.00 %, Wine 98.89 %, Breast
-// cancer 98.03 % on seeds 1–20, against 96.67 / 97.92 / 97.68 with no decay,
-// dropout 0.2 and patience 60; 0.02 and 0.05 are within a few tenths); for
-// regression the squared error on a standardised target wants stronger
-// shrinkage, 0.1 (Diabetes R² 0.472 against 0.419), which for classes cost
-// Iris 5 points in the same search.
-var defaultWeightDecay = map[data.Kind]float64{data.Classification: 0.03, data.Regression: 0.1}
-
-// patienceSteps and the bounds of defaultPatience: see there.
-const (
-	patienceSteps = 3000
-	minPatience   = 10
-	maxPatience   = 200
-)
-
-// defaultPatience returns the epochs early stopping waits for a better
-// validation score when -patience is not given: about patienceSteps steps,
-// but 10 to 200 epochs. Patience is a number of updates more than of
-// epochs: 200 epochs of a 100-row table are 800 steps, of a 100 000-row
-// table 630 000 (tens of minutes). Up to 15 steps an epoch (480 training
-// rows at B = 32) it is 200, so the public tables of docs/tabular.md (3–12
-// steps an epoch) keep the patience they were tuned with.
-func defaultPatience(stepsPerEpoch int) int {
-	return min(maxPatience, max(minPatience, (patienceSteps+stepsPerEpoch-1)/stepsPerEpoch))
-}
-
-// decayRows is the number of training rows above which the default weight
-// decay shrinks in proportion to 1/rows.
-const decayRows = 1000
-
-// defaultDecay returns the default weight decay for rows training rows:
-// defaultWeightDecay up to decayRows rows (the tables it was chosen on had
-// 96–455), then in proportion to 1/rows. The loss is a mean over the rows
-// while the penalty is not, so a fixed λ weighs more and more against the
-// data as they grow (scikit-learn divides its alpha by the rows for that
-// reason): on 100 000 rows the fixed defaults held a synthetic regression
-// at validation R² 0.973 and a 3-class table at 93.2 % against 0.997 and
-// 95.1 % with the scaled ones (docs/tabular/large.py).
-func defaultDecay(kind data.Kind, rows int) float64 {
-	if rows <= decayRows {
-		return defaultWeightDecay[kind]
-	}
-	return defaultWeightDecay[kind] * decayRows / float64(rows)
 }
 
 // newNet returns the MLP in → hidden… → out with fused Linear+ReLU hidden
