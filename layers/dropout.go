@@ -35,6 +35,26 @@ func NewDropout[T tensor.Float](rng *rand.Rand, p float64) *Dropout[T] {
 	return &Dropout[T]{P: p, Rng: rng}
 }
 
+// WithDropout puts a Dropout layer of probability p, drawing its masks
+// from rng, after each layer of net but the last — after each hidden
+// layer of an MLP — and returns net (changed in place; unchanged for
+// p = 0). Creating the layers draws nothing from rng. It panics as
+// NewDropout does.
+func WithDropout[T tensor.Float](net *Sequential[T], rng *rand.Rand, p float64) *Sequential[T] {
+	if p == 0 {
+		return net
+	}
+	var ls []Layer[T]
+	for i, l := range net.Layers {
+		ls = append(ls, l)
+		if i < len(net.Layers)-1 {
+			ls = append(ls, NewDropout[T](rng, p))
+		}
+	}
+	net.Layers = ls
+	return net
+}
+
 // Forward returns autograd.Dropout(x, P, Rng): x with a fresh mask on a
 // training tape, x itself on an evaluation tape.
 func (d *Dropout[T]) Forward(x *autograd.Value[T]) *autograd.Value[T] {

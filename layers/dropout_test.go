@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -134,5 +135,29 @@ func TestDropoutResumesFromPCGState(t *testing.T) {
 	d2 := NewDropout[float64](rand.New(restored), 0.5)
 	if got := d2.Forward(autograd.NewTape[float64]().Input(x)).Data().Data(); !slices.Equal(got, want) {
 		t.Fatal("a generator restored from the PCG state draws a different mask")
+	}
+}
+
+// WithDropout puts a dropout layer after each layer but the last, and
+// leaves the net alone for p = 0.
+func TestWithDropout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	net := WithDropout(MLP[float32](rng, 3, 4, 5, 2), rng, 0.25)
+	var kinds []string
+	for _, l := range net.Layers {
+		kinds = append(kinds, fmt.Sprintf("%T", l))
+	}
+	want := "*layers.Linear[float32] *layers.Dropout[float32] *layers.Linear[float32] *layers.Dropout[float32] *layers.Linear[float32]"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("layers %s, want %s", got, want)
+	}
+	if d := net.Layers[1].(*Dropout[float32]); d.P != 0.25 || d.Rng != rng {
+		t.Errorf("dropout %+v", d)
+	}
+	if n := len(WithDropout(MLP[float32](rng, 3, 2), rng, 0.5).Layers); n != 1 {
+		t.Errorf("a linear model has %d layers with dropout", n)
+	}
+	if n := len(WithDropout(MLP[float32](rng, 3, 4, 2), rng, 0).Layers); n != 2 {
+		t.Errorf("p = 0: %d layers", n)
 	}
 }

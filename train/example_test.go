@@ -186,11 +186,7 @@ func Example_tableRecipe() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		h1 := layers.NewLinear[float32](rng, "fc1", pre.Inputs(), 64, layers.He)
-		h2 := layers.NewLinear[float32](rng, "fc2", 64, 64, layers.He)
-		h1.ReLU, h2.ReLU = true, true
-		net := layers.NewSequential[float32](h1, layers.NewDropout[float32](rng, 0.1), h2, layers.NewDropout[float32](rng, 0.1),
-			layers.NewLinear[float32](rng, "fc3", 64, pre.Outputs(), layers.He))
+		net := layers.WithDropout(layers.MLP[float32](rng, pre.Inputs(), 64, 64, pre.Outputs()), rng, 0.1)
 		adam, err := optim.NewAdam(net.Params(), optim.Must(optim.Constant(0.001)),
 			optim.WithWeightDecay(train.DefaultWeightDecay(ds.Kind(), ds.Len())))
 		if err != nil {

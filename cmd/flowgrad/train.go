@@ -696,22 +696,11 @@ func checkWritable(flagName, path string) error {
 	return nil
 }
 
-// newNet returns the MLP in → hidden… → out with fused Linear+ReLU hidden
-// layers, each followed by dropout p if p > 0.
+// newNet returns the MLP in → hidden… → out (layers.MLP: fused
+// Linear+ReLU hidden layers, He initialisation), each hidden layer
+// followed by dropout p if p > 0.
 func newNet(rng *rand.Rand, in int, hidden []int, out int, p float64) *layers.Sequential[float32] {
-	var ls []layers.Layer[float32]
-	prev := in
-	for i, h := range hidden {
-		l := layers.NewLinear[float32](rng, fmt.Sprintf("fc%d", i+1), prev, h, layers.He)
-		l.ReLU = true
-		ls = append(ls, l)
-		if p > 0 {
-			ls = append(ls, layers.NewDropout[float32](rng, p))
-		}
-		prev = h
-	}
-	ls = append(ls, layers.NewLinear[float32](rng, fmt.Sprintf("fc%d", len(hidden)+1), prev, out, layers.He))
-	return layers.NewSequential(ls...)
+	return layers.WithDropout(layers.MLP[float32](rng, append(append([]int{in}, hidden...), out)...), rng, p)
 }
 
 func sizes(in int, hidden []int, out int) string {

@@ -52,15 +52,7 @@ func newRegularizer(c *config, model *layers.Sequential[float32]) (*regularizer,
 	g := &regularizer{c: c}
 	if p := c.reg.Dropout; p > 0 {
 		g.pcg = rand.NewPCG(c.seed, dropoutStream)
-		rng := rand.New(g.pcg)
-		var ls []layers.Layer[float32]
-		for i, l := range model.Layers {
-			ls = append(ls, l)
-			if i < len(model.Layers)-1 {
-				ls = append(ls, layers.NewDropout[float32](rng, p))
-			}
-		}
-		model.Layers = ls
+		layers.WithDropout(model, rand.New(g.pcg), p)
 	}
 	if c.reg.Patience > 0 {
 		var err error
