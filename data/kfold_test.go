@@ -182,3 +182,24 @@ func TestSplitLastRows(t *testing.T) {
 		t.Errorf("regression: %d, %d rows, first validation line %d, %v", tr.Len(), va.Len(), va.Line(0), err)
 	}
 }
+
+// ResolveTask fixes the task on the whole table; given tasks stay.
+func TestResolveTask(t *testing.T) {
+	tab := readString(t, "x,y\n1,1\n2,2\n3,3\n", nil)
+	opt, err := ResolveTask(tab, FitOptions{})
+	if err != nil || opt.Task != RegressionTask {
+		t.Errorf("three values: %v, %v", opt.Task, err)
+	}
+	if p, err := Fit(tab.Subset([]int{0, 1}), opt); err != nil || p.Kind != Regression {
+		t.Errorf("two of them with the resolved task: %v", err)
+	}
+	if opt, _ := ResolveTask(tab.Subset([]int{0, 1}), FitOptions{}); opt.Task != ClassTask {
+		t.Errorf("two values alone: %v", opt.Task)
+	}
+	if opt, _ := ResolveTask(tab, FitOptions{Task: ClassTask}); opt.Task != ClassTask {
+		t.Errorf("a given task changed: %v", opt.Task)
+	}
+	if _, err := ResolveTask(tab, FitOptions{Target: "z"}); err == nil {
+		t.Error("no error for a missing target")
+	}
+}

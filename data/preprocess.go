@@ -17,7 +17,8 @@ type Task int
 const (
 	// AutoTask: classes if the target column is categorical (strings)
 	// or holds exactly two values, both whole numbers (0 and 1, say: a
-	// yes/no outcome); else regression.
+	// yes/no outcome); else regression. It looks at the rows it is given:
+	// fix the task for a whole table with [ResolveTask] before splitting.
 	AutoTask Task = iota
 	// ClassTask: each distinct target value is a class; numeric targets
 	// (integer labels such as 0, 1, 2) are classes too.
@@ -196,6 +197,27 @@ func (o *FitOptions) resolve(t *Table) (*Column, Kind, error) {
 			t.name, t.Line(0), target.name, ErrBadValue, target.Value(0))
 	}
 	return target, Regression, nil
+}
+
+// ResolveTask returns opt with an AutoTask replaced by the task it means
+// for t (ClassTask or RegressionTask; see [AutoTask]), and its error for a
+// target that does not exist. Resolve on the whole table before a split or
+// folds, so that every subset is treated alike: the training rows of a
+// split could hold two values of a numeric target that has more, and look
+// like classes.
+func ResolveTask(t *Table, opt FitOptions) (FitOptions, error) {
+	if opt.Task != AutoTask {
+		return opt, nil
+	}
+	_, kind, err := opt.resolve(t)
+	if err != nil {
+		return opt, err
+	}
+	opt.Task = RegressionTask
+	if kind == Classification {
+		opt.Task = ClassTask
+	}
+	return opt, nil
 }
 
 // binaryNumbers reports whether a numeric column holds exactly two

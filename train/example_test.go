@@ -171,7 +171,10 @@ func Example_tableRecipe() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	opt := data.FitOptions{Target: "species"}
+	opt, err := data.ResolveTask(tab, data.FitOptions{Target: "species"}) // decided on all rows
+	if err != nil {
+		log.Fatal(err)
+	}
 	trainRows, valRows, err := data.Split(tab, opt, 0.2, rand.New(rand.NewPCG(1, 0x5b1)))
 	if err != nil {
 		log.Fatal(err)

@@ -1026,3 +1026,18 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("no file: exit %d, %s", code, errOut)
 	}
 }
+
+// The task is decided on the whole table: a numeric target of three
+// values whose training rows hold two is still regression (it was trained
+// as two classes and the validation row's value was "not seen").
+func TestTaskDecidedOnAllRows(t *testing.T) {
+	dir := t.TempDir()
+	p, mdl := filepath.Join(dir, "three.csv"), filepath.Join(dir, "m.fgm")
+	if err := os.WriteFile(p, []byte("x,y\n1,1\n2,2\n3,1\n4,2\n5,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "train", "-data", p, "-model", mdl, "-progress", "off", "-epochs", "2", "-val", "0.2", "-split", "last")
+	if !strings.Contains(out, `target "y": regression`) {
+		t.Errorf("train:\n%s", out)
+	}
+}

@@ -188,6 +188,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget, Scaling: c.scaling,
 		FillMissing: c.fillMissing, MinCategoryRows: c.minCategory}
+	if fit, err = data.ResolveTask(tab, fit); err != nil { // decided on all rows, not a split's
+		return err
+	}
 	cv := ""
 	if c.cv > 0 {
 		if cv, err = c.crossValidate(ctx, tab, fit, stdout, stderr); err != nil {
