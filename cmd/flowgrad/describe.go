@@ -39,7 +39,7 @@ func describeCmd(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cols := tab.Columns()
-	fmt.Fprintf(stdout, "%s: %d rows, %d columns (flowgrad train's default target is the last, %q)\n\n", dataPath, tab.Len(), len(cols), cols[len(cols)-1].Name())
+	fmt.Fprintf(stdout, "%s: %d rows, %d columns (flowgrad train's default target is the last, %q)%s\n\n", dataPath, tab.Len(), len(cols), cols[len(cols)-1].Name(), tab.SeparatorHint())
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "column\ttype\tblank\tvalues\tnote")
 	var notes []string

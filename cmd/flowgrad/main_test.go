@@ -1019,6 +1019,13 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("describe lacks %s:\n%s", want, out)
 		}
 	}
+	semi := filepath.Join(dir, "semi.csv")
+	if err := os.WriteFile(semi, []byte("x;y\n1;2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, "describe", "-data", semi); !strings.Contains(out, `one column only: is the file separated by ";"?`) {
+		t.Errorf("describe of a semicolon file:\n%s", out)
+	}
 	if code, _, errOut := flowgrad(t, "describe"); code != 2 || !strings.Contains(errOut, "-data") {
 		t.Errorf("no -data: exit %d, %s", code, errOut)
 	}
