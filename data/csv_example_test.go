@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/flowgrad/flowgrad/data"
@@ -175,4 +176,29 @@ func ExampleKFold() {
 	// round 3 trains on 120 rows, tests on 30 - by species: [10 10 10]
 	// round 4 trains on 120 rows, tests on 30 - by species: [10 10 10]
 	// round 5 trains on 120 rows, tests on 30 - by species: [10 10 10]
+}
+
+// Two targets predicted together: one output each, standardised each.
+func ExampleFitOptions_targets() {
+	csv := "speed,load,temp,wear\n" +
+		"10,1,40,0.1\n20,2,45,0.3\n30,1,50,0.4\n40,3,60,0.9\n"
+	tab, err := data.ReadCSV(strings.NewReader(csv), "machine.csv", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pre, err := data.Fit(tab, data.FitOptions{Targets: []string{"temp", "wear"}, ScaleTarget: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ds, err := pre.Dataset(tab)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(pre.Targets(), "→", ds.Outputs(), "outputs from", pre.Inputs(), "inputs")
+	y := slices.Clone(ds.Targets()[:2]) // the first row's, standardised (a copy: the dataset's are read-only)
+	pre.Unscale(y)
+	fmt.Printf("row 1 back in units: %.3g\n", y)
+	// Output:
+	// [temp wear] → 2 outputs from 2 inputs
+	// row 1 back in units: [40 0.1]
 }

@@ -80,6 +80,10 @@ func (k *Kind) UnmarshalText(b []byte) error {
 type FitOptions struct {
 	// Target names the target column; "" means the last column.
 	Target string
+	// Targets names several numeric target columns to predict together,
+	// in this order, instead of Target: a regression with one output per
+	// target (each standardised on its own with ScaleTarget).
+	Targets []string
 	// Ignore names columns that are not features, such as an ID column.
 	// Text columns (see [CSVOptions]) are never features either: reading
 	// the ignored columns as Text spares parsing their values at all.
@@ -171,6 +175,9 @@ func ParseFeatureScaling(s string) (FeatureScaling, error) {
 // resolve finds the target column of t and the task, and checks that the
 // ignored columns exist.
 func (o *FitOptions) resolve(t *Table) (*Column, Kind, error) {
+	if len(o.Targets) > 0 {
+		return o.resolveTargets(t)
+	}
 	target := t.cols[len(t.cols)-1]
 	if o.Target != "" {
 		if target = t.Column(o.Target); target == nil {
@@ -220,6 +227,55 @@ func ResolveTask(t *Table, opt FitOptions) (FitOptions, error) {
 	return opt, nil
 }
 
+// resolveTargets is resolve for several targets (o.Targets): each must be
+// a numeric column, not ignored, named once, and the task regression. It
+// returns the first.
+func (o *FitOptions) resolveTargets(t *Table) (*Column, Kind, error) {
+	if o.Target != "" {
+		panic("data: FitOptions: both Target and Targets given")
+	}
+	if o.Task == ClassTask {
+		return nil, 0, fmt.Errorf("data: %s: %w: several targets (%s) are a regression; classes take one target", t.name, ErrColumns, strings.Join(o.Targets, ", "))
+	}
+	one := *o
+	one.Targets = nil
+	cols, err := o.targetColumns(t)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, c := range cols {
+		one.Target, one.Task = c.name, RegressionTask
+		if _, _, err := one.resolve(t); err != nil {
+			return nil, 0, err
+		}
+	}
+	return cols[0], Regression, nil
+}
+
+// targetColumns returns the target columns of t that o names: its
+// Targets, or the one resolve finds.
+func (o *FitOptions) targetColumns(t *Table) ([]*Column, error) {
+	if len(o.Targets) == 0 {
+		c, _, err := o.resolve(t)
+		if err != nil {
+			return nil, err
+		}
+		return []*Column{c}, nil
+	}
+	var cols []*Column
+	for i, n := range o.Targets {
+		c := t.Column(n)
+		switch {
+		case c == nil:
+			return nil, fmt.Errorf("data: %s: %w: no target column %q (the columns are %s)", t.name, ErrColumns, n, t.columnList())
+		case slices.Contains(o.Targets[:i], n):
+			return nil, fmt.Errorf("data: %s: %w: the target %q is named twice", t.name, ErrColumns, n)
+		}
+		cols = append(cols, c)
+	}
+	return cols, nil
+}
+
 // binaryNumbers reports whether a numeric column holds exactly two
 // distinct values, both whole numbers (missing values aside).
 func binaryNumbers(c *Column) bool {
@@ -267,7 +323,12 @@ type Preprocessor struct {
 	Classes    []string   `json:"classes,omitempty"`     // Classification, in index order
 	TargetMean float64    `json:"target_mean,omitempty"` // Regression
 	TargetStd  float64    `json:"target_std,omitempty"`  // Regression; 0: not scaled
-	Ignored    []string   `json:"ignored,omitempty"`     // columns that are not features
+	// ExtraTargets are a regression's second and later targets
+	// ([FitOptions.Targets]): output j > 0 predicts ExtraTargets[j−1],
+	// scaled by its own Mean and Std as output 0 by TargetMean and
+	// TargetStd.
+	ExtraTargets []TargetScale `json:"extra_targets,omitempty"`
+	Ignored      []string      `json:"ignored,omitempty"` // columns that are not features
 	// FillMissing: missing feature values are filled in (see
 	// [FitOptions.FillMissing]) rather than an error.
 	FillMissing bool `json:"fill_missing,omitempty"`
@@ -281,6 +342,37 @@ type Preprocessor struct {
 	catIndex   []map[string]int32 // per feature: category → position
 	classIndex map[string]int32   // class name → index
 	classNums  []float32          // a numeric target: Classes as numbers
+}
+
+// TargetScale is a regression target column and its standardisation:
+// y becomes (y − Mean)/Std when Std > 0, and stays as it is otherwise.
+type TargetScale struct {
+	Name string  `json:"name"`
+	Mean float64 `json:"mean,omitempty"`
+	Std  float64 `json:"std,omitempty"`
+}
+
+// Targets returns the names of the target columns: the one Target, or a
+// regression's Target and ExtraTargets, in the order of the outputs.
+func (p *Preprocessor) Targets() []string {
+	names := []string{p.Target}
+	for _, e := range p.ExtraTargets {
+		names = append(names, e.Name)
+	}
+	return names
+}
+
+// isTarget reports whether name is one of p's target columns.
+func (p *Preprocessor) isTarget(name string) bool {
+	return name == p.Target || slices.ContainsFunc(p.ExtraTargets, func(e TargetScale) bool { return e.Name == name })
+}
+
+// targetScale returns output j's target scaling.
+func (p *Preprocessor) targetScale(j int) (mean, std float64) {
+	if j == 0 {
+		return p.TargetMean, p.TargetStd
+	}
+	return p.ExtraTargets[j-1].Mean, p.ExtraTargets[j-1].Std
 }
 
 // Feature is one feature column as a [Preprocessor] encodes it.
@@ -363,11 +455,18 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 		panic(fmt.Sprintf("data: FitOptions: MinCategoryRows %d < 0", opt.MinCategoryRows))
 	}
 	p := &Preprocessor{Target: target.name, TargetType: target.typ, Kind: kind, FillMissing: opt.FillMissing, MinCategoryRows: opt.MinCategoryRows}
-	if err := checkTarget(t, target); err != nil {
+	targets, err := opt.targetColumns(t)
+	if err != nil {
 		return nil, err
 	}
+	isTarget := func(c *Column) bool { return slices.Contains(targets, c) }
+	for _, c := range targets {
+		if err := checkTarget(t, c); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range t.cols {
-		if c == target || c.typ == Text || slices.Contains(opt.Ignore, c.name) {
+		if isTarget(c) || c.typ == Text || slices.Contains(opt.Ignore, c.name) {
 			continue
 		}
 		if err := p.checkMissing(t, c); err != nil {
@@ -376,7 +475,7 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 	}
 	for _, c := range t.cols {
 		switch {
-		case c == target:
+		case isTarget(c):
 		case c.typ == Text || slices.Contains(opt.Ignore, c.name):
 			p.Ignored = append(p.Ignored, c.name)
 		case c.typ == Numeric:
@@ -432,11 +531,21 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 			return nil, fmt.Errorf("data: %s: %w: the training rows have a single class %q in the target column %q; classification needs at least two",
 				t.name, ErrDegenerate, p.Classes[0], target.name)
 		}
-	case opt.ScaleTarget:
-		p.TargetMean, p.TargetStd = meanStd(target)
-		if p.TargetStd == 0 {
-			return nil, fmt.Errorf("data: %s: %w: the target column %q has the same value %v in all %d training rows: nothing to learn",
-				t.name, ErrDegenerate, target.name, target.Value(0), t.Len())
+	default:
+		for j, c := range targets {
+			var sc TargetScale
+			sc.Name = c.name
+			if opt.ScaleTarget {
+				if sc.Mean, sc.Std = meanStd(c); sc.Std == 0 {
+					return nil, fmt.Errorf("data: %s: %w: the target column %q has the same value %v in all %d training rows: nothing to learn",
+						t.name, ErrDegenerate, c.name, c.Value(0), t.Len())
+				}
+			}
+			if j == 0 {
+				p.TargetMean, p.TargetStd = sc.Mean, sc.Std
+			} else {
+				p.ExtraTargets = append(p.ExtraTargets, sc)
+			}
 		}
 	}
 	if err := p.Check(); err != nil {
@@ -609,6 +718,12 @@ func (p *Preprocessor) Check() error {
 	if p.Target == "" {
 		return bad("no target column name")
 	}
+	for _, e := range p.ExtraTargets {
+		if e.Name == "" || names[e.Name] || p.Kind != Regression || e.Std < 0 || math.IsNaN(e.Std) || math.IsInf(e.Std, 0) || math.IsNaN(e.Mean) || math.IsInf(e.Mean, 0) {
+			return bad("extra target %q: a repeated or empty name, a %v, mean %v, std %v (want a regression's own column, finite, std ≥ 0)", e.Name, p.Kind, e.Mean, e.Std)
+		}
+		names[e.Name] = true
+	}
 	if len(p.Features) == 0 {
 		return bad("no features")
 	}
@@ -713,12 +828,13 @@ func indexOf(names []string, min int) (map[string]int32, error) {
 // features' [Feature.Inputs].
 func (p *Preprocessor) Inputs() int { return p.inputs }
 
-// Outputs returns the number of model outputs: the classes, or 1.
+// Outputs returns the number of model outputs: the classes, or one per
+// regression target.
 func (p *Preprocessor) Outputs() int {
 	if p.Kind == Classification {
 		return len(p.Classes)
 	}
-	return 1
+	return 1 + len(p.ExtraTargets)
 }
 
 // CSVOptions returns a copy of base (nil: the defaults) that reads the
@@ -764,13 +880,20 @@ func (p *Preprocessor) Match(t *Table, withTarget bool) error {
 				t.name, ErrColumns, f.Name, c.typ, c.Value(0), f.Type)
 		}
 	}
-	if c := t.Column(p.Target); withTarget {
-		switch {
+	for j := range p.Outputs() {
+		if !withTarget || j > len(p.ExtraTargets) {
+			break // classes: one target
+		}
+		name := p.Target
+		if j > 0 {
+			name = p.ExtraTargets[j-1].Name
+		}
+		switch c := t.Column(name); {
 		case c == nil:
-			missing = append(missing, strconv.Quote(p.Target)+" (the target)")
+			missing = append(missing, strconv.Quote(name)+" (the target)")
 		case p.Kind == Regression && c.typ != Numeric:
 			return fmt.Errorf("data: %s: %w: the target column %q is %v here (first value %q) but numeric in the training data",
-				t.name, ErrColumns, p.Target, c.typ, c.Value(0))
+				t.name, ErrColumns, name, c.typ, c.Value(0))
 		}
 	}
 	if len(missing) > 0 {
@@ -780,7 +903,7 @@ func (p *Preprocessor) Match(t *Table, withTarget bool) error {
 	// or a text column: t has other columns iff they are not all of those.
 	others := 0
 	for _, c := range t.cols {
-		if c.typ == Text || c.name == p.Target || slices.Contains(p.Ignored, c.name) {
+		if c.typ == Text || p.isTarget(c.name) || slices.Contains(p.Ignored, c.name) {
 			others++
 		}
 	}
@@ -788,7 +911,7 @@ func (p *Preprocessor) Match(t *Table, withTarget bool) error {
 		return nil
 	}
 	for _, c := range t.cols {
-		if c.typ != Text && c.name != p.Target && !slices.Contains(p.Ignored, c.name) && !slices.ContainsFunc(p.Features, func(f Feature) bool { return f.Name == c.name }) {
+		if c.typ != Text && !p.isTarget(c.name) && !slices.Contains(p.Ignored, c.name) && !slices.ContainsFunc(p.Features, func(f Feature) bool { return f.Name == c.name }) {
 			return fmt.Errorf("data: %s: %w: column %q was not in the training data (the model needs %s); remove it, or skip it (flowgrad eval and predict: -ignore %s; in Go, read it as text: CSVOptions.Text)",
 				t.name, ErrColumns, c.name, p.columnList(), c.name)
 		}
@@ -804,7 +927,11 @@ func (p *Preprocessor) columnList() string {
 		}
 		b.WriteString(strconv.Quote(f.Name))
 	}
-	fmt.Fprintf(&b, " and the target %q", p.Target)
+	if len(p.ExtraTargets) == 0 {
+		fmt.Fprintf(&b, " and the target %q", p.Target)
+	} else {
+		fmt.Fprintf(&b, " and the targets %s", quoteAll(p.Targets()))
+	}
 	return b.String()
 }
 
@@ -967,34 +1094,49 @@ func (p *Preprocessor) Dataset(t *Table) (*Dataset, error) {
 		}
 		return NewClassTable(x, labels, len(p.Classes))
 	}
-	y := tensor.New[float32](t.Len(), 1)
-	c := t.Column(p.Target)
-	if err := checkTarget(t, c); err != nil {
-		return nil, err
-	}
-	for i := range t.Len() {
-		y.Data()[i] = p.scaleTarget(c.num(i))
+	k := p.Outputs()
+	y := tensor.New[float32](t.Len(), k)
+	for j, name := range p.Targets() {
+		c := t.Column(name)
+		if err := checkTarget(t, c); err != nil {
+			return nil, err
+		}
+		for i := range t.Len() {
+			y.Data()[i*k+j] = p.scaleTarget(j, c.num(i))
+		}
 	}
 	return NewRegressionTable(x, y)
 }
 
-func (p *Preprocessor) scaleTarget(y float32) float32 {
-	if p.TargetStd == 0 {
+// scaleTarget returns output j's target value y scaled for training.
+func (p *Preprocessor) scaleTarget(j int, y float32) float32 {
+	mean, std := p.targetScale(j)
+	if std == 0 {
 		return y
 	}
-	return float32((float64(y) - p.TargetMean) / p.TargetStd)
+	return float32((float64(y) - mean) / std)
 }
 
-// Unscale maps model outputs for a regression target back to the target's
-// units in place: y·TargetStd + TargetMean (nothing when the target was
-// not scaled).
+// Unscale maps model outputs for a regression target back to the targets'
+// units in place: y holds rows of Outputs values, row-major, and output j
+// becomes y·Std + Mean of its target (unchanged when the target was not
+// scaled).
 func (p *Preprocessor) Unscale(y []float32) {
-	if p.TargetStd == 0 {
-		return
-	}
+	k := p.Outputs()
 	for i, v := range y {
-		y[i] = float32(float64(v)*p.TargetStd + p.TargetMean)
+		if mean, std := p.targetScale(i % k); std != 0 {
+			y[i] = float32(float64(v)*std + mean)
+		}
 	}
+}
+
+// quoteAll returns the names quoted, comma-separated.
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // someOf lists names for an error message: all of up to 20, or the first

@@ -12,7 +12,7 @@ import (
 // WriteCSV writes p as CSV with a header row: for classification the
 // predicted class name in a column named after the target, then one column
 // "p_CLASS" of probability per class; for regression the predicted value
-// in a column named after the target. If id is not nil (an ID column of
+// in a column named after the target, one per target. If id is not nil (an ID column of
 // the predicted table, for example a text column), its values come first,
 // under its name, so each prediction can be matched with its row. Numbers
 // are written in the shortest form that reads back to the same float32.
@@ -23,11 +23,13 @@ func (p *Prediction) WriteCSV(w io.Writer, id *data.Column) error {
 	if id != nil {
 		rec = append(rec, id.Name())
 	}
-	rec = append(rec, p.Target)
 	if p.Kind == data.Classification {
+		rec = append(rec, p.Target)
 		for _, c := range p.Classes {
 			rec = append(rec, "p_"+c)
 		}
+	} else {
+		rec = append(rec, p.Targets...)
 	}
 	if err := cw.Write(rec); err != nil {
 		return fmt.Errorf("model: write predictions: %w", err)
@@ -43,7 +45,9 @@ func (p *Prediction) WriteCSV(w io.Writer, id *data.Column) error {
 				rec = append(rec, formatFloat(v))
 			}
 		} else {
-			rec = append(rec, formatFloat(p.Value.At(i, 0)))
+			for _, v := range p.Value.Row(i) {
+				rec = append(rec, formatFloat(v))
+			}
 		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("model: write predictions: %w", err)

@@ -19,9 +19,10 @@ type Model struct {
 	Meta map[string]string           // free-form: how it was trained, scores, …
 
 	// Prediction buffers, not shared by Clone.
-	tape *autograd.Tape[float32]
-	x    []float32                      // rows×inputs
-	xs   map[int]*tensor.Dense[float32] // matrices over x by rows
+	tape    *autograd.Tape[float32]
+	x       []float32                      // rows×inputs
+	targets []string                       // Pre.Targets(), made once
+	xs      map[int]*tensor.Dense[float32] // matrices over x by rows
 }
 
 // New returns the model of a trained network and the preprocessing its
@@ -63,15 +64,18 @@ func (m *Model) Kind() data.Kind { return m.Pre.Kind }
 // Prediction is what a model predicts for a batch of rows.
 type Prediction struct {
 	Kind   data.Kind
-	Target string // the target column's name
+	Target string // the (first) target column's name
 	// Classification: the most probable class of each row (an index into
 	// Classes; the first one on a tie), the class names (the model's: do
 	// not modify them), and the rows×C class probabilities.
 	Class   []int
 	Classes []string
 	Prob    *tensor.Dense[float32]
-	// Regression: the rows×1 predicted values in the target's units.
-	Value *tensor.Dense[float32]
+	// Regression: the rows×targets predicted values in the targets'
+	// units, and the targets' names (the model's: do not modify them),
+	// Target first.
+	Value   *tensor.Dense[float32]
+	Targets []string
 }
 
 // Len returns the number of rows predicted.
@@ -181,8 +185,11 @@ func (m *Model) inputs(t *data.Table) (*tensor.Dense[float32], error) {
 // reuse makes p a prediction of n rows of m, reusing its buffers.
 func (m *Model) reuse(p *Prediction, n int) {
 	p.Kind, p.Target = m.Pre.Kind, m.Pre.Target
+	if m.targets == nil {
+		m.targets = m.Pre.Targets()
+	}
 	if m.Pre.Kind == data.Classification {
-		p.Value = nil
+		p.Value, p.Targets = nil, nil
 		p.Classes = m.Pre.Classes
 		p.Prob = reuse(p.Prob, n, m.Pre.Outputs())
 		if cap(p.Class) < n {
@@ -193,6 +200,7 @@ func (m *Model) reuse(p *Prediction, n int) {
 	}
 	p.Class, p.Classes, p.Prob = nil, nil, nil
 	p.Value = reuse(p.Value, n, m.Pre.Outputs())
+	p.Targets = m.targets
 }
 
 // write puts the network's outputs out for rows from, from+1, … into p:

@@ -328,3 +328,45 @@ func TestPredictInBlocks(t *testing.T) {
 		t.Error("a failed prediction changed its result")
 	}
 }
+
+// A regression with two targets: both predicted, in their units, through
+// the file and as CSV with one column per target.
+func TestTwoTargets(t *testing.T) {
+	tab, err := data.ReadCSV(strings.NewReader(regressionCSV(400, 5)), "gen.csv", &data.CSVOptions{Text: []string{"id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// x2 becomes a second target: y and x2 from x1 and g.
+	f := trainTable(t, tab, data.FitOptions{Targets: []string{"y", "x2"}, ScaleTarget: true}, []int{16}, 30, 0.01)
+	enc, err := f.model.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Read(bytes.NewReader(enc), "two.fgm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loaded.Predict(f.val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Value.Cols() != 2 || !slices.Equal(got.Targets, []string{"y", "x2"}) {
+		t.Fatalf("%d columns, targets %v", got.Value.Cols(), got.Targets)
+	}
+	var ys []float64
+	var ps []float64
+	for i := range f.val.Len() {
+		ys = append(ys, float64(f.val.Column("y").Float(i)))
+		ps = append(ps, float64(got.Value.At(i, 0)))
+	}
+	if score := r2(ps, ys); !(score > 0.9) { // y is mostly 3·x1 + offset(g): learnable without x2
+		t.Errorf("R² of y %.4f, want > 0.9", score)
+	}
+	var b strings.Builder
+	if err := got.WriteCSV(&b, f.val.Column("id")); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(b.String(), "\n"); lines[0] != "id,y,x2" || strings.Count(lines[1], ",") != 2 {
+		t.Errorf("CSV %q", lines[:2])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -91,19 +92,27 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	metrics := targetUnits(ev.Evaluate(m.Net), m.Pre)
-	fmt.Fprintf(stdout, "flowgrad eval: model %s on %s: %d rows, target %q\n", md.modelPath, md.dataPath, ds.Len(), m.Pre.Target)
+	what := fmt.Sprintf("target %q", m.Pre.Target)
+	if len(m.Pre.ExtraTargets) > 0 {
+		what = "targets " + strings.Join(quoted(m.Pre.Targets()), ", ")
+	}
+	fmt.Fprintf(stdout, "flowgrad eval: model %s on %s: %d rows, %s\n", md.modelPath, md.dataPath, ds.Len(), what)
 	if ds.Kind() == data.Regression {
 		pred, err := m.Predict(tab)
 		if err != nil {
 			return err
 		}
-		var mae float64
-		truth := tab.Column(m.Pre.Target)
-		for i := range tab.Len() {
-			d := float64(pred.Value.At(i, 0)) - float64(truth.Float(i))
-			mae += max(d, -d)
+		if len(m.Pre.ExtraTargets) > 0 {
+			writeTargets(stdout, tab, pred, metrics.R2)
+		} else {
+			var mae float64
+			truth := tab.Column(m.Pre.Target)
+			for i := range tab.Len() {
+				d := float64(pred.Value.At(i, 0)) - float64(truth.Float(i))
+				mae += max(d, -d)
+			}
+			fmt.Fprintf(stdout, "RMSE      %.6g\nMAE       %.6g\nR²        %.6f\n", metrics.RMSE, mae/float64(tab.Len()), metrics.R2)
 		}
-		fmt.Fprintf(stdout, "RMSE      %.6g\nMAE       %.6g\nR²        %.6f\n", metrics.RMSE, mae/float64(tab.Len()), metrics.R2)
 	} else {
 		fmt.Fprintf(stdout, "loss      %.6f\naccuracy  %.2f%%\n", metrics.Loss, 100*metrics.Accuracy)
 		pred, err := m.Predict(tab)
@@ -142,6 +151,42 @@ func writeImportance(w io.Writer, kind data.Kind, imps []model.Importance, repea
 		fmt.Fprintf(tw, "%s\t%.4f ± %.4f\t%.4f ± %.4f\t\n", imp.Feature, imp.Fall, imp.FallSD, imp.Rise, imp.RiseSD)
 	}
 	tw.Flush()
+}
+
+// quoted returns the names in Go quotes.
+func quoted(names []string) []string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return q
+}
+
+// writeTargets prints RMSE, MAE and R² of each target of a regression
+// with several, in its units, and the mean R² (the evaluator's).
+func writeTargets(w io.Writer, tab *data.Table, pred *model.Prediction, meanR2 float64) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tRMSE\tMAE\tR²\t")
+	n := float64(tab.Len())
+	for j, name := range pred.Targets {
+		truth := tab.Column(name)
+		var mean, se, ae, ss float64
+		for i := range tab.Len() {
+			mean += float64(truth.Float(i)) / n
+		}
+		for i := range tab.Len() {
+			y := float64(truth.Float(i))
+			d := float64(pred.Value.At(i, j)) - y
+			se, ae, ss = se+d*d, ae+math.Abs(d), ss+(y-mean)*(y-mean)
+		}
+		r2 := 1 - se/ss
+		if ss == 0 {
+			r2 = math.NaN()
+		}
+		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.6f\t\n", name, math.Sqrt(se/n), ae/n, r2)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "mean R²   %.6f\n", meanR2)
 }
 
 // binaryAUC returns the ROC AUC of a two-class prediction's probability

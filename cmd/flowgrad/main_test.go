@@ -1048,3 +1048,38 @@ func TestTaskDecidedOnAllRows(t *testing.T) {
 		t.Errorf("train:\n%s", out)
 	}
 }
+
+// -target a,b: a regression with one output per target, evaluated per
+// target in its units and predicted as one column each.
+func TestSeveralTargets(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV, testCSV, mdl := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv"), filepath.Join(dir, "m.fgm")
+	house(t, trainCSV, 600, 11)
+	house(t, testCSV, 200, 12)
+	// price = 3·area − 20·age/3 + premium: from area and district, price
+	// is partly predictable and age (drawn independently) not at all.
+	out := mustRun(t, "train", "-data", trainCSV, "-target", "price,area", "-ignore", "id", "-model", mdl, "-progress", "off", "-cv", "2")
+	if !strings.Contains(out, `targets "price", "area": regression with 2 outputs, each standardised`) || !strings.Contains(out, "2 features → 4 inputs") ||
+		!strings.Contains(out, "cross-validated R²") {
+		t.Errorf("train:\n%s", out)
+	}
+	ev := mustRun(t, "eval", "-model", mdl, "-data", testCSV)
+	rows := regexp.MustCompile(`(?m)^\s*(price|area)\s+([0-9.]+)\s+([0-9.]+)\s+(-?[0-9.]+)$`).FindAllStringSubmatch(ev, -1)
+	if len(rows) != 2 || !strings.Contains(ev, `targets "price", "area"`) || !strings.Contains(ev, "mean R²") {
+		t.Fatalf("eval:\n%s", ev)
+	}
+	// area from age and district alone is noise; price from them: the
+	// premium and age explain a little.
+	for _, r := range rows {
+		if r2 := metricOf(r[4]); !(r2 < 0.5) || metricOf(r[2]) <= 0 {
+			t.Errorf("%s: RMSE %s, R² %s (neither target follows from the other features)", r[1], r[2], r[4])
+		}
+	}
+	pred := strings.Split(mustRun(t, "predict", "-model", mdl, "-data", testCSV, "-id", "id"), "\n")
+	if pred[0] != "id,price,area" || strings.Count(pred[1], ",") != 2 {
+		t.Errorf("predict: %q", pred[:2])
+	}
+	if code, _, errOut := flowgrad(t, "train", "-data", trainCSV, "-target", "price,district", "-ignore", "id", "-model", mdl); code != 1 || !strings.Contains(errOut, `column "district"`) {
+		t.Errorf("a categorical second target: exit %d, %s", code, errOut)
+	}
+}

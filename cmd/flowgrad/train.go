@@ -61,7 +61,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	c := &trainFlags{}
 	var task, ignore, categorical, sep, hidden string
 	fs.StringVar(&c.dataPath, "data", "", "the training CSV (plain or gzip, header row); required")
-	fs.StringVar(&c.target, "target", "", "the target column (default: the last column)")
+	fs.StringVar(&c.target, "target", "", "the target column (default: the last column); several numeric ones, comma-separated, for a regression with one output each")
 	fs.StringVar(&c.modelPath, "model", "model.fgm", "the model file to write")
 	fs.StringVar(&task, "task", "auto", "auto | classify | regress: auto makes a text target classes, a numeric one of two whole numbers (0 and 1) classes too, and any other numeric one regression")
 	fs.StringVar(&ignore, "ignore", "", "comma-separated columns that are not features (an ID column)")
@@ -188,6 +188,9 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fit := data.FitOptions{Target: c.target, Ignore: c.ignore, Task: c.task, ScaleTarget: c.scaleTarget, Scaling: c.scaling,
 		FillMissing: c.fillMissing, MinCategoryRows: c.minCategory}
+	if names := cli.Names(c.target); len(names) > 1 {
+		fit.Target, fit.Targets = "", names
+	}
 	if fit, err = data.ResolveTask(tab, fit); err != nil { // decided on all rows, not a split's
 		return err
 	}
@@ -505,7 +508,7 @@ func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Tab
 // ("" otherwise): two values are trained as classes, three to ten as
 // regression.
 func taskNote(trainTab *data.Table, pre *data.Preprocessor, task data.Task) string {
-	if task != data.AutoTask || pre.TargetType != data.Numeric {
+	if task != data.AutoTask || pre.TargetType != data.Numeric || len(pre.ExtraTargets) > 0 {
 		return ""
 	}
 	c := trainTab.Column(pre.Target)
@@ -721,6 +724,13 @@ func describeTarget(pre *data.Preprocessor) string {
 	if pre.Kind == data.Classification {
 		return fmt.Sprintf("target %q: %d classes (%s)", pre.Target, len(pre.Classes), strings.Join(pre.Classes, ", "))
 	}
+	if len(pre.ExtraTargets) > 0 {
+		scaled := ""
+		if pre.TargetStd > 0 {
+			scaled = ", each standardised (RMSE below is of the standardised targets, R² their mean; eval gives each in its units)"
+		}
+		return fmt.Sprintf("targets %s: regression with %d outputs%s", strings.Join(quoted(pre.Targets()), ", "), pre.Outputs(), scaled)
+	}
 	scaled := ""
 	if pre.TargetStd > 0 {
 		scaled = fmt.Sprintf(", standardised (mean %.4g, sd %.4g)", pre.TargetMean, pre.TargetStd)
@@ -732,7 +742,7 @@ func describeTarget(pre *data.Preprocessor) string {
 // training targets into the target's own units: RMSE scales with the
 // standard deviation; R² and accuracy do not change.
 func targetUnits(m train.Metrics, pre *data.Preprocessor) train.Metrics {
-	if m.Kind == data.Regression && pre.TargetStd > 0 {
+	if m.Kind == data.Regression && pre.TargetStd > 0 && len(pre.ExtraTargets) == 0 { // several: no one unit
 		m.RMSE *= pre.TargetStd
 	}
 	return m

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/flowgrad/flowgrad/data"
@@ -29,6 +28,9 @@ const (
 	// MetaClasses holds a classifier's class names as a JSON array, in
 	// the order of the output columns.
 	MetaClasses = "flowgrad.classes"
+	// MetaTargets holds the target names of a regression with several
+	// targets as a JSON array, in the order of the output columns.
+	MetaTargets = "flowgrad.targets"
 )
 
 // Options tells Export what the graph gives.
@@ -55,7 +57,8 @@ type Options struct {
 //   - The output is a classifier's logits, or with opt.Probabilities its
 //     class probabilities (a Softmax node), with the class names in the
 //     metadata (MetaClasses); or a regression's values in the target's
-//     units (Mul and Add undo the target standardisation).
+//     units (Mul and Add undo the target standardisation), one column
+//     per target (their names in MetaTargets when there are several).
 //
 // The metadata also holds m.Meta and the preprocessing itself
 // (MetaPreprocessor), so that Import gives m back. Export writes nothing
@@ -108,9 +111,25 @@ func NetworkOf(m *model.Model, opt Options) (*Network, error) {
 		n.Metadata[MetaOutput] = map[bool]string{false: "logits", true: "probabilities"}[opt.Probabilities]
 	default:
 		n.Metadata[MetaOutput] = "values"
-		if p.TargetStd != 0 {
-			n.OutputScale = slices.Repeat([]float32{float32(p.TargetStd)}, p.Outputs())
-			n.OutputShift = slices.Repeat([]float32{float32(p.TargetMean)}, p.Outputs())
+		if len(p.ExtraTargets) > 0 {
+			n.Metadata[MetaTargets] = jsonList(p.Targets())
+		}
+		scaled := p.TargetStd != 0
+		for _, e := range p.ExtraTargets {
+			scaled = scaled || e.Std != 0
+		}
+		if scaled {
+			for j := range p.Outputs() {
+				mean, std := p.TargetMean, p.TargetStd
+				if j > 0 {
+					mean, std = p.ExtraTargets[j-1].Mean, p.ExtraTargets[j-1].Std
+				}
+				if std == 0 { // this target trained as it is
+					mean, std = 0, 1
+				}
+				n.OutputScale = append(n.OutputScale, float32(std))
+				n.OutputShift = append(n.OutputShift, float32(mean))
+			}
 		}
 	}
 	return n, nil

@@ -116,6 +116,10 @@ func TestExportedModelPredictsAsTheModel(t *testing.T) {
 	if f := grouped.Pre.Features[1]; len(f.Categories) != 1 || !f.Other {
 		t.Fatalf("grouped colour: %+v", f)
 	}
+	twoTargets := tableModel(t, mixedRows, data.FitOptions{Targets: []string{"price", "x2"}, ScaleTarget: true}, 5)
+	if twoTargets.Pre.Outputs() != 2 {
+		t.Fatalf("two targets: %d outputs", twoTargets.Pre.Outputs())
+	}
 	withDropout, err := model.New(layers.NewSequential(append([]layers.Layer[float32]{
 		iris.Net.Layers[0], layers.NewDropout[float32](rand.New(rand.NewPCG(1, 1)), 0.5)}, iris.Net.Layers[1:]...)...), iris.Pre, nil)
 	if err != nil {
@@ -132,6 +136,7 @@ func TestExportedModelPredictsAsTheModel(t *testing.T) {
 		{"iris with dropout", withDropout, irisRows, Options{Probabilities: true}},
 		{"regression with a categorical feature", mixed, mixedRows, Options{}},
 		{"regression with grouped categories", grouped, mixedRows, Options{}},
+		{"regression with two targets", twoTargets, mixedRows, Options{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -204,11 +209,13 @@ func TestImportGivesTheModelBack(t *testing.T) {
 	mixed := tableModel(t, mixedRows, data.FitOptions{Target: "price", ScaleTarget: true}, 4)
 	most := slices.Max(mixedRows.Column("colour").Counts())
 	grouped := tableModel(t, mixedRows, data.FitOptions{Target: "price", ScaleTarget: true, MinCategoryRows: most}, 4)
+	twoTargets := tableModel(t, mixedRows, data.FitOptions{Targets: []string{"price", "x2"}, ScaleTarget: true}, 4)
 	for _, tc := range []struct {
 		m    *model.Model
 		rows *data.Table
 		opt  Options
-	}{{iris, irisRows, Options{Probabilities: true}}, {iris, irisRows, Options{}}, {mixed, mixedRows, Options{}}, {grouped, mixedRows, Options{}}} {
+	}{{iris, irisRows, Options{Probabilities: true}}, {iris, irisRows, Options{}}, {mixed, mixedRows, Options{}}, {grouped, mixedRows, Options{}},
+		{twoTargets, mixedRows, Options{}}} {
 		var buf bytes.Buffer
 		if err := Export(&buf, tc.m, tc.opt); err != nil {
 			t.Fatal(err)

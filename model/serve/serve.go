@@ -13,7 +13,8 @@
 //	                  (numbers as JSON numbers or strings, null for a
 //	                  missing value) → {"target": …, "predictions": [{"class": …,
 //	                  "probabilities": {class: p, …}} or {"value": …}, …]}, the
-//	                  probabilities in the order of the classes
+//	                  probabilities in the order of the classes ({"values":
+//	                  {target: v, …}} for a regression with several targets)
 //	                Content-Type text/csv: a header row and rows → the CSV of
 //	                  `flowgrad predict` (?id=COLUMN copies an ID column first)
 //	GET  /model     what the model needs and gives, as JSON: the features
@@ -61,10 +62,11 @@ type Handler struct {
 	info   []byte    // the GET /model answer
 	opt    *data.CSVOptions
 	mux    *http.ServeMux
-	// target and classes are the target's and the classes' names as
-	// JSON strings, for the answers.
+	// target, classes and targets are the target's, the classes' and
+	// the targets' names as JSON strings, for the answers.
 	target  string
 	classes []string
+	targets []string
 }
 
 // quote returns s as a JSON string.
@@ -79,8 +81,15 @@ func New(m *model.Model) *Handler {
 	for _, c := range m.Pre.Classes {
 		h.classes = append(h.classes, quote(c))
 	}
+	for _, t := range m.Pre.Targets() {
+		h.targets = append(h.targets, quote(t))
+	}
 	h.models.New = func() any { return m.Clone() }
-	info, err := json.Marshal(modelInfo{Target: m.Pre.Target, Task: m.Pre.Kind.String(), Classes: m.Pre.Classes,
+	var targets []string
+	if len(m.Pre.ExtraTargets) > 0 {
+		targets = m.Pre.Targets()
+	}
+	info, err := json.Marshal(modelInfo{Target: m.Pre.Target, Targets: targets, Task: m.Pre.Kind.String(), Classes: m.Pre.Classes,
 		Features: m.Pre.Features, Ignored: m.Pre.Ignored, FillMissing: m.Pre.FillMissing, Meta: m.Meta})
 	if err != nil {
 		panic(err) // strings, numbers and the Preprocessor's JSON fields
@@ -99,6 +108,7 @@ func New(m *model.Model) *Handler {
 // modelInfo is the answer to GET /model.
 type modelInfo struct {
 	Target      string            `json:"target"`
+	Targets     []string          `json:"targets,omitempty"` // several regression targets
 	Task        string            `json:"task"`
 	Classes     []string          `json:"classes,omitempty"`
 	Features    []data.Feature    `json:"features"`
@@ -180,29 +190,43 @@ func (h *Handler) appendJSON(b []byte, pred *model.Prediction) ([]byte, error) {
 			b = append(b, ',')
 		}
 		if pred.Kind == data.Regression {
-			v := pred.Value.At(i, 0)
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("the model predicts %v for row %d: retrain it (its weights or inputs are out of range)", v, i+1)
+			row := pred.Value.Row(i)
+			for _, v := range row {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return nil, fmt.Errorf("the model predicts %v for row %d: retrain it (its weights or inputs are out of range)", v, i+1)
+				}
 			}
-			b = append(b, `{"value":`...)
-			b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+			if len(row) == 1 {
+				b = append(b, `{"value":`...)
+				b = strconv.AppendFloat(b, float64(row[0]), 'g', -1, 32)
+				b = append(b, '}')
+				continue
+			}
+			b = appendObject(append(b, `{"values":`...), h.targets, row)
 			b = append(b, '}')
 			continue
 		}
 		b = append(b, `{"class":`...)
 		b = append(b, h.classes[pred.Class[i]]...)
-		b = append(b, `,"probabilities":{`...)
-		for j, p := range pred.Prob.Row(i) {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, h.classes[j]...)
-			b = append(b, ':')
-			b = strconv.AppendFloat(b, float64(p), 'g', -1, 32)
-		}
-		b = append(b, "}}"...)
+		b = appendObject(append(b, `,"probabilities":`...), h.classes, pred.Prob.Row(i))
+		b = append(b, '}')
 	}
 	return append(b, "]}\n"...), nil
+}
+
+// appendObject appends the JSON object {names[j]: values[j], …} to b; the
+// names are JSON strings already.
+func appendObject(b []byte, names []string, values []float32) []byte {
+	b = append(b, '{')
+	for j, v := range values {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, names[j]...)
+		b = append(b, ':')
+		b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+	}
+	return append(b, '}')
 }
 
 // withID returns the model's CSV options with the ID column, if any, read

@@ -325,3 +325,19 @@ func BenchmarkServeLoopback(b *testing.B) {
 		}
 	}
 }
+
+// A regression with two targets answers both values by name.
+func TestPredictTwoTargets(t *testing.T) {
+	m, tab := irisModel(t, data.FitOptions{Targets: []string{"petal_width", "petal_length"}, ScaleTarget: true})
+	w := post(t, New(m), "/predict", "application/json", jsonRows(tab, 0, 2, m.Pre.Features))
+	var got struct {
+		Predictions []struct{ Values map[string]float32 }
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != http.StatusOK {
+		t.Fatalf("%d %s %v", w.Code, w.Body, err)
+	}
+	want, _ := m.Predict(tab.Subset([]int{0, 1}))
+	if len(got.Predictions) != 2 || got.Predictions[1].Values["petal_width"] != want.Value.At(1, 0) || got.Predictions[1].Values["petal_length"] != want.Value.At(1, 1) {
+		t.Errorf("%s, want %v", w.Body, want.Value.Data())
+	}
+}
