@@ -31,10 +31,12 @@
 //	spec            the architecture, a layers.Spec as JSON
 //	preprocessing   the data.Preprocessor as JSON (its "fill_missing"
 //	                and the features' "fill", written only when missing
-//	                values are filled in, and "min_category_rows" and
+//	                values are filled in, "min_category_rows" and
 //	                "other", written only when rare categories are
-//	                grouped, are refused as unknown fields by a flowgrad
-//	                from before those options)
+//	                grouped, and "extra_targets", written only for a
+//	                regression with several targets, are refused as
+//	                unknown fields by a flowgrad from before those
+//	                options)
 //	meta            the user's metadata, a JSON object of strings
 //	checksum        "crc32c:" and 8 hex digits: CRC-32C (Castagnoli) of
 //	                the data bytes, then of each other metadata entry in

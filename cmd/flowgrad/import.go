@@ -24,7 +24,7 @@ func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&in, "onnx", "", "the ONNX file to read; required")
 	fs.StringVar(&out, "model", "model.fgm", "the model file to write")
 	fs.StringVar(&dataPath, "data", "", "for a network flowgrad did not export: a CSV with its input columns and the target")
-	fs.StringVar(&target, "target", "", "the target column of -data (default: the last)")
+	fs.StringVar(&target, "target", "", "the target column of -data (default: the last); several numeric ones, comma-separated, for a regression network with one output each")
 	fs.StringVar(&task, "task", "auto", "auto | classify | regress, for -data as in train")
 	fs.StringVar(&ignore, "ignore", "", "comma-separated columns of -data that are not inputs")
 	fs.StringVar(&sep, "sep", ",", "the field separator of -data")
@@ -56,7 +56,11 @@ func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return cli.Usagef("-task %q: want auto, classify or regress", task)
 		}
-		if m, err = foreign(f, in, dataPath, comma, data.FitOptions{Target: target, Ignore: cli.Names(ignore), Task: t}); err != nil {
+		fit := data.FitOptions{Target: target, Ignore: cli.Names(ignore), Task: t}
+		if names := cli.Names(target); len(names) > 1 {
+			fit.Target, fit.Targets = "", names
+		}
+		if m, err = foreign(f, in, dataPath, comma, fit); err != nil {
 			return err
 		}
 	}
@@ -107,15 +111,24 @@ func foreign(r io.Reader, name, dataPath string, comma rune, fit data.FitOptions
 		}
 	}
 	if n.OutputScale != nil || n.OutputShift != nil {
-		if pre.Kind != data.Regression || len(n.OutputScale) > 1 || len(n.OutputShift) > 1 {
-			return nil, fmt.Errorf("%s scales its outputs, which fits only a one-output regression", name)
+		k := pre.Outputs()
+		if pre.Kind != data.Regression || n.OutputScale != nil && len(n.OutputScale) != k || n.OutputShift != nil && len(n.OutputShift) != k {
+			return nil, fmt.Errorf("%s scales %d outputs, which fits only a regression with as many targets (%s gives %v with %d outputs)",
+				name, max(len(n.OutputScale), len(n.OutputShift)), dataPath, pre.Kind, k)
 		}
-		pre.TargetStd, pre.TargetMean = 1, 0
-		if n.OutputScale != nil {
-			pre.TargetStd = float64(n.OutputScale[0])
-		}
-		if n.OutputShift != nil {
-			pre.TargetMean = float64(n.OutputShift[0])
+		for j := range k {
+			std, mean := 1.0, 0.0
+			if n.OutputScale != nil {
+				std = float64(n.OutputScale[j])
+			}
+			if n.OutputShift != nil {
+				mean = float64(n.OutputShift[j])
+			}
+			if j == 0 {
+				pre.TargetStd, pre.TargetMean = std, mean
+			} else {
+				pre.ExtraTargets[j-1].Std, pre.ExtraTargets[j-1].Mean = std, mean
+			}
 		}
 	}
 	if err := pre.Check(); err != nil {

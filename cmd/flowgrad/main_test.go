@@ -19,8 +19,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/model"
+	"github.com/flowgrad/flowgrad/model/onnx"
+	"github.com/flowgrad/flowgrad/tensor"
 )
 
 const iris = "../../data/testdata/tables/iris.csv"
@@ -1081,5 +1085,46 @@ func TestSeveralTargets(t *testing.T) {
 	}
 	if code, _, errOut := flowgrad(t, "train", "-data", trainCSV, "-target", "price,district", "-ignore", "id", "-model", mdl); code != 1 || !strings.Contains(errOut, `column "district"`) {
 		t.Errorf("a categorical second target: exit %d, %s", code, errOut)
+	}
+}
+
+// import -target a,b: a foreign regression network with two outputs and
+// its own output scaling becomes a two-target model that predicts what
+// the network computes.
+func TestImportTwoTargets(t *testing.T) {
+	dir := t.TempDir()
+	tablePath, onnxPath, mdl := filepath.Join(dir, "t.csv"), filepath.Join(dir, "n.onnx"), filepath.Join(dir, "m.fgm")
+	if err := os.WriteFile(tablePath, []byte("x1,x2,a,b\n1,2,3,4\n0.5,-1,2,5\n2,0,1,6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	net := layers.MLP[float32](rand.New(rand.NewPCG(3, 4)), 2, 4, 2)
+	f, err := os.Create(onnxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.Encode(f, &onnx.Network{Net: net, OutputScale: []float32{2, 3}, OutputShift: []float32{10, 20}}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	mustRun(t, "import", "-onnx", onnxPath, "-data", tablePath, "-target", "a,b", "-model", mdl)
+	recs, err := csv.NewReader(strings.NewReader(mustRun(t, "predict", "-model", mdl, "-data", tablePath))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tape := autograd.NewTape[float32]()
+	out := net.Forward(tape.Input(tensor.FromSlice(3, 2, []float32{1, 2, 0.5, -1, 2, 0}))).Data()
+	if strings.Join(recs[0], ",") != "a,b" || len(recs) != 4 {
+		t.Fatalf("predict: %q", recs)
+	}
+	for i := range 3 {
+		for j, sc := range [][2]float32{{2, 10}, {3, 20}} {
+			got, _ := strconv.ParseFloat(recs[i+1][j], 32)
+			if want := out.At(i, j)*sc[0] + sc[1]; math.Abs(got-float64(want)) > 1e-4 {
+				t.Errorf("row %d target %d: %v, the network's %v", i, j, got, want)
+			}
+		}
+	}
+	if code, _, errOut := flowgrad(t, "import", "-onnx", onnxPath, "-data", tablePath, "-target", "a", "-ignore", "b", "-model", mdl); code != 1 || !strings.Contains(errOut, "scales 2 outputs") {
+		t.Errorf("one target for two scaled outputs: exit %d, %s", code, errOut)
 	}
 }
