@@ -335,7 +335,11 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 		result += fmt.Sprintf(" (mean ± sd over %d folds, seed %d)", c.cv, c.seed)
 	} else {
 		rmse, rmseSD := stat.MeanStdDev(rmses, nil)
-		result = fmt.Sprintf("R² %.4f ± %.4f, RMSE %.4g ± %.3g (mean ± sd over %d folds, seed %d)", mean, sd, rmse, rmseSD, c.cv, c.seed)
+		rmseOf := "RMSE"
+		if len(fit.Targets) > 1 {
+			rmseOf = "RMSE of the standardised targets" // several: no one unit
+		}
+		result = fmt.Sprintf("R² %.4f ± %.4f, %s %.4g ± %.3g (mean ± sd over %d folds, seed %d)", mean, sd, rmseOf, rmse, rmseSD, c.cv, c.seed)
 	}
 	fmt.Fprintf(stdout, "cross-validated %s\n", result)
 	return result, nil
