@@ -72,7 +72,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.IntVar(&c.epochs, "epochs", 1000, "the most epochs to train")
 	c.reg.Register(fs, 0.1, train.MaxDefaultPatience, fmt.Sprintf("stop after this many epochs without a better validation score (see -monitor), keeping the best weights (0: never stop early); if not given, %d, or fewer beyond %d training rows at B = 32: about %d steps' worth, at least %d",
 		train.MaxDefaultPatience, 32*train.DefaultPatienceSteps/train.MaxDefaultPatience, train.DefaultPatienceSteps, train.MinDefaultPatience), 10)
-	fs.StringVar(&c.monitor, "monitor", "auto", "the validation score early stopping watches: loss | metric (accuracy for classes, R² for regression; ties keep the later epoch) | auto (metric for classes, loss for regression)")
+	fs.StringVar(&c.monitor, "monitor", "auto", "the validation score early stopping watches: loss | metric (accuracy for classes, R² for regression; ties keep the later epoch) | auto (metric for classes, loss for regression or with -class-weight balanced)")
 	fs.Float64Var(&c.val, "val", 0.2, "the fraction of rows held out for validation (stratified for classes)")
 	fs.StringVar(&c.split, "split", "random", "which rows validate: random (seeded, stratified for classes) | last (the last -val of the file: for rows in time order, validate on the latest)")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (default: adam, adamw, rmsprop 0.001; adagrad 0.01; sgd 0.01)")
