@@ -252,16 +252,8 @@ func (o *FitOptions) resolveTargets(t *Table) (*Column, Kind, error) {
 	return cols[0], Regression, nil
 }
 
-// targetColumns returns the target columns of t that o names: its
-// Targets, or the one resolve finds.
+// targetColumns returns the columns of t that o.Targets names.
 func (o *FitOptions) targetColumns(t *Table) ([]*Column, error) {
-	if len(o.Targets) == 0 {
-		c, _, err := o.resolve(t)
-		if err != nil {
-			return nil, err
-		}
-		return []*Column{c}, nil
-	}
 	var cols []*Column
 	for i, n := range o.Targets {
 		c := t.Column(n)
@@ -367,12 +359,22 @@ func (p *Preprocessor) isTarget(name string) bool {
 	return name == p.Target || slices.ContainsFunc(p.ExtraTargets, func(e TargetScale) bool { return e.Name == name })
 }
 
-// targetScale returns output j's target scaling.
-func (p *Preprocessor) targetScale(j int) (mean, std float64) {
+// TargetScale returns the target of regression output j (0 ≤ j <
+// Outputs()): its column name and its scaling (Std 0: not scaled).
+func (p *Preprocessor) TargetScale(j int) TargetScale {
 	if j == 0 {
-		return p.TargetMean, p.TargetStd
+		return TargetScale{Name: p.Target, Mean: p.TargetMean, Std: p.TargetStd}
 	}
-	return p.ExtraTargets[j-1].Mean, p.ExtraTargets[j-1].Std
+	return p.ExtraTargets[j-1]
+}
+
+// SetTargetScale sets the scaling of regression output j's target.
+func (p *Preprocessor) SetTargetScale(j int, mean, std float64) {
+	if j == 0 {
+		p.TargetMean, p.TargetStd = mean, std
+		return
+	}
+	p.ExtraTargets[j-1].Mean, p.ExtraTargets[j-1].Std = mean, std
 }
 
 // Feature is one feature column as a [Preprocessor] encodes it.
@@ -455,9 +457,11 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 		panic(fmt.Sprintf("data: FitOptions: MinCategoryRows %d < 0", opt.MinCategoryRows))
 	}
 	p := &Preprocessor{Target: target.name, TargetType: target.typ, Kind: kind, FillMissing: opt.FillMissing, MinCategoryRows: opt.MinCategoryRows}
-	targets, err := opt.targetColumns(t)
-	if err != nil {
-		return nil, err
+	targets := []*Column{target}
+	if len(opt.Targets) > 0 {
+		if targets, err = opt.targetColumns(t); err != nil {
+			return nil, err
+		}
 	}
 	isTarget := func(c *Column) bool { return slices.Contains(targets, c) }
 	for _, c := range targets {
@@ -541,11 +545,10 @@ func Fit(t *Table, opt FitOptions) (*Preprocessor, error) {
 						t.name, ErrDegenerate, c.name, c.Value(0), t.Len())
 				}
 			}
-			if j == 0 {
-				p.TargetMean, p.TargetStd = sc.Mean, sc.Std
-			} else {
+			if j > 0 {
 				p.ExtraTargets = append(p.ExtraTargets, sc)
 			}
+			p.SetTargetScale(j, sc.Mean, sc.Std)
 		}
 	}
 	if err := p.Check(); err != nil {
@@ -880,14 +883,11 @@ func (p *Preprocessor) Match(t *Table, withTarget bool) error {
 				t.name, ErrColumns, f.Name, c.typ, c.Value(0), f.Type)
 		}
 	}
-	for j := range p.Outputs() {
-		if !withTarget || j > len(p.ExtraTargets) {
-			break // classes: one target
+	for j := range 1 + len(p.ExtraTargets) {
+		if !withTarget { // prediction: no lookups
+			break
 		}
-		name := p.Target
-		if j > 0 {
-			name = p.ExtraTargets[j-1].Name
-		}
+		name := p.TargetScale(j).Name
 		switch c := t.Column(name); {
 		case c == nil:
 			missing = append(missing, strconv.Quote(name)+" (the target)")
@@ -1110,11 +1110,11 @@ func (p *Preprocessor) Dataset(t *Table) (*Dataset, error) {
 
 // scaleTarget returns output j's target value y scaled for training.
 func (p *Preprocessor) scaleTarget(j int, y float32) float32 {
-	mean, std := p.targetScale(j)
-	if std == 0 {
+	sc := p.TargetScale(j)
+	if sc.Std == 0 {
 		return y
 	}
-	return float32((float64(y) - mean) / std)
+	return float32((float64(y) - sc.Mean) / sc.Std)
 }
 
 // Unscale maps model outputs for a regression target back to the targets'
@@ -1124,8 +1124,8 @@ func (p *Preprocessor) scaleTarget(j int, y float32) float32 {
 func (p *Preprocessor) Unscale(y []float32) {
 	k := p.Outputs()
 	for i, v := range y {
-		if mean, std := p.targetScale(i % k); std != 0 {
-			y[i] = float32(float64(v)*std + mean)
+		if sc := p.TargetScale(i % k); sc.Std != 0 {
+			y[i] = float32(float64(v)*sc.Std + sc.Mean)
 		}
 	}
 }

@@ -124,11 +124,7 @@ func foreign(r io.Reader, name, dataPath string, comma rune, fit data.FitOptions
 			if n.OutputShift != nil {
 				mean = float64(n.OutputShift[j])
 			}
-			if j == 0 {
-				pre.TargetStd, pre.TargetMean = std, mean
-			} else {
-				pre.ExtraTargets[j-1].Std, pre.ExtraTargets[j-1].Mean = std, mean
-			}
+			pre.SetTargetScale(j, mean, std)
 		}
 	}
 	if err := pre.Check(); err != nil {

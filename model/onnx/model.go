@@ -120,15 +120,12 @@ func NetworkOf(m *model.Model, opt Options) (*Network, error) {
 		}
 		if scaled {
 			for j := range p.Outputs() {
-				mean, std := p.TargetMean, p.TargetStd
-				if j > 0 {
-					mean, std = p.ExtraTargets[j-1].Mean, p.ExtraTargets[j-1].Std
+				sc := p.TargetScale(j)
+				if sc.Std == 0 { // this target trained as it is
+					sc.Mean, sc.Std = 0, 1
 				}
-				if std == 0 { // this target trained as it is
-					mean, std = 0, 1
-				}
-				n.OutputScale = append(n.OutputScale, float32(std))
-				n.OutputShift = append(n.OutputShift, float32(mean))
+				n.OutputScale = append(n.OutputScale, float32(sc.Std))
+				n.OutputShift = append(n.OutputShift, float32(sc.Mean))
 			}
 		}
 	}
