@@ -121,7 +121,7 @@ func (e *Evaluator[T]) Evaluate(model Model[T]) Metrics {
 	var se, r2 float64
 	for j := range e.ssRes {
 		se += e.ssRes[j]
-		r2 += rSquared(e.ssRes[j], e.ssTot[j])
+		r2 += RSquared(e.ssRes[j], e.ssTot[j])
 	}
 	m.RMSE = math.Sqrt(se / float64(m.N*len(e.ssRes)))
 	m.R2 = r2 / float64(len(e.ssRes))
@@ -142,9 +142,11 @@ func (e *Evaluator[T]) accumulate(pred *tensor.Dense[T], y *tensor.Dense[float32
 	}
 }
 
-// rSquared is 1 − ssRes/ssTot, with scikit-learn's convention for a
-// constant target (ssTot = 0): 1 for a perfect prediction, else 0.
-func rSquared(ssRes, ssTot float64) float64 {
+// RSquared is the coefficient of determination 1 − ssRes/ssTot from the
+// sum of squared residuals and the sum of squared deviations from the
+// target's mean, with scikit-learn's convention for a constant target
+// (ssTot = 0): 1 for a perfect prediction, else 0.
+func RSquared(ssRes, ssTot float64) float64 {
 	if ssTot == 0 {
 		if ssRes == 0 {
 			return 1

@@ -105,13 +105,8 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(m.Pre.ExtraTargets) > 0 {
 			writeTargets(stdout, tab, pred, metrics.R2)
 		} else {
-			var mae float64
-			truth := tab.Column(m.Pre.Target)
-			for i := range tab.Len() {
-				d := float64(pred.Value.At(i, 0)) - float64(truth.Float(i))
-				mae += max(d, -d)
-			}
-			fmt.Fprintf(stdout, "RMSE      %.6g\nMAE       %.6g\nR²        %.6f\n", metrics.RMSE, mae/float64(tab.Len()), metrics.R2)
+			_, mae, _ := targetErrors(tab, pred, 0)
+			fmt.Fprintf(stdout, "RMSE      %.6g\nMAE       %.6g\nR²        %.6f\n", metrics.RMSE, mae, metrics.R2)
 		}
 	} else {
 		fmt.Fprintf(stdout, "loss      %.6f\naccuracy  %.2f%%\n", metrics.Loss, 100*metrics.Accuracy)
@@ -167,26 +162,29 @@ func quoted(names []string) []string {
 func writeTargets(w io.Writer, tab *data.Table, pred *model.Prediction, meanR2 float64) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tRMSE\tMAE\tR²\t")
-	n := float64(tab.Len())
 	for j, name := range pred.Targets {
-		truth := tab.Column(name)
-		var mean, se, ae, ss float64
-		for i := range tab.Len() {
-			mean += float64(truth.Float(i)) / n
-		}
-		for i := range tab.Len() {
-			y := float64(truth.Float(i))
-			d := float64(pred.Value.At(i, j)) - y
-			se, ae, ss = se+d*d, ae+math.Abs(d), ss+(y-mean)*(y-mean)
-		}
-		r2 := 1 - se/ss
-		if ss == 0 {
-			r2 = math.NaN()
-		}
-		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.6f\t\n", name, math.Sqrt(se/n), ae/n, r2)
+		rmse, mae, r2 := targetErrors(tab, pred, j)
+		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.6f\t\n", name, rmse, mae, r2)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "mean R²   %.6f\n", meanR2)
+}
+
+// targetErrors returns the RMSE, MAE and R² of a regression prediction's
+// output j against its target column in tab, in the target's units.
+func targetErrors(tab *data.Table, pred *model.Prediction, j int) (rmse, mae, r2 float64) {
+	truth := tab.Column(pred.Targets[j])
+	n := float64(tab.Len())
+	var mean, se, ss float64
+	for i := range tab.Len() {
+		mean += float64(truth.Float(i)) / n
+	}
+	for i := range tab.Len() {
+		y := float64(truth.Float(i))
+		d := float64(pred.Value.At(i, j)) - y
+		se, mae, ss = se+d*d, mae+math.Abs(d), ss+(y-mean)*(y-mean)
+	}
+	return math.Sqrt(se / n), mae / n, train.RSquared(se, ss)
 }
 
 // binaryAUC returns the ROC AUC of a two-class prediction's probability
