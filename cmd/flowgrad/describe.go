@@ -97,33 +97,22 @@ func describeColumn(tab *data.Table, c *data.Column) (values, note string) {
 		return values, note
 	}
 	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
-	whole, rising := true, true
-	distinct := map[float32]bool{}
-	prev := float32(math.Inf(-1))
 	for i := range tab.Len() {
-		v := c.Float(i)
-		if v != v { // blank
-			rising = false
-			continue
-		}
-		lo, hi, sum = min(lo, float64(v)), max(hi, float64(v)), sum+float64(v)
-		whole = whole && v == float32(math.Trunc(float64(v)))
-		rising = rising && v > prev
-		prev = v
-		if len(distinct) <= 10 {
-			distinct[v] = true
+		if v := float64(c.Float(i)); v == v { // not blank
+			lo, hi, sum = min(lo, v), max(hi, v), sum+v
 		}
 	}
 	values = fmt.Sprintf("%.4g … %.4g, mean %.4g", lo, hi, sum/float64(n))
+	codes := wholeValues(c, tab.Len())
 	switch {
 	case lo == hi:
 		note = "constant: ignore it"
-	case whole && rising && n >= manyCategories:
+	case risesByRow(c, tab.Len()):
 		note = "whole numbers rising with every row: a row number? -ignore it"
-	case whole && len(distinct) == 2:
+	case len(codes) == 2:
 		note = "two whole numbers: as a target, classes"
-	case whole && len(distinct) <= 10:
-		note = fmt.Sprintf("%d whole numbers: if they are codes, -categorical; as a target, regression unless -task classify", len(distinct))
+	case codes != nil:
+		note = fmt.Sprintf("%d whole numbers: if they are codes, -categorical; as a target, regression unless -task classify", len(codes))
 	}
 	return values, note
 }

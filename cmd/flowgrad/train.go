@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -515,18 +514,10 @@ func taskNote(trainTab *data.Table, pre *data.Preprocessor, task data.Task) stri
 	if task != data.AutoTask || pre.TargetType != data.Numeric || len(pre.ExtraTargets) > 0 {
 		return ""
 	}
-	c := trainTab.Column(pre.Target)
-	seen := map[float32]bool{}
-	for i := range trainTab.Len() {
-		v := c.Float(i)
-		if v != float32(math.Trunc(float64(v))) {
-			return ""
-		}
-		if seen[v] = true; len(seen) > 10 {
-			return ""
-		}
+	vals := wholeValues(trainTab.Column(pre.Target), trainTab.Len())
+	if vals == nil {
+		return ""
 	}
-	vals := slices.Sorted(maps.Keys(seen))
 	names := make([]string, len(vals))
 	for i, v := range vals {
 		names[i] = strconv.FormatFloat(float64(v), 'g', -1, 32)
@@ -622,24 +613,9 @@ func categoryNotes(trainTab, valTab *data.Table, pre *data.Preprocessor, val flo
 // them): a row number or an identifier, which the model would learn from
 // as a quantity, tying its predictions to the order of the file.
 func rowNumberNotes(trainTab *data.Table, pre *data.Preprocessor) []string {
-	if trainTab.Len() < manyCategories {
-		return nil
-	}
 	var notes []string
 	for _, f := range pre.Features {
-		if f.Type != data.Numeric {
-			continue
-		}
-		c := trainTab.Column(f.Name)
-		rising := true
-		for i := range trainTab.Len() {
-			v := c.Float(i)
-			if v != float32(math.Trunc(float64(v))) || i > 0 && !(v > c.Float(i-1)) { // NaN (blank) fails too
-				rising = false
-				break
-			}
-		}
-		if rising {
+		if f.Type == data.Numeric && risesByRow(trainTab.Column(f.Name), trainTab.Len()) {
 			notes = append(notes, fmt.Sprintf("note: %q holds whole numbers that rise with every row (a row number or an identifier?) and is a numeric feature; if it is not a quantity to learn from, -ignore %s",
 				f.Name, f.Name))
 		}
