@@ -168,3 +168,21 @@ func TestTableDefaults(t *testing.T) {
 		}
 	}
 }
+
+// A warm step with the weighted loss allocates nothing, as with the plain
+// one.
+func TestWarmWeightedStepAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items; counted in the non-race run")
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	ds := rare(t, rng, 200)
+	net := layers.MLP[float32](rng, 2, 8, 2)
+	opt, _ := optim.NewAdam(net.Params(), optim.Must(optim.Constant(0.01)))
+	batches, _ := data.NewBatcher(ds, 20, rng)
+	tr := NewTrainer(net, opt, WeightedCrossEntropy[float32](BalancedWeights(ds)))
+	tr.Step(batches.Take())
+	if a := testing.AllocsPerRun(20, func() { tr.Step(batches.Take()) }); a != 0 {
+		t.Fatalf("warm weighted step allocates %v times, want 0", a)
+	}
+}
