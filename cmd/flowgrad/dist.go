@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"io"
 
 	"github.com/flowgrad/flowgrad/dist"
@@ -43,19 +42,6 @@ func rankWriters(stdout, stderr io.Writer) (io.Writer, io.Writer) {
 		return stdout, stderr
 	}
 	return io.Discard, io.Discard
-}
-
-// shareEpochs returns rank 0's epochs on every rank (the refit's length,
-// which rank 0's early stopping chose).
-func shareEpochs(epochs int) (int, error) {
-	if ranks() == 1 {
-		return epochs, nil
-	}
-	buf := binary.LittleEndian.AppendUint64(nil, uint64(epochs))
-	if err := comm.Broadcast(buf, dist.Root); err != nil {
-		return 0, err
-	}
-	return int(binary.LittleEndian.Uint64(buf)), nil
 }
 
 // checkRanks refuses flags that need state every rank shares: the

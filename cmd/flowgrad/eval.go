@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/flowgrad/flowgrad/tabular"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -91,7 +92,7 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	metrics := targetUnits(ev.Evaluate(m.Net), m.Pre)
+	metrics := tabular.TargetUnits(ev.Evaluate(m.Net), m.Pre)
 	what := fmt.Sprintf("target %q", m.Pre.Target)
 	if len(m.Pre.ExtraTargets) > 0 {
 		what = "targets " + strings.Join(quoted(m.Pre.Targets()), ", ")

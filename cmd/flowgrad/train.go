@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"github.com/flowgrad/flowgrad/autograd"
+	"github.com/flowgrad/flowgrad/tabular"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,10 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flowgrad/flowgrad/data"
-	"github.com/flowgrad/flowgrad/dist"
 	"github.com/flowgrad/flowgrad/internal/cli"
-	"github.com/flowgrad/flowgrad/layers"
-	"github.com/flowgrad/flowgrad/model"
 	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/train"
 	"gonum.org/v1/gonum/stat"
@@ -199,19 +198,19 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	split, final, valTab, bestEpoch, err := c.trainModel(ctx, tab, fit, stdout, stderr)
+	res, err := tabular.Train(ctx, tab, c.options(fit, stdout, stderr))
 	if err != nil {
-		return err
+		return c.optionError(err)
 	}
-
+	split, final := res.Split, res.Final
 	meta := map[string]string{
 		"trained_by": "flowgrad train",
 		"data":       filepath.Base(c.dataPath),
-		"rows":       strconv.Itoa(final.rows),
-		"epochs":     strconv.Itoa(final.last.Epoch),
-		"optimizer":  final.opt.String(),
+		"rows":       strconv.Itoa(final.Train.Len()),
+		"epochs":     strconv.Itoa(final.Last.Epoch),
+		"optimizer":  final.Optimizer.String(),
 		"seed":       strconv.FormatUint(c.seed, 10),
-		"validation": fmt.Sprintf("%s (%d held-out rows, epoch %d)", summary(split.best, split.pre), valTab.Len(), bestEpoch),
+		"validation": fmt.Sprintf("%s (%d held-out rows, epoch %d)", summary(res.Validation()), split.Validation.Len(), split.BestEpoch),
 		"created":    time.Now().UTC().Format(time.RFC3339),
 	}
 	if cv != "" {
@@ -220,7 +219,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !isRoot() {
 		return nil // rank 0 writes the model
 	}
-	m, err := model.New(final.net, final.pre, meta)
+	m, err := res.Model(meta)
 	if err != nil {
 		return err
 	}
@@ -231,50 +230,126 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// trainModel trains a model on tab as flowgrad train does: it holds out
-// a validation split, trains with early stopping on it (printing the
-// per-epoch table to stdout) and, with -refit, trains again on all rows
-// for the epochs early stopping chose. It returns the run on the split,
-// the final run (the same without -refit), the validation rows and the
-// chosen epoch.
-func (c *trainFlags) trainModel(ctx context.Context, tab *data.Table, fit data.FitOptions, stdout, stderr io.Writer) (split, final *fitted, valTab *data.Table, bestEpoch int, err error) {
-	var rng *rand.Rand // -split last: nil, the last rows
-	if c.split == "random" {
-		rng = rand.New(rand.NewPCG(c.seed, 0x5b1))
+// options returns the recipe of the flags for training on rows decided by
+// fit, with hooks that print the run on the split (its notes and
+// per-epoch table) to stdout, the refit's line to stdout, and each run's
+// progress bar to stderr; stdout io.Discard silences all but the bars.
+func (c *trainFlags) options(fit data.FitOptions, stdout, stderr io.Writer) *tabular.Options {
+	o := &tabular.Options{
+		Fit: fit, Hidden: c.hidden, Dropout: c.reg.Dropout, Batch: tabular.Auto, Epochs: c.epochs, Patience: tabular.Auto,
+		Val: c.val, SplitLast: c.split == "last", BalanceClasses: c.classWeight == "balanced", Refit: c.refit,
+		Seed: c.seed, Rate: c.lr, WeightDecay: tabular.Auto, Plateau: c.reg.PlateauConfig(), Clip: c.reg.Clip, Comm: comm,
+		NewOptimizer: func(params []*autograd.Value[float32], rate optim.Schedule, weightDecay float64) (optim.Optimizer[float32], error) {
+			c.opt.DefaultWeightDecay(weightDecay) // unless -weight-decay was given
+			return c.opt.New(params, rate)
+		},
 	}
-	trainTab, valTab, err := data.Split(tab, fit, c.val, rng)
-	if err != nil {
-		return nil, nil, nil, 0, err
+	if c.batchGiven {
+		o.Batch = c.batch
 	}
-	if split, err = c.fitAndTrain(ctx, trainTab, valTab, fit, c.epochs, stdout, stderr); err != nil {
-		return nil, nil, nil, 0, err
+	if c.patienceGiven {
+		o.Patience = c.reg.Patience
 	}
-	_, bestEpoch = split.early.BestMetric()
-	fmt.Fprintf(stdout, "best validation epoch %d of %d: %s\n", bestEpoch, split.last.Epoch, summary(split.best, split.pre))
-	if bestEpoch, err = shareEpochs(bestEpoch); err != nil {
-		return nil, nil, nil, 0, err
+	switch c.monitor {
+	case "loss":
+		o.Monitor = tabular.MonitorLoss
+	case "metric":
+		o.Monitor = tabular.MonitorMetric
 	}
-	final = split
-	if c.refit {
-		// The split's datasets are garbage now: collect them before the
-		// refit makes one of all rows, so that it reuses their memory
-		// rather than adding to it (a large table's peak: see
-		// docs/benchmarks.md, "Reading a large CSV").
-		runtime.GC()
-		if final, err = c.fitAndTrain(ctx, tab, nil, fit, bestEpoch, io.Discard, stderr); err != nil {
-			return nil, nil, nil, 0, err
-		}
-		fmt.Fprintf(stdout, "refit on all %d rows for %d epochs: training loss %.4f\n", tab.Len(), bestEpoch, final.last.TrainLoss)
+	var bar *cli.Bar
+	var line func(train.EpochResult, *data.Preprocessor) string
+	o.Hooks = tabular.Hooks{
+		Start: func(r *tabular.Run) {
+			if !r.Refit {
+				c.printStart(stdout, r)
+			}
+			var header string
+			header, line = epochFormat(r.Pre.Kind)
+			if !r.Refit {
+				fmt.Fprintln(stdout, header)
+			}
+			bar = cli.NewBar(stderr, c.progress, (r.Train.Len()+r.Batch-1)/r.Batch, "")
+		},
+		Batch: func(_ *tabular.Run, index, _ int) { bar.Set(index + 1) },
+		Epoch: func(r *tabular.Run, e train.EpochResult, last bool) {
+			bar.Clear()
+			if !r.Refit && (c.verbose || logged(e.Epoch) || last) {
+				fmt.Fprintln(stdout, line(e, r.Pre))
+			}
+		},
+		End: func(r *tabular.Run) {
+			if !r.Refit {
+				fmt.Fprintf(stdout, "best validation epoch %d of %d: %s\n", r.BestEpoch, r.Last.Epoch, summary(tabular.TargetUnits(r.Best, r.Pre)))
+			} else {
+				fmt.Fprintf(stdout, "refit on all %d rows for %d epochs: training loss %.4f\n", r.Train.Len(), r.Epochs, r.Last.TrainLoss)
+			}
+		},
 	}
-	return split, final, valTab, bestEpoch, nil
+	return o
+}
+
+// optionError makes an error of the flags (exit status 2) of err when
+// the recipe's options are at fault, naming the flag.
+func (c *trainFlags) optionError(err error) error {
+	var oe *tabular.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	switch oe.Option {
+	case "Batch":
+		return cli.Usagef("-batch %v (-val %g)", oe.Err, c.val)
+	case "BalanceClasses":
+		return cli.Usagef("-class-weight balanced: %v", oe.Err)
+	}
+	return cli.UsageError{Msg: oe.Err.Error()} // the optimiser's or the plateau's: names the value
+}
+
+// printStart prints the run on the split's first lines: the table, the
+// preprocessing and its notes, the split and the model.
+func (c *trainFlags) printStart(stdout io.Writer, r *tabular.Run) {
+	trainTab, valTab, pre := r.Train, r.Validation, r.Pre
+	fmt.Fprintf(stdout, "flowgrad train: %s: %d rows, %d features → %d inputs; %s\n",
+		c.dataPath, trainTab.Len()+valTab.Len(), len(pre.Features), pre.Inputs(), describeTarget(pre))
+	if note := scalingNote(c.scaling, pre); note != "" {
+		fmt.Fprintln(stdout, note)
+	}
+	if note := missingNote(trainTab, valTab, pre); note != "" {
+		fmt.Fprintln(stdout, note)
+	}
+	if note := taskNote(trainTab, pre, c.task); note != "" {
+		fmt.Fprintln(stdout, note)
+	}
+	for _, note := range categoryNotes(trainTab, valTab, pre, c.val) {
+		fmt.Fprintln(stdout, note)
+	}
+	for _, note := range rowNumberNotes(trainTab, pre) {
+		fmt.Fprintln(stdout, note)
+	}
+	how := fmt.Sprintf("seed %d", c.seed)
+	if c.split == "last" {
+		how = "the last rows validate"
+	}
+	stopping := fmt.Sprintf("early stopping after %d epochs without a better validation score", r.Patience)
+	if r.Patience == 0 {
+		stopping = "no early stopping (-patience 0), but the best validation epoch's weights are kept"
+	}
+	fmt.Fprintf(stdout, "split (%s): %d training, %d validation rows; %s\n", how, trainTab.Len(), valTab.Len(), stopping)
+	if r.ClassWeights != nil {
+		fmt.Fprintf(stdout, "class weights (balanced, from the training rows): %s; early stopping watches the weighted validation loss\n", classWeights(pre.Classes, r.ClassWeights))
+	}
+	dropout := c.reg.Dropout
+	if len(c.hidden) == 0 {
+		dropout = 0 // a linear model has no hidden layer to drop units of
+	}
+	fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(dropout), r.Batch, r.Optimizer)
 }
 
 // crossValidate estimates how well the model that flowgrad train makes
 // does on rows it has not seen, by -cv K-fold cross-validation: for each
-// fold it trains a model on the other folds exactly as trainModel trains
-// on the whole table (validation split, early stopping, refit) and
-// scores it on the fold, then prints each fold's score and their mean
-// and standard deviation, and returns that summary.
+// fold it trains a model on the other folds exactly as flowgrad train
+// trains on the whole table (tabular.Train: validation split, early
+// stopping, refit) and scores it on the fold, then prints each fold's
+// score and their mean and standard deviation, and returns that summary.
 func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit data.FitOptions, stdout, stderr io.Writer) (string, error) {
 	folds, err := data.KFold(tab, fit, c.cv, rand.New(rand.NewPCG(c.seed, 0xcf)))
 	if err != nil {
@@ -284,11 +359,12 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 	var scores, rmses, f1s, aucs []float64
 	kind := data.Regression
 	for i, fold := range folds {
-		_, final, _, _, err := c.trainModel(ctx, fold.Train, fit, io.Discard, stderr)
+		res, err := tabular.Train(ctx, fold.Train, c.options(fit, io.Discard, stderr))
 		if err != nil {
-			return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, err)
+			return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, c.optionError(err))
 		}
-		test, err := final.pre.Dataset(fold.Test)
+		final := res.Final
+		test, err := final.Pre.Dataset(fold.Test)
 		if err != nil {
 			return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, err)
 		}
@@ -296,7 +372,7 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 		if err != nil {
 			return "", err
 		}
-		m := targetUnits(ev.Evaluate(final.net), final.pre)
+		m := tabular.TargetUnits(ev.Evaluate(final.Net), final.Pre)
 		kind = m.Kind
 		scores, rmses = append(scores, m.Primary()), append(rmses, m.RMSE)
 		moved := ""
@@ -305,7 +381,7 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 		}
 		more := ""
 		if kind == data.Classification { // macro F1 and AUC: what accuracy hides on a rare class
-			mdl, err := model.New(final.net, final.pre, nil)
+			mdl, err := res.Model(nil)
 			if err != nil {
 				return "", err
 			}
@@ -313,14 +389,14 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 			if err != nil {
 				return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, err)
 			}
-			f1s = append(f1s, train.MacroF1(train.F1Scores(len(final.pre.Classes), test.Labels(), pred.Class)))
+			f1s = append(f1s, train.MacroF1(train.F1Scores(len(final.Pre.Classes), test.Labels(), pred.Class)))
 			more = fmt.Sprintf(", macro F1 %.2f%%", 100*f1s[i])
-			if len(final.pre.Classes) == 2 {
+			if len(final.Pre.Classes) == 2 {
 				aucs = append(aucs, binaryAUC(pred, test.Labels()))
 				more += fmt.Sprintf(", ROC AUC %.4f", aucs[i])
 			}
 		}
-		fmt.Fprintf(stdout, "fold %d: %d training, %d test rows%s: %s%s\n", i+1, fold.Train.Len(), fold.Test.Len(), moved, summary(m, nil), more)
+		fmt.Fprintf(stdout, "fold %d: %d training, %d test rows%s: %s%s\n", i+1, fold.Train.Len(), fold.Test.Len(), moved, summary(m), more)
 	}
 	mean, sd := stat.MeanStdDev(scores, nil) // k ≥ 2 folds
 	var result string
@@ -342,168 +418,6 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 	}
 	fmt.Fprintf(stdout, "cross-validated %s\n", result)
 	return result, nil
-}
-
-// fitted is one training run: the preprocessing fitted on its training
-// rows, the trained network, its optimizer, its last epoch and (with
-// validation rows) the early stopping and the best validation metrics.
-type fitted struct {
-	pre   *data.Preprocessor
-	net   *layers.Sequential[float32]
-	opt   optim.Optimizer[float32]
-	rows  int
-	last  train.EpochResult
-	early *train.EarlyStopping[float32]
-	best  train.Metrics
-}
-
-// fitAndTrain fits the preprocessing on trainTab, builds the network and
-// the optimizer from the flags and trains for at most epochs epochs,
-// printing the per-epoch table to stdout and the progress bar to stderr.
-// With validation rows valTab it stops early on the validation loss and
-// ends with the best epoch's weights; with valTab nil it trains all the
-// epochs.
-func (c *trainFlags) fitAndTrain(ctx context.Context, trainTab, valTab *data.Table, fit data.FitOptions, epochs int, stdout, stderr io.Writer) (*fitted, error) {
-	rng := rand.New(rand.NewPCG(c.seed, 0xf10))
-	pre, err := data.Fit(trainTab, fit)
-	if err != nil {
-		return nil, err
-	}
-	trainSet, err := pre.Dataset(trainTab)
-	if err != nil {
-		return nil, err
-	}
-	batch := c.batch
-	if !c.batchGiven && batch > trainSet.Len() {
-		batch = trainSet.Len() // a table smaller than the default batch
-	}
-	f := &fitted{pre: pre, rows: trainSet.Len(), net: newNet(rng, pre.Inputs(), c.hidden, pre.Outputs(), c.reg.Dropout)}
-	sched := optim.Must(optim.Constant(c.lr))
-	var plateau *optim.Plateau
-	if valTab != nil { // the refit on all rows has no held-out loss to watch
-		if plateau, sched, err = c.reg.NewPlateau(sched); err != nil {
-			return nil, cli.UsageError{Msg: err.Error()}
-		}
-	}
-	c.opt.DefaultWeightDecay(train.DefaultWeightDecay(trainSet.Kind(), trainSet.Len()))
-	if f.opt, err = c.opt.New(f.net.Params(), sched); err != nil {
-		return nil, cli.UsageError{Msg: err.Error()}
-	}
-	loss := train.LossFor[float32](trainSet.Kind())
-	var weights []float64
-	if c.classWeight == "balanced" {
-		if trainSet.Kind() != data.Classification {
-			return nil, cli.Usagef("-class-weight balanced: the target %q is trained as regression; class weights need classes", pre.Target)
-		}
-		weights = train.BalancedWeights(trainSet)
-		loss = train.WeightedCrossEntropy[float32](weights)
-	}
-	tr := train.NewTrainer(f.net, f.opt, loss)
-	var afterSum []func() error // after the ranks' gradients are summed
-	if clip := c.reg.ClipHook(f.net.Params()); clip != nil {
-		afterSum = append(afterSum, clip)
-	}
-	if batch > trainSet.Len() {
-		held := ""
-		if valTab != nil {
-			held = fmt.Sprintf(" left after holding out %d for validation (-val %g)", valTab.Len(), c.val)
-		}
-		return nil, cli.Usagef("-batch %d: at most the %d training rows%s", batch, trainSet.Len(), held)
-	}
-	batches, err := data.NewBatcher(trainSet, batch, rng)
-	if err != nil {
-		return nil, cli.Usagef("-batch %d: %v", batch, err)
-	}
-	var eval *train.Evaluator[float32]
-	if valTab != nil {
-		valSet, err := pre.Dataset(valTab)
-		if err != nil {
-			return nil, err
-		}
-		if eval, err = train.NewEvaluator(valSet, 1000, loss); err != nil {
-			return nil, err
-		}
-		patience := c.reg.Patience
-		if !c.patienceGiven {
-			patience = train.DefaultPatience(batches.BatchesPerEpoch())
-		}
-		if patience == 0 {
-			patience = epochs + 1 // never stops, but keeps the best weights
-		}
-		monitor := c.monitor
-		if monitor == "auto" {
-			monitor = "loss"
-			if trainSet.Kind() == data.Classification && weights == nil {
-				monitor = "metric" // weighted: the weighted loss, which accuracy would undo
-			}
-		}
-		if monitor == "loss" {
-			f.early, err = train.NewEarlyStopping(f.net.Params(), patience, 0, train.MonitorLoss)
-		} else {
-			f.early, err = train.NewEarlyStopping(f.net.Params(), patience, 0, train.MonitorPrimary)
-			f.early.KeepLatest = true // accuracy is coarse: of equal epochs keep the later
-		}
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(stdout, "flowgrad train: %s: %d rows, %d features → %d inputs; %s\n",
-			c.dataPath, trainTab.Len()+valTab.Len(), len(pre.Features), pre.Inputs(), describeTarget(pre))
-		if note := scalingNote(c.scaling, pre); note != "" {
-			fmt.Fprintln(stdout, note)
-		}
-		if note := missingNote(trainTab, valTab, pre); note != "" {
-			fmt.Fprintln(stdout, note)
-		}
-		if note := taskNote(trainTab, pre, c.task); note != "" {
-			fmt.Fprintln(stdout, note)
-		}
-		for _, note := range categoryNotes(trainTab, valTab, pre, c.val) {
-			fmt.Fprintln(stdout, note)
-		}
-		for _, note := range rowNumberNotes(trainTab, pre) {
-			fmt.Fprintln(stdout, note)
-		}
-		how := fmt.Sprintf("seed %d", c.seed)
-		if c.split == "last" {
-			how = "the last rows validate"
-		}
-		fmt.Fprintf(stdout, "split (%s): %d training, %d validation rows; early stopping after %d epochs without a better validation score\n",
-			how, trainSet.Len(), valSet.Len(), patience)
-		if weights != nil {
-			fmt.Fprintf(stdout, "class weights (balanced, from the training rows): %s; early stopping watches the weighted validation loss\n", classWeights(pre.Classes, weights))
-		}
-		fmt.Fprintf(stdout, "model: MLP %s%s, B=%d, %s\n", sizes(pre.Inputs(), c.hidden, pre.Outputs()), dropoutNote(c.reg.Dropout), batch, f.opt)
-	}
-	header, line := epochFormat(trainSet.Kind())
-	fmt.Fprintln(stdout, header)
-	bar := cli.NewBar(stderr, c.progress, batches.BatchesPerEpoch(), "")
-	cfg := train.Config{
-		Epochs:  epochs,
-		OnBatch: func(_ float64, index, _ int) { bar.Set(index + 1) },
-		OnEpoch: func(r train.EpochResult) error {
-			bar.Clear()
-			f.last = r
-			var stop error
-			if eval != nil {
-				if plateau != nil {
-					plateau.Observe(r.Eval.Loss)
-				}
-				stop = f.early.Observe(r)
-			}
-			if c.verbose || logged(r.Epoch) || stop != nil || r.Epoch == epochs {
-				fmt.Fprintln(stdout, line(r, pre))
-			}
-			return stop
-		},
-	}
-	if _, err := dist.Train(ctx, comm, tr, batches, eval, cfg, afterSum...); err != nil {
-		return nil, err
-	}
-	if eval != nil {
-		f.early.RestoreBest()
-		f.best = eval.Evaluate(f.net)
-	}
-	return f, nil
 }
 
 // taskNote says, when -task auto decided the task of a numeric target of
@@ -682,13 +596,6 @@ func checkWritable(flagName, path string) error {
 	return nil
 }
 
-// newNet returns the MLP in → hidden… → out (layers.MLP: fused
-// Linear+ReLU hidden layers, He initialisation), each hidden layer
-// followed by dropout p if p > 0.
-func newNet(rng *rand.Rand, in int, hidden []int, out int, p float64) *layers.Sequential[float32] {
-	return layers.WithDropout(layers.MLP[float32](rng, append(append([]int{in}, hidden...), out)...), rng, p)
-}
-
 func sizes(in int, hidden []int, out int) string {
 	return cli.JoinInts(append(append([]int{in}, hidden...), out), "-")
 }
@@ -718,22 +625,9 @@ func describeTarget(pre *data.Preprocessor) string {
 	return fmt.Sprintf("target %q: regression%s", pre.Target, scaled)
 }
 
-// targetUnits converts metrics computed on the (possibly standardised)
-// training targets into the target's own units: RMSE scales with the
-// standard deviation; R² and accuracy do not change.
-func targetUnits(m train.Metrics, pre *data.Preprocessor) train.Metrics {
-	if m.Kind == data.Regression && pre.TargetStd > 0 && len(pre.ExtraTargets) == 0 { // several: no one unit
-		m.RMSE *= pre.TargetStd
-	}
-	return m
-}
-
-// summary formats the metrics that matter, in the target's units
-// (converted with pre unless pre is nil: m is in them already).
-func summary(m train.Metrics, pre *data.Preprocessor) string {
-	if pre != nil {
-		m = targetUnits(m, pre)
-	}
+// summary formats the metrics that matter (m in the target's units: see
+// tabular.TargetUnits).
+func summary(m train.Metrics) string {
 	if m.Kind == data.Regression {
 		return fmt.Sprintf("RMSE %.4g, R² %.4f", m.RMSE, m.R2)
 	}
@@ -746,7 +640,7 @@ func epochFormat(k data.Kind) (string, func(train.EpochResult, *data.Preprocesso
 	if k == data.Regression {
 		return fmt.Sprintf("%5s  %10s  %9s  %10s  %8s  %8s", "epoch", "train loss", "val loss", "val RMSE", "val R²", "elapsed"),
 			func(r train.EpochResult, pre *data.Preprocessor) string {
-				m := targetUnits(r.Eval, pre)
+				m := tabular.TargetUnits(r.Eval, pre)
 				return fmt.Sprintf("%5d  %10.4f  %9.4f  %10.4g  %8.4f  %7.1fs", r.Epoch, r.TrainLoss, m.Loss, m.RMSE, m.R2, r.Elapsed.Seconds())
 			}
 	}

@@ -60,14 +60,24 @@ func (r *RegularizationFlags) ClipHook(params []*autograd.Value[float32]) func()
 	return func() error { optim.ClipGlobalNorm(params, r.Clip); return nil }
 }
 
-// NewPlateau returns sched wrapped in the reduce-on-plateau rate control
-// of -plateau and -plateau-patience (relative threshold 10⁻⁴, PyTorch's
-// default), or nil and sched itself when -plateau is 0.
-func (r *RegularizationFlags) NewPlateau(sched optim.Schedule) (*optim.Plateau, optim.Schedule, error) {
+// PlateauConfig returns the reduce-on-plateau rate control of -plateau
+// and -plateau-patience (relative threshold 10⁻⁴, PyTorch's default), or
+// nil when -plateau is 0.
+func (r *RegularizationFlags) PlateauConfig() *optim.PlateauConfig {
 	if r.Plateau == 0 {
+		return nil
+	}
+	return &optim.PlateauConfig{Factor: r.Plateau, Patience: r.PlateauPatience, Threshold: 1e-4}
+}
+
+// NewPlateau returns sched wrapped in the rate control of PlateauConfig,
+// or nil and sched itself when -plateau is 0.
+func (r *RegularizationFlags) NewPlateau(sched optim.Schedule) (*optim.Plateau, optim.Schedule, error) {
+	cfg := r.PlateauConfig()
+	if cfg == nil {
 		return nil, sched, nil
 	}
-	pl, err := optim.NewPlateau(sched, optim.PlateauConfig{Factor: r.Plateau, Patience: r.PlateauPatience, Threshold: 1e-4})
+	pl, err := optim.NewPlateau(sched, *cfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,467 @@
+// Package tabular trains an MLP on a table in one call, the way
+// `flowgrad train` does (the command is built on it):
+//
+//  1. decide the task on all rows ([data.ResolveTask]);
+//  2. hold out a seeded validation split, stratified for classes
+//     ([data.Split]);
+//  3. fit the preprocessing on the training rows ([data.Fit]) and train an
+//     MLP with early stopping on the validation score, keeping the best
+//     epoch's weights;
+//  4. with Refit, train again from the same start on all rows for the
+//     number of epochs early stopping chose, so that no fifth of a small
+//     table is left unused.
+//
+// [Defaults] are the command's defaults, chosen on public tables (see
+// docs/tabular.md):
+//
+//	opt := tabular.Defaults()
+//	opt.Fit.Target = "species"
+//	res, err := tabular.Train(ctx, tab, &opt)
+//	...
+//	m, err := res.Model(nil) // a model.Model: Predict, Save
+//
+// Everything the recipe does is also there piece by piece (data, layers,
+// optim, train) for a program that wants another recipe.
+package tabular
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+
+	"github.com/flowgrad/flowgrad/autograd"
+	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/dist"
+	"github.com/flowgrad/flowgrad/layers"
+	"github.com/flowgrad/flowgrad/model"
+	"github.com/flowgrad/flowgrad/optim"
+	"github.com/flowgrad/flowgrad/train"
+)
+
+// Auto asks for the value of an Options field that depends on the table:
+// see Batch, Patience and WeightDecay.
+const Auto = -1
+
+// Monitor chooses the validation score early stopping watches.
+type Monitor int
+
+const (
+	// MonitorAuto watches the accuracy for classes, and the loss for
+	// regression or with BalanceClasses (whose weighted loss accuracy
+	// would undo).
+	MonitorAuto Monitor = iota
+	// MonitorLoss watches the validation loss.
+	MonitorLoss
+	// MonitorMetric watches the validation accuracy (classes) or R²
+	// (regression); of equal epochs the later counts as better: on a
+	// small validation set accuracy stays level while the model still
+	// improves.
+	MonitorMetric
+)
+
+// Optimizer makes the optimiser of a run over the network's parameters,
+// with the learning-rate schedule and the L2 weight decay the recipe
+// chose (Options.WeightDecay, or its default).
+type Optimizer func(params []*autograd.Value[float32], rate optim.Schedule, weightDecay float64) (optim.Optimizer[float32], error)
+
+// Options are the recipe's choices. Start from [Defaults]: the zero value
+// of a field is its literal value (Dropout 0 is no dropout), not its
+// default, except where Auto is documented.
+type Options struct {
+	// Fit chooses the target, the task and how rows are encoded.
+	Fit data.FitOptions
+	// Hidden are the hidden layer sizes (ReLU); empty for a linear model.
+	Hidden []int
+	// Dropout is the dropout probability after each hidden layer, in
+	// [0, 1).
+	Dropout float64
+	// Batch is the minibatch size B, at most the training rows; Auto: 32,
+	// or all training rows when there are fewer.
+	Batch int
+	// Epochs is the most epochs the split's run trains.
+	Epochs int
+	// Patience is the number of epochs without a better validation score
+	// after which training stops (keeping the best epoch's weights); 0
+	// never stops early (but keeps the best weights too); Auto:
+	// [train.DefaultPatience] of the batches an epoch.
+	Patience int
+	// Monitor is the validation score early stopping watches.
+	Monitor Monitor
+	// Val is the fraction of rows held out for validation, in (0, 1).
+	Val float64
+	// SplitLast validates on the last rows of the table (for rows in time
+	// order) instead of a seeded random split.
+	SplitLast bool
+	// BalanceClasses weighs each class's rows by rows/(classes·its rows)
+	// ([train.BalancedWeights]), so that a rare class counts as much as a
+	// common one. Classes only.
+	BalanceClasses bool
+	// Refit trains again on all rows for the epochs early stopping chose.
+	Refit bool
+	// Seed seeds the split, the weights, dropout and the minibatch order.
+	Seed uint64
+	// Rate is the learning rate.
+	Rate float64
+	// WeightDecay is the L2 weight decay λ passed to the optimiser; Auto:
+	// [train.DefaultWeightDecay] of the task and the training rows.
+	WeightDecay float64
+	// NewOptimizer makes each run's optimiser; nil: Adam.
+	NewOptimizer Optimizer
+	// Plateau, if not nil, lowers the rate when the validation loss
+	// stalls ([optim.NewPlateau]); the refit, which has no validation
+	// rows, keeps the rate.
+	Plateau *optim.PlateauConfig
+	// Clip, if positive, clips the gradients' global norm to it before
+	// each update.
+	Clip float64
+	// Comm runs the training data-parallel on a group of processes
+	// ([dist.Train]); nil: this process alone.
+	Comm dist.Comm
+	// Hooks are called as the runs progress (to print, say); any may be
+	// nil.
+	Hooks Hooks
+}
+
+// Defaults returns the recipe's defaults: an MLP with two hidden layers
+// of 64 ReLU units and dropout 0.1 after each, Adam at 0.001 with
+// [train.DefaultWeightDecay], B = 32, at most 1000 epochs with early
+// stopping after [train.DefaultPatience] epochs without a better
+// validation accuracy (classes) or loss (regression), a seeded 20 %
+// validation split, a regression target standardised, and a refit on all
+// rows. The target is the table's last column.
+func Defaults() Options {
+	return Options{
+		Fit:         data.FitOptions{ScaleTarget: true},
+		Hidden:      []int{64, 64},
+		Dropout:     0.1,
+		Batch:       Auto,
+		Epochs:      1000,
+		Patience:    Auto,
+		Val:         0.2,
+		Refit:       true,
+		Seed:        1,
+		Rate:        0.001,
+		WeightDecay: Auto,
+	}
+}
+
+// Hooks observe the runs of Train. Each gets the run it belongs to.
+type Hooks struct {
+	// Start is called when a run has its rows, preprocessing, network and
+	// optimiser, before its first epoch.
+	Start func(r *Run)
+	// Batch is called after each minibatch step: index counts from 0
+	// within the epoch, of perEpoch.
+	Batch func(r *Run, index, perEpoch int)
+	// Epoch is called after each epoch (r.Last is it); last reports
+	// whether the run ends with it.
+	Epoch func(r *Run, e train.EpochResult, last bool)
+	// End is called when a run has ended, with the split's run holding
+	// its best epoch's weights.
+	End func(r *Run)
+}
+
+// Run is one training run of the recipe: on the training split with
+// early stopping, or the refit on all rows.
+type Run struct {
+	// Refit tells the refit on all rows from the run on the split.
+	Refit bool
+	// Train are the rows trained on; Validation the held-out rows (nil
+	// in the refit).
+	Train, Validation *data.Table
+	// Pre is the preprocessing fitted on Train.
+	Pre *data.Preprocessor
+	// Net is the network, and Optimizer its optimiser.
+	Net       *layers.Sequential[float32]
+	Optimizer optim.Optimizer[float32]
+	// Batch is the minibatch size, Epochs the most epochs, Patience the
+	// early stopping's (0 in the refit).
+	Batch, Epochs, Patience int
+	// ClassWeights are the classes' weights with BalanceClasses.
+	ClassWeights []float64
+	// Monitor is the score early stopping watched (not in the refit).
+	Monitor train.Monitor
+	// Last is the last epoch trained.
+	Last train.EpochResult
+	// BestEpoch is the epoch early stopping chose, and Best its metrics on
+	// the validation rows (in the units the network is trained in: a
+	// standardised target's; see [Result.Validation]). Zero in the refit.
+	BestEpoch int
+	Best      train.Metrics
+}
+
+// Result is what Train trained.
+type Result struct {
+	// Split is the run on the training split, with early stopping.
+	Split *Run
+	// Final is the model's run: the refit on all rows, or Split without
+	// Refit.
+	Final *Run
+}
+
+// Model returns the final network and its preprocessing as a model with
+// the metadata meta (see [model.New]).
+func (r *Result) Model(meta map[string]string) (*model.Model, error) {
+	return model.New(r.Final.Net, r.Final.Pre, meta)
+}
+
+// Validation returns the best epoch's validation metrics with the RMSE in
+// the target's units (of the standardised targets when there are
+// several: they have no one unit).
+func (r *Result) Validation() train.Metrics {
+	return TargetUnits(r.Split.Best, r.Split.Pre)
+}
+
+// TargetUnits converts metrics computed on the (possibly standardised)
+// targets a network is trained on into the target's own units: the RMSE
+// scales with the standard deviation; R² and accuracy do not change.
+// With several targets it leaves them as they are.
+func TargetUnits(m train.Metrics, pre *data.Preprocessor) train.Metrics {
+	if m.Kind == data.Regression && pre.TargetStd > 0 && len(pre.ExtraTargets) == 0 {
+		m.RMSE *= pre.TargetStd
+	}
+	return m
+}
+
+// OptionError is an error of the Options rather than of the data: a batch
+// larger than the training rows, class weights for a regression, an
+// optimiser's bad hyperparameter.
+type OptionError struct {
+	// Option names the field at fault.
+	Option string
+	// Err says what is wrong.
+	Err error
+}
+
+func (e *OptionError) Error() string { return "tabular: " + e.Option + ": " + e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// Train trains a model on tab by the recipe of opt (nil: [Defaults]). Its
+// errors are the data's (named by file, line and column where the table
+// says), an *OptionError, or the context's.
+func Train(ctx context.Context, tab *data.Table, opt *Options) (*Result, error) {
+	o := Defaults()
+	if opt != nil {
+		o = *opt
+	}
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	fit, err := data.ResolveTask(tab, o.Fit) // decided on all rows, not a split's
+	if err != nil {
+		return nil, err
+	}
+	o.Fit = fit
+	var rng *rand.Rand // SplitLast: nil, the last rows
+	if !o.SplitLast {
+		rng = rand.New(rand.NewPCG(o.Seed, 0x5b1))
+	}
+	trainTab, valTab, err := data.Split(tab, o.Fit, o.Val, rng)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if res.Split, err = o.run(ctx, trainTab, valTab, o.Epochs); err != nil {
+		return nil, err
+	}
+	res.Final = res.Split
+	if !o.Refit {
+		return res, nil
+	}
+	epochs, err := o.shareEpochs(res.Split.BestEpoch)
+	if err != nil {
+		return nil, err
+	}
+	// The split's datasets are garbage now: collect them before the
+	// refit makes one of all rows, so that it reuses their memory rather
+	// than adding to it (a large table's peak: see docs/benchmarks.md,
+	// "Reading a large CSV").
+	runtime.GC()
+	if res.Final, err = o.run(ctx, tab, nil, epochs); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (o *Options) check() error {
+	bad := func(option string, format string, args ...any) error {
+		return &OptionError{Option: option, Err: fmt.Errorf(format, args...)}
+	}
+	for _, h := range o.Hidden {
+		if h < 1 {
+			return bad("Hidden", "a layer of %d units: want at least 1", h)
+		}
+	}
+	switch {
+	case !(o.Dropout >= 0 && o.Dropout < 1):
+		return bad("Dropout", "%v: want a probability in [0, 1)", o.Dropout)
+	case o.Batch < 1 && o.Batch != Auto:
+		return bad("Batch", "%d: want at least 1, or Auto", o.Batch)
+	case o.Epochs < 1:
+		return bad("Epochs", "%d: want at least 1", o.Epochs)
+	case o.Patience < 0 && o.Patience != Auto:
+		return bad("Patience", "%d: want 0 (never stop early), more epochs, or Auto", o.Patience)
+	case o.Monitor < MonitorAuto || o.Monitor > MonitorMetric:
+		return bad("Monitor", "%d: want MonitorAuto, MonitorLoss or MonitorMetric", o.Monitor)
+	case !(o.Val > 0 && o.Val < 1):
+		return bad("Val", "%v: want a fraction in (0, 1)", o.Val)
+	case !(o.Rate > 0):
+		return bad("Rate", "%v: want a rate > 0", o.Rate)
+	case !(o.WeightDecay >= 0) && o.WeightDecay != Auto:
+		return bad("WeightDecay", "%v: want λ ≥ 0, or Auto", o.WeightDecay)
+	case !(o.Clip >= 0):
+		return bad("Clip", "%v: want a norm > 0, or 0 for no clipping", o.Clip)
+	}
+	return nil
+}
+
+// run fits the preprocessing on trainTab, builds the network and the
+// optimiser and trains for at most epochs epochs. With validation rows
+// valTab it stops early on the validation score and ends with the best
+// epoch's weights; with valTab nil (the refit) it trains all the epochs.
+func (o *Options) run(ctx context.Context, trainTab, valTab *data.Table, epochs int) (*Run, error) {
+	rng := rand.New(rand.NewPCG(o.Seed, 0xf10))
+	pre, err := data.Fit(trainTab, o.Fit)
+	if err != nil {
+		return nil, err
+	}
+	trainSet, err := pre.Dataset(trainTab)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Refit: valTab == nil, Train: trainTab, Validation: valTab, Pre: pre, Epochs: epochs, Batch: o.Batch}
+	if r.Batch == Auto {
+		r.Batch = min(32, trainSet.Len()) // a table smaller than the default batch
+	}
+	dropout := o.Dropout
+	if len(o.Hidden) == 0 {
+		dropout = 0 // no hidden layer to drop units of
+	}
+	r.Net = layers.WithDropout(layers.MLP[float32](rng, append(append([]int{pre.Inputs()}, o.Hidden...), pre.Outputs())...), rng, dropout)
+	sched := optim.Must(optim.Constant(o.Rate))
+	var plateau *optim.Plateau
+	if valTab != nil && o.Plateau != nil { // the refit has no held-out loss to watch
+		if plateau, err = optim.NewPlateau(sched, *o.Plateau); err != nil {
+			return nil, &OptionError{Option: "Plateau", Err: err}
+		}
+		sched = plateau
+	}
+	wd := o.WeightDecay
+	if wd == Auto {
+		wd = train.DefaultWeightDecay(trainSet.Kind(), trainSet.Len())
+	}
+	newOpt := o.NewOptimizer
+	if newOpt == nil {
+		newOpt = adam
+	}
+	if r.Optimizer, err = newOpt(r.Net.Params(), sched, wd); err != nil {
+		return nil, &OptionError{Option: "NewOptimizer", Err: err}
+	}
+	loss := train.LossFor[float32](trainSet.Kind())
+	if o.BalanceClasses {
+		if trainSet.Kind() != data.Classification {
+			return nil, &OptionError{Option: "BalanceClasses", Err: fmt.Errorf("the target %q is trained as regression; class weights need classes", pre.Target)}
+		}
+		r.ClassWeights = train.BalancedWeights(trainSet)
+		loss = train.WeightedCrossEntropy[float32](r.ClassWeights)
+	}
+	tr := train.NewTrainer(r.Net, r.Optimizer, loss)
+	var afterSum []func() error // after the ranks' gradients are summed
+	if o.Clip > 0 {
+		params, clip := r.Net.Params(), o.Clip
+		afterSum = append(afterSum, func() error { optim.ClipGlobalNorm(params, clip); return nil })
+	}
+	if r.Batch > trainSet.Len() {
+		held := ""
+		if valTab != nil {
+			held = fmt.Sprintf(" left after holding out %d for validation", valTab.Len())
+		}
+		return nil, &OptionError{Option: "Batch", Err: fmt.Errorf("%d: at most the %d training rows%s", r.Batch, trainSet.Len(), held)}
+	}
+	batches, err := data.NewBatcher(trainSet, r.Batch, rng)
+	if err != nil {
+		return nil, &OptionError{Option: "Batch", Err: err}
+	}
+	var eval *train.Evaluator[float32]
+	var early *train.EarlyStopping[float32]
+	if valTab != nil {
+		valSet, err := pre.Dataset(valTab)
+		if err != nil {
+			return nil, err
+		}
+		if eval, err = train.NewEvaluator(valSet, 1000, loss); err != nil {
+			return nil, err
+		}
+		r.Patience = o.Patience
+		if r.Patience == Auto {
+			r.Patience = train.DefaultPatience(batches.BatchesPerEpoch())
+		}
+		patience := r.Patience
+		if patience == 0 {
+			patience = epochs + 1 // never stops, but keeps the best weights
+		}
+		r.Monitor = train.MonitorLoss
+		if o.Monitor == MonitorMetric || o.Monitor == MonitorAuto && trainSet.Kind() == data.Classification && r.ClassWeights == nil {
+			r.Monitor = train.MonitorPrimary
+		}
+		if early, err = train.NewEarlyStopping(r.Net.Params(), patience, 0, r.Monitor); err != nil {
+			return nil, err
+		}
+		early.KeepLatest = r.Monitor == train.MonitorPrimary // accuracy is coarse: of equal epochs keep the later
+	}
+	if o.Hooks.Start != nil {
+		o.Hooks.Start(r)
+	}
+	cfg := train.Config{
+		Epochs: epochs,
+		OnEpoch: func(e train.EpochResult) error {
+			r.Last = e
+			var stop error
+			if early != nil {
+				if plateau != nil {
+					plateau.Observe(e.Eval.Loss)
+				}
+				stop = early.Observe(e)
+			}
+			if o.Hooks.Epoch != nil {
+				o.Hooks.Epoch(r, e, stop != nil || e.Epoch == epochs)
+			}
+			return stop
+		},
+	}
+	if o.Hooks.Batch != nil {
+		cfg.OnBatch = func(_ float64, index, perEpoch int) { o.Hooks.Batch(r, index, perEpoch) }
+	}
+	if _, err := dist.Train(ctx, o.Comm, tr, batches, eval, cfg, afterSum...); err != nil {
+		return nil, err
+	}
+	if early != nil {
+		early.RestoreBest()
+		_, r.BestEpoch = early.BestMetric()
+		r.Best = eval.Evaluate(r.Net)
+	}
+	if o.Hooks.End != nil {
+		o.Hooks.End(r)
+	}
+	return r, nil
+}
+
+// adam is the default optimiser: Adam with PyTorch's betas and ε.
+func adam(params []*autograd.Value[float32], rate optim.Schedule, weightDecay float64) (optim.Optimizer[float32], error) {
+	return optim.NewAdam(params, rate, optim.WithWeightDecay(weightDecay))
+}
+
+// shareEpochs returns the root rank's epochs on every rank (the refit's
+// length, which the root's early stopping chose).
+func (o *Options) shareEpochs(epochs int) (int, error) {
+	if o.Comm == nil || o.Comm.Size() == 1 {
+		return epochs, nil
+	}
+	buf := binary.LittleEndian.AppendUint64(nil, uint64(epochs))
+	if err := o.Comm.Broadcast(buf, dist.Root); err != nil {
+		return 0, err
+	}
+	return int(binary.LittleEndian.Uint64(buf)), nil
+}

@@ -1,0 +1,256 @@
+package tabular_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flowgrad/flowgrad/data"
+	"github.com/flowgrad/flowgrad/layers"
+	"github.com/flowgrad/flowgrad/model"
+	"github.com/flowgrad/flowgrad/optim"
+	"github.com/flowgrad/flowgrad/tabular"
+	"github.com/flowgrad/flowgrad/train"
+)
+
+const irisPath = "../data/testdata/tables/iris.csv"
+
+func loadIris(t *testing.T) *data.Table {
+	t.Helper()
+	tab, err := data.LoadCSV(irisPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+// byHand is the recipe written out with the pieces it is made of (data,
+// layers, optim, train), as a program would without package tabular:
+// the reference Train must equal bit for bit.
+func byHand(t *testing.T, tab *data.Table, fit data.FitOptions, seed uint64, epochs int) *model.Model {
+	t.Helper()
+	fit, err := data.ResolveTask(tab, fit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainRows, valRows, err := data.Split(tab, fit, 0.2, rand.New(rand.NewPCG(seed, 0x5b1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(rows, valRows *data.Table, epochs int) (*layers.Sequential[float32], *data.Preprocessor, int) {
+		rng := rand.New(rand.NewPCG(seed, 0xf10))
+		pre, err := data.Fit(rows, fit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := pre.Dataset(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		net := layers.WithDropout(layers.MLP[float32](rng, pre.Inputs(), 64, 64, pre.Outputs()), rng, 0.1)
+		adam, err := optim.NewAdam(net.Params(), optim.Must(optim.Constant(0.001)),
+			optim.WithWeightDecay(train.DefaultWeightDecay(ds.Kind(), ds.Len())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches, err := data.NewBatcher(ds, min(32, ds.Len()), rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss := train.LossFor[float32](ds.Kind())
+		cfg := train.Config{Epochs: epochs}
+		var eval *train.Evaluator[float32]
+		var early *train.EarlyStopping[float32]
+		if valRows != nil {
+			valSet, err := pre.Dataset(valRows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if eval, err = train.NewEvaluator(valSet, 1000, loss); err != nil {
+				t.Fatal(err)
+			}
+			monitor := train.MonitorLoss
+			if ds.Kind() == data.Classification {
+				monitor = train.MonitorPrimary
+			}
+			early, err = train.NewEarlyStopping(net.Params(), train.DefaultPatience(batches.BatchesPerEpoch()), 0, monitor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			early.KeepLatest = monitor == train.MonitorPrimary
+			cfg.OnEpoch = early.Observe
+		}
+		if _, err := train.Run(context.Background(), train.NewTrainer(net, adam, loss), batches, eval, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if early == nil {
+			return net, pre, epochs
+		}
+		early.RestoreBest()
+		_, best := early.BestMetric()
+		return net, pre, best
+	}
+	_, _, best := run(trainRows, valRows, epochs)
+	net, pre, _ := run(tab, nil, best)
+	m, err := model.New(net, pre, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Train with the defaults is the recipe written out by hand, bit for bit,
+// for classes (accuracy watched) and for regression (loss watched, the
+// target standardised).
+func TestTrainIsTheRecipe(t *testing.T) {
+	tab := loadIris(t)
+	for _, target := range []string{"species", "petal_width"} {
+		t.Run(target, func(t *testing.T) {
+			opt := tabular.Defaults()
+			opt.Fit.Target, opt.Seed, opt.Epochs = target, 3, 150
+			res, err := tabular.Train(context.Background(), tab, &opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := res.Model(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := byHand(t, tab, data.FitOptions{Target: target, ScaleTarget: true}, 3, 150)
+			pg, err := got.Predict(tab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pw, err := want.Predict(tab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, w := pg.Value, pw.Value
+			if pg.Kind == data.Classification {
+				g, w = pg.Prob, pw.Prob
+			}
+			if !slices.Equal(g.Data(), w.Data()) {
+				t.Fatalf("Train's predictions differ from the recipe by hand: %v… against %v…", g.Data()[:6], w.Data()[:6])
+			}
+			if res.Split.BestEpoch < 1 || res.Final.Epochs != res.Split.BestEpoch || res.Final.Train != tab {
+				t.Errorf("refit %d epochs on %d rows; want the split's best epoch %d on all %d rows",
+					res.Final.Epochs, res.Final.Train.Len(), res.Split.BestEpoch, tab.Len())
+			}
+		})
+	}
+}
+
+// The hooks see each run start, step, end each epoch and end, in order,
+// the split's run first; the last epoch of each is flagged once.
+func TestHooks(t *testing.T) {
+	tab := loadIris(t)
+	opt := tabular.Defaults()
+	opt.Epochs, opt.Patience = 30, 5
+	var events []string
+	batches := 0
+	opt.Hooks = tabular.Hooks{
+		Start: func(r *tabular.Run) { events = append(events, fmt.Sprintf("start refit=%v", r.Refit)) },
+		Batch: func(r *tabular.Run, index, perEpoch int) {
+			if index >= perEpoch || perEpoch != (r.Train.Len()+r.Batch-1)/r.Batch {
+				t.Errorf("batch %d of %d for %d rows at B=%d", index, perEpoch, r.Train.Len(), r.Batch)
+			}
+			batches++
+		},
+		Epoch: func(r *tabular.Run, e train.EpochResult, last bool) {
+			if last {
+				events = append(events, fmt.Sprintf("last epoch %d refit=%v", e.Epoch, r.Refit))
+			}
+		},
+		End: func(r *tabular.Run) { events = append(events, fmt.Sprintf("end refit=%v", r.Refit)) },
+	}
+	res, err := tabular.Train(context.Background(), tab, &opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"start refit=false", fmt.Sprintf("last epoch %d refit=false", res.Split.Last.Epoch), "end refit=false",
+		"start refit=true", fmt.Sprintf("last epoch %d refit=true", res.Split.BestEpoch), "end refit=true"}
+	if !slices.Equal(events, want) {
+		t.Errorf("hooks saw\n%s\nwant\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
+	}
+	if steps := 4*res.Split.Last.Epoch + 5*res.Final.Last.Epoch; batches != steps { // 120 and 150 rows at B=32: 4 and 5 steps an epoch
+		t.Errorf("%d batch hooks, want %d", batches, steps)
+	}
+}
+
+func TestNoRefit(t *testing.T) {
+	opt := tabular.Defaults()
+	opt.Refit, opt.Epochs = false, 20
+	res, err := tabular.Train(context.Background(), loadIris(t), &opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Final != res.Split || res.Split.Validation == nil {
+		t.Errorf("without Refit the final run is the split's: %p, %p", res.Final, res.Split)
+	}
+}
+
+// Patience 0 trains every epoch but still ends with the best epoch's
+// weights; SplitLast validates on the table's last rows.
+func TestPatienceZeroAndSplitLast(t *testing.T) {
+	tab := loadIris(t)
+	opt := tabular.Defaults()
+	opt.Fit.Target, opt.Patience, opt.Epochs, opt.SplitLast, opt.Refit = "petal_width", 0, 40, true, false
+	res, err := tabular.Train(context.Background(), tab, &opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Split.Last.Epoch != 40 {
+		t.Errorf("patience 0 stopped at epoch %d of 40", res.Split.Last.Epoch)
+	}
+	if res.Split.Validation.Len() != 30 || res.Split.Validation.Line(0) != 122 {
+		t.Errorf("SplitLast validates on %d rows from line %d, want the last 30 from line 122", res.Split.Validation.Len(), res.Split.Validation.Line(0))
+	}
+	if v := res.Validation(); v.RMSE != res.Split.Best.RMSE*res.Split.Pre.TargetStd {
+		t.Errorf("Validation RMSE %v, want the standardised %v times the target's sd %v", v.RMSE, res.Split.Best.RMSE, res.Split.Pre.TargetStd)
+	}
+}
+
+// Options at fault are *OptionError naming the field; the data's errors
+// pass through as they are.
+func TestOptionErrors(t *testing.T) {
+	tab := loadIris(t)
+	for _, c := range []struct {
+		option string
+		change func(o *tabular.Options)
+		want   string
+	}{
+		{"Batch", func(o *tabular.Options) { o.Batch = 200 }, "at most the 120 training rows left after holding out 30 for validation"},
+		{"Batch", func(o *tabular.Options) { o.Batch = 0 }, "want at least 1, or Auto"},
+		{"BalanceClasses", func(o *tabular.Options) { o.Fit.Target, o.BalanceClasses = "petal_width", true }, "class weights need classes"},
+		{"Dropout", func(o *tabular.Options) { o.Dropout = 1 }, "[0, 1)"},
+		{"Hidden", func(o *tabular.Options) { o.Hidden = []int{8, 0} }, "a layer of 0 units"},
+		{"Val", func(o *tabular.Options) { o.Val = 1 }, "(0, 1)"},
+		{"WeightDecay", func(o *tabular.Options) { o.WeightDecay = -0.5 }, "want λ ≥ 0"},
+		{"Plateau", func(o *tabular.Options) { o.Plateau = &optim.PlateauConfig{Factor: 2} }, "factor 2"},
+	} {
+		opt := tabular.Defaults()
+		c.change(&opt)
+		_, err := tabular.Train(context.Background(), tab, &opt)
+		var oe *tabular.OptionError
+		if !errors.As(err, &oe) || oe.Option != c.option || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want an OptionError of %s saying %q", c.option, err, c.option, c.want)
+		}
+	}
+	opt := tabular.Defaults()
+	opt.Fit.Target = "no_such_column"
+	if _, err := tabular.Train(context.Background(), tab, &opt); err == nil || errors.As(err, new(*tabular.OptionError)) || !strings.Contains(err.Error(), "no_such_column") {
+		t.Errorf("a missing target column: %v, want the data's error naming it", err)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := tabular.Train(ctx, loadIris(t), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
+}
