@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/flowgrad/flowgrad/train"
 	"maps"
 
 	"github.com/flowgrad/flowgrad/autograd"
@@ -84,6 +85,20 @@ func (p *Prediction) Len() int {
 		return len(p.Class)
 	}
 	return p.Value.Rows()
+}
+
+// AUC returns the ROC AUC of a two-class prediction's probability of the
+// second class against the true classes labels ([train.AUC]). It panics
+// unless the prediction is of two classes and of len(labels) rows.
+func (p *Prediction) AUC(labels []int32) float64 {
+	if p.Kind != data.Classification || len(p.Classes) != 2 || len(labels) != len(p.Class) {
+		panic(fmt.Sprintf("model: Prediction.AUC of %d labels for %d rows of %d classes", len(labels), p.Len(), len(p.Classes)))
+	}
+	scores, positive := make([]float64, len(labels)), make([]bool, len(labels))
+	for i, y := range labels {
+		scores[i], positive[i] = float64(p.Prob.At(i, 1)), y == 1
+	}
+	return train.AUC(scores, positive)
 }
 
 // Predict returns the prediction for every row of t, which must have the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/tabular"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Train a classifier on a CSV table with the defaults of flowgrad train
@@ -70,4 +71,27 @@ func ExampleOptions() {
 	// refit on all 150 rows
 	// for the epochs early stopping chose: true
 	// validation R² > 0.9: true, RMSE < 0.3 cm: true
+}
+
+// Estimate the score on unseen rows by 5-fold cross-validation, each
+// fold's model trained as Train trains.
+func ExampleCrossValidate() {
+	tab, err := data.LoadCSV("../data/testdata/tables/iris.csv", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opt := tabular.Defaults()
+	opt.Fit.Target = "species"
+	scores, err := tabular.CrossValidate(context.Background(), tab, &opt, 5, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	acc := make([]float64, len(scores))
+	for i, s := range scores {
+		acc[i] = s.Metrics.Accuracy
+	}
+	mean, sd := stat.MeanStdDev(acc, nil)
+	fmt.Printf("%d folds of %d test rows; accuracy ≥ 90 %%: %v (sd < 10 points: %v)\n", len(scores), scores[0].Test, mean >= 0.9, sd < 0.1)
+	// Output:
+	// 5 folds of 30 test rows; accuracy ≥ 90 %: true (sd < 10 points: true)
 }

@@ -28,6 +28,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 
@@ -464,4 +465,92 @@ func (o *Options) shareEpochs(epochs int) (int, error) {
 		return 0, err
 	}
 	return int(binary.LittleEndian.Uint64(buf)), nil
+}
+
+// FoldScore is one fold's score in CrossValidate.
+type FoldScore struct {
+	// Train and Test are the fold's training and test rows; Moved the rows
+	// moved to training because their class or category is in no other
+	// fold (see [data.Fold]).
+	Train, Test, Moved int
+	// Metrics are the model's on the test rows, in the target's units
+	// (see [TargetUnits]).
+	Metrics train.Metrics
+	// MacroF1 is the mean of the classes' F1 scores ([train.MacroF1]) for
+	// classes, NaN for regression; AUC the ROC AUC ([model.Prediction.AUC])
+	// for two classes, NaN otherwise.
+	MacroF1, AUC float64
+}
+
+// CrossValidate estimates how well Train does on rows it has not seen by
+// k-fold cross-validation: the folds are seeded by opt.Seed and
+// stratified by class ([data.KFold]), and for each fold it trains a model
+// on the other folds exactly as Train trains on a whole table
+// (validation split, early stopping, refit) and scores it on the fold.
+// onFold, if not nil, is called with each fold's score as it is known
+// (i counts from 0). It returns the k scores; opt nil means [Defaults].
+func CrossValidate(ctx context.Context, tab *data.Table, opt *Options, k int, onFold func(i int, s FoldScore)) ([]FoldScore, error) {
+	o := Defaults()
+	if opt != nil {
+		o = *opt
+	}
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	fit, err := data.ResolveTask(tab, o.Fit) // on all rows, not a fold's
+	if err != nil {
+		return nil, err
+	}
+	o.Fit = fit
+	folds, err := data.KFold(tab, o.Fit, k, rand.New(rand.NewPCG(o.Seed, 0xcf)))
+	if err != nil {
+		return nil, err
+	}
+	scores := make([]FoldScore, 0, k)
+	for i, fold := range folds {
+		s, err := score(ctx, fold, &o)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d of %d: %w", i+1, k, err)
+		}
+		if onFold != nil {
+			onFold(i, s)
+		}
+		scores = append(scores, s)
+	}
+	return scores, nil
+}
+
+// score trains on a fold's training rows and scores the model on its test
+// rows.
+func score(ctx context.Context, fold data.Fold, o *Options) (FoldScore, error) {
+	s := FoldScore{Train: fold.Train.Len(), Test: fold.Test.Len(), Moved: fold.Moved, MacroF1: math.NaN(), AUC: math.NaN()}
+	res, err := Train(ctx, fold.Train, o)
+	if err != nil {
+		return s, err
+	}
+	final := res.Final
+	test, err := final.Pre.Dataset(fold.Test)
+	if err != nil {
+		return s, err
+	}
+	ev, err := train.NewEvaluator(test, 1000, train.LossFor[float32](test.Kind()))
+	if err != nil {
+		return s, err
+	}
+	s.Metrics = TargetUnits(ev.Evaluate(final.Net), final.Pre)
+	if test.Kind() == data.Classification { // macro F1 and AUC: what accuracy hides on a rare class
+		m, err := res.Model(nil)
+		if err != nil {
+			return s, err
+		}
+		pred, err := m.Predict(fold.Test)
+		if err != nil {
+			return s, err
+		}
+		s.MacroF1 = train.MacroF1(train.F1Scores(len(final.Pre.Classes), test.Labels(), pred.Class))
+		if len(final.Pre.Classes) == 2 {
+			s.AUC = pred.AUC(test.Labels())
+		}
+	}
+	return s, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -252,5 +253,102 @@ func TestCancel(t *testing.T) {
 	cancel()
 	if _, err := tabular.Train(ctx, loadIris(t), nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
+}
+
+// CrossValidate scores each fold as a model trained by Train on the
+// fold's training rows and scored by hand on its test rows: accuracy,
+// macro F1 and (two classes) AUC; R² and RMSE in the target's units for
+// regression.
+func TestCrossValidate(t *testing.T) {
+	iris := loadIris(t)
+	var two []int // versicolor and virginica: a two-class table
+	for i := range iris.Len() {
+		if iris.Column("species").Value(i) != "setosa" {
+			two = append(two, i)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		tab    *data.Table
+		target string
+	}{{"three classes", iris, "species"}, {"two classes", iris.Subset(two), "species"}, {"regression", iris, "petal_width"}} {
+		t.Run(c.name, func(t *testing.T) {
+			opt := tabular.Defaults()
+			opt.Fit.Target, opt.Epochs, opt.Seed = c.target, 60, 5
+			var seen []int
+			scores, err := tabular.CrossValidate(context.Background(), c.tab, &opt, 3, func(i int, _ tabular.FoldScore) { seen = append(seen, i) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(seen, []int{0, 1, 2}) || len(scores) != 3 {
+				t.Fatalf("onFold saw %v and %d scores; want folds 0, 1, 2", seen, len(scores))
+			}
+			fit, err := data.ResolveTask(c.tab, opt.Fit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			folds, err := data.KFold(c.tab, fit, 3, rand.New(rand.NewPCG(5, 0xcf)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tested := 0
+			for i, fold := range folds {
+				s := scores[i]
+				tested += s.Test
+				res, err := tabular.Train(context.Background(), fold.Train, &opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := res.Model(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pred, err := m.Predict(fold.Test)
+				if err != nil {
+					t.Fatal(err)
+				}
+				col := fold.Test.Column(c.target)
+				if fit.Task == data.RegressionTask {
+					var se, ss, mean float64
+					for r := range fold.Test.Len() {
+						mean += float64(col.Float(r)) / float64(fold.Test.Len())
+					}
+					for r := range fold.Test.Len() {
+						d, y := float64(pred.Value.At(r, 0))-float64(col.Float(r)), float64(col.Float(r))
+						se, ss = se+d*d, ss+(y-mean)*(y-mean)
+					}
+					rmse, r2 := math.Sqrt(se/float64(fold.Test.Len())), 1-se/ss
+					if math.Abs(s.Metrics.RMSE-rmse) > 1e-5*rmse || math.Abs(s.Metrics.R2-r2) > 1e-5 || !math.IsNaN(s.MacroF1) || !math.IsNaN(s.AUC) {
+						t.Errorf("fold %d: RMSE %v, R² %v, F1 %v, AUC %v; by hand %v, %v, NaN, NaN", i, s.Metrics.RMSE, s.Metrics.R2, s.MacroF1, s.AUC, rmse, r2)
+					}
+					continue
+				}
+				right := 0
+				labels := make([]int32, fold.Test.Len())
+				for r := range fold.Test.Len() {
+					labels[r] = int32(slices.Index(pred.Classes, col.Value(r)))
+					if pred.Classes[pred.Class[r]] == col.Value(r) {
+						right++
+					}
+				}
+				if acc := float64(right) / float64(fold.Test.Len()); s.Metrics.Accuracy != acc {
+					t.Errorf("fold %d: accuracy %v, by hand %v", i, s.Metrics.Accuracy, acc)
+				}
+				if f1 := train.MacroF1(train.F1Scores(len(pred.Classes), labels, pred.Class)); s.MacroF1 != f1 {
+					t.Errorf("fold %d: macro F1 %v, by hand %v", i, s.MacroF1, f1)
+				}
+				if len(pred.Classes) == 2 {
+					if auc := pred.AUC(labels); s.AUC != auc || !(auc > 0.5) {
+						t.Errorf("fold %d: AUC %v, by hand %v (want > 0.5)", i, s.AUC, auc)
+					}
+				} else if !math.IsNaN(s.AUC) {
+					t.Errorf("fold %d: AUC %v of %d classes, want NaN", i, s.AUC, len(pred.Classes))
+				}
+			}
+			if tested != c.tab.Len() {
+				t.Errorf("the folds tested %d rows of %d", tested, c.tab.Len())
+			}
+		})
 	}
 }

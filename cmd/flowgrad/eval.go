@@ -117,7 +117,7 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if len(m.Pre.Classes) == 2 {
 			fmt.Fprintf(stdout, "ROC AUC   %.4f (the chance that p_%s ranks a %s row above a %s row)\n",
-				binaryAUC(pred, ds.Labels()), m.Pre.Classes[1], m.Pre.Classes[1], m.Pre.Classes[0])
+				pred.AUC(ds.Labels()), m.Pre.Classes[1], m.Pre.Classes[1], m.Pre.Classes[0])
 		}
 		writeConfusion(stdout, m.Pre.Classes, ds.Labels(), pred.Class)
 	}
@@ -186,16 +186,6 @@ func targetErrors(tab *data.Table, pred *model.Prediction, j int) (rmse, mae, r2
 		se, mae, ss = se+d*d, mae+math.Abs(d), ss+(y-mean)*(y-mean)
 	}
 	return math.Sqrt(se / n), mae / n, train.RSquared(se, ss)
-}
-
-// binaryAUC returns the ROC AUC of a two-class prediction's probability
-// of the second class against the true labels.
-func binaryAUC(pred *model.Prediction, labels []int32) float64 {
-	scores, positive := make([]float64, len(labels)), make([]bool, len(labels))
-	for i, y := range labels {
-		scores[i], positive[i] = float64(pred.Prob.At(i, 1)), y == 1
-	}
-	return train.AUC(scores, positive)
 }
 
 // writeConfusion prints the confusion matrix — a row per true class, a

@@ -8,7 +8,6 @@ import (
 	"github.com/flowgrad/flowgrad/tabular"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -295,13 +294,14 @@ func (c *trainFlags) optionError(err error) error {
 	if !errors.As(err, &oe) {
 		return err
 	}
+	context := strings.TrimSuffix(err.Error(), oe.Error()) // "fold 2 of 5: ", say
 	switch oe.Option {
 	case "Batch":
-		return cli.Usagef("-batch %v (-val %g)", oe.Err, c.val)
+		return cli.Usagef("%s-batch %v (-val %g)", context, oe.Err, c.val)
 	case "BalanceClasses":
-		return cli.Usagef("-class-weight balanced: %v", oe.Err)
+		return cli.Usagef("%s-class-weight balanced: %v", context, oe.Err)
 	}
-	return cli.UsageError{Msg: oe.Err.Error()} // the optimiser's or the plateau's: names the value
+	return cli.UsageError{Msg: context + oe.Err.Error()} // the optimiser's or the plateau's: names the value
 }
 
 // printStart prints the run on the split's first lines: the table, the
@@ -345,58 +345,35 @@ func (c *trainFlags) printStart(stdout io.Writer, r *tabular.Run) {
 }
 
 // crossValidate estimates how well the model that flowgrad train makes
-// does on rows it has not seen, by -cv K-fold cross-validation: for each
-// fold it trains a model on the other folds exactly as flowgrad train
-// trains on the whole table (tabular.Train: validation split, early
-// stopping, refit) and scores it on the fold, then prints each fold's
-// score and their mean and standard deviation, and returns that summary.
+// does on rows it has not seen, by -cv K-fold cross-validation
+// (tabular.CrossValidate: each fold's model trained exactly as flowgrad
+// train trains on the whole table), prints each fold's score and their
+// mean and standard deviation, and returns that summary.
 func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit data.FitOptions, stdout, stderr io.Writer) (string, error) {
-	folds, err := data.KFold(tab, fit, c.cv, rand.New(rand.NewPCG(c.seed, 0xcf)))
-	if err != nil {
-		return "", err
-	}
 	fmt.Fprintf(stdout, "cross-validation: %d folds (seed %d), each model trained on the other folds as below\n", c.cv, c.seed)
 	var scores, rmses, f1s, aucs []float64
 	kind := data.Regression
-	for i, fold := range folds {
-		res, err := tabular.Train(ctx, fold.Train, c.options(fit, io.Discard, stderr))
-		if err != nil {
-			return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, c.optionError(err))
-		}
-		final := res.Final
-		test, err := final.Pre.Dataset(fold.Test)
-		if err != nil {
-			return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, err)
-		}
-		ev, err := train.NewEvaluator(test, 1000, train.LossFor[float32](test.Kind()))
-		if err != nil {
-			return "", err
-		}
-		m := tabular.TargetUnits(ev.Evaluate(final.Net), final.Pre)
+	_, err := tabular.CrossValidate(ctx, tab, c.options(fit, io.Discard, stderr), c.cv, func(i int, s tabular.FoldScore) {
+		m := s.Metrics
 		kind = m.Kind
 		scores, rmses = append(scores, m.Primary()), append(rmses, m.RMSE)
 		moved := ""
-		if fold.Moved > 0 {
-			moved = fmt.Sprintf(" (%d more trained only: their class or category is in no other fold)", fold.Moved)
+		if s.Moved > 0 {
+			moved = fmt.Sprintf(" (%d more trained only: their class or category is in no other fold)", s.Moved)
 		}
 		more := ""
-		if kind == data.Classification { // macro F1 and AUC: what accuracy hides on a rare class
-			mdl, err := res.Model(nil)
-			if err != nil {
-				return "", err
-			}
-			pred, err := mdl.Predict(fold.Test)
-			if err != nil {
-				return "", fmt.Errorf("fold %d of %d: %w", i+1, c.cv, err)
-			}
-			f1s = append(f1s, train.MacroF1(train.F1Scores(len(final.Pre.Classes), test.Labels(), pred.Class)))
-			more = fmt.Sprintf(", macro F1 %.2f%%", 100*f1s[i])
-			if len(final.Pre.Classes) == 2 {
-				aucs = append(aucs, binaryAUC(pred, test.Labels()))
-				more += fmt.Sprintf(", ROC AUC %.4f", aucs[i])
+		if kind == data.Classification {
+			f1s = append(f1s, s.MacroF1)
+			more = fmt.Sprintf(", macro F1 %.2f%%", 100*s.MacroF1)
+			if !math.IsNaN(s.AUC) {
+				aucs = append(aucs, s.AUC)
+				more += fmt.Sprintf(", ROC AUC %.4f", s.AUC)
 			}
 		}
-		fmt.Fprintf(stdout, "fold %d: %d training, %d test rows%s: %s%s\n", i+1, fold.Train.Len(), fold.Test.Len(), moved, summary(m), more)
+		fmt.Fprintf(stdout, "fold %d: %d training, %d test rows%s: %s%s\n", i+1, s.Train, s.Test, moved, summary(m), more)
+	})
+	if err != nil {
+		return "", c.optionError(err)
 	}
 	mean, sd := stat.MeanStdDev(scores, nil) // k ≥ 2 folds
 	var result string
