@@ -62,10 +62,10 @@ const (
 	MonitorMetric
 )
 
-// Optimizer makes the optimiser of a run over the network's parameters,
+// OptimizerFunc makes the optimiser of a run over the network's parameters,
 // with the learning-rate schedule and the L2 weight decay the recipe
 // chose (Options.WeightDecay, or its default).
-type Optimizer func(params []*autograd.Value[float32], rate optim.Schedule, weightDecay float64) (optim.Optimizer[float32], error)
+type OptimizerFunc func(params []*autograd.Value[float32], rate optim.Schedule, weightDecay float64) (optim.Optimizer[float32], error)
 
 // Options are the recipe's choices. Start from [Defaults]: the zero value
 // of a field is its literal value (Dropout 0 is no dropout), not its
@@ -109,7 +109,7 @@ type Options struct {
 	// [train.DefaultWeightDecay] of the task and the training rows.
 	WeightDecay float64
 	// NewOptimizer makes each run's optimiser; nil: Adam.
-	NewOptimizer Optimizer
+	NewOptimizer OptimizerFunc
 	// Plateau, if not nil, lowers the rate when the validation loss
 	// stalls ([optim.NewPlateau]); the refit, which has no validation
 	// rows, keeps the rate.
