@@ -280,7 +280,11 @@ func (c *trainFlags) options(fit data.FitOptions, stdout, stderr io.Writer) *tab
 			if !r.Refit {
 				fmt.Fprintf(stdout, "best validation epoch %d of %d: %s\n", r.BestEpoch, r.Last.Epoch, summary(tabular.TargetUnits(r.Best, r.Pre)))
 			} else {
-				fmt.Fprintf(stdout, "refit on all %d rows for %d epochs: training loss %.4f\n", r.Train.Len(), r.Epochs, r.Last.TrainLoss)
+				epochs := "epochs"
+				if r.Epochs == 1 {
+					epochs = "epoch"
+				}
+				fmt.Fprintf(stdout, "refit on all %d rows for %d %s: training loss %.4f\n", r.Train.Len(), r.Epochs, epochs, r.Last.TrainLoss)
 			}
 		},
 	}
