@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math"
 	"strings"
 
 	"github.com/flowgrad/flowgrad/data"
@@ -94,4 +95,45 @@ func ExampleCrossValidate() {
 	fmt.Printf("%d folds of %d test rows; accuracy ≥ 90 %%: %v (sd < 10 points: %v)\n", len(scores), scores[0].Test, mean >= 0.9, sd < 0.1)
 	// Output:
 	// 5 folds of 30 test rows; accuracy ≥ 90 %: true (sd < 10 points: true)
+}
+
+// Train on data already in memory — rows from a database query, say —
+// through data.NewTable, and predict a new row built the same way.
+func Example_inMemory() {
+	var area, age, price []float64
+	var district []string
+	for i := range 300 {
+		a, y := 50+float64(i%97), float64(i%41)
+		d := []string{"north", "south", "east"}[i%3]
+		premium := map[string]float64{"north": 40, "south": 0, "east": 20}[d]
+		area, age, district = append(area, a), append(age, y), append(district, d)
+		price = append(price, 3*a-2*y+premium)
+	}
+	tab, err := data.NewTable("houses", data.NumericColumn("area", area), data.NumericColumn("age", age),
+		data.CategoricalColumn("district", district), data.NumericColumn("price", price))
+	if err != nil {
+		log.Fatal(err)
+	}
+	opt := tabular.Defaults() // the target: the last column, price
+	res, err := tabular.Train(context.Background(), tab, &opt)
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := res.Model(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	row, err := data.NewTable("new", data.NumericColumn("area", []float64{80}), data.NumericColumn("age", []float64{10}),
+		data.CategoricalColumn("district", []string{"north"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	pred, err := m.Predict(row)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("validation R² > 0.99: %v; price of the new house within 15 of 3·80 − 2·10 + 40 = 260: %v\n",
+		res.Validation().R2 > 0.99, math.Abs(float64(pred.Value.At(0, 0))-260) < 15)
+	// Output:
+	// validation R² > 0.99: true; price of the new house within 15 of 3·80 − 2·10 + 40 = 260: true
 }
