@@ -22,12 +22,14 @@ const irisPath = "../data/testdata/tables/iris.csv"
 
 func loadIris(t *testing.T) *data.Table {
 	t.Helper()
-	tab, err := data.LoadCSV(irisPath, nil)
+	tab, err := loadIrisB(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tab
 }
+
+func loadIrisB(testing.TB) (*data.Table, error) { return data.LoadCSV(irisPath, nil) }
 
 // byHand is the recipe written out with the pieces it is made of (data,
 // layers, optim, train), as a program would without package tabular:
