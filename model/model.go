@@ -2,13 +2,13 @@ package model
 
 import (
 	"fmt"
-	"github.com/flowgrad/flowgrad/train"
 	"maps"
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/tensor"
+	"github.com/flowgrad/flowgrad/train"
 )
 
 // Model is a trained network with the preprocessing of its inputs: what a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/flowgrad/flowgrad/tabular"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -15,6 +14,7 @@ import (
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/internal/cli"
 	"github.com/flowgrad/flowgrad/model"
+	"github.com/flowgrad/flowgrad/tabular"
 	"github.com/flowgrad/flowgrad/train"
 )
 

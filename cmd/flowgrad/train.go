@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/flowgrad/flowgrad/autograd"
-	"github.com/flowgrad/flowgrad/tabular"
 	"io"
 	"math"
 	"os"
@@ -16,9 +14,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/internal/cli"
 	"github.com/flowgrad/flowgrad/optim"
+	"github.com/flowgrad/flowgrad/tabular"
 	"github.com/flowgrad/flowgrad/train"
 	"gonum.org/v1/gonum/stat"
 )
