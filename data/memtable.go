@@ -91,7 +91,7 @@ func (c *Column) addValue(v ColumnValues, i int) error {
 		switch {
 		case math.IsNaN(x):
 			c.addMissing()
-		case math.IsInf(x, 0) || math.Abs(x) > math.MaxFloat32:
+		case math.IsInf(float64(float32(x)), 0): // rounds beyond the float32 range, as ReadCSV's strconv
 			return fmt.Errorf("%w: %v is not a finite float32 (rescale the column)", ErrBadValue, x)
 		default:
 			c.nums.add(float32(x))
