@@ -27,10 +27,12 @@ package tabular
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
@@ -487,8 +489,15 @@ type FoldScore struct {
 // stratified by class ([data.KFold]), and for each fold it trains a model
 // on the other folds exactly as Train trains on a whole table
 // (validation split, early stopping, refit) and scores it on the fold.
-// onFold, if not nil, is called with each fold's score as it is known
-// (i counts from 0). It returns the k scores; opt nil means [Defaults].
+// onFold, if not nil, is called with each fold's score in fold order (i
+// counts from 0), on the caller's goroutine. It returns the k scores;
+// opt nil means [Defaults].
+//
+// The folds train concurrently, up to GOMAXPROCS at a time: a small
+// table's products are too small to share a step between cores, but the
+// folds are independent, and each one's model is the same, bit for bit,
+// as when they run one after another. The hooks of opt may therefore be
+// called from several goroutines at once (each run's from one).
 func CrossValidate(ctx context.Context, tab *data.Table, opt *Options, k int, onFold func(i int, s FoldScore)) ([]FoldScore, error) {
 	o := Defaults()
 	if opt != nil {
@@ -506,16 +515,49 @@ func CrossValidate(ctx context.Context, tab *data.Table, opt *Options, k int, on
 	if err != nil {
 		return nil, err
 	}
-	scores := make([]FoldScore, 0, k)
-	for i, fold := range folds {
-		s, err := score(ctx, fold, &o)
-		if err != nil {
-			return nil, fmt.Errorf("fold %d of %d: %w", i+1, k, err)
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	scores, errs := make([]FoldScore, len(folds)), make([]error, len(folds))
+	done := make([]chan struct{}, len(folds))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }() // no fold outlives the call
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	wg.Go(func() {
+		for i, fold := range folds {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done(): // an earlier fold failed
+				for ; i < len(folds); i++ {
+					errs[i] = ctx.Err()
+					close(done[i])
+				}
+				return
+			}
+			wg.Go(func() {
+				defer func() { <-slots; close(done[i]) }()
+				if scores[i], errs[i] = score(ctx, fold, &o); errs[i] != nil {
+					cancel()
+				}
+			})
+		}
+	})
+	for i := range folds {
+		<-done[i]
+		if errs[i] != nil {
+			wg.Wait()
+			for j, err := range errs { // the fold that failed, not one it cancelled
+				if err != nil && (parent.Err() != nil || !errors.Is(err, context.Canceled)) {
+					return nil, fmt.Errorf("fold %d of %d: %w", j+1, k, err)
+				}
+			}
+			return nil, fmt.Errorf("fold %d of %d: %w", i+1, k, errs[i])
 		}
 		if onFold != nil {
-			onFold(i, s)
+			onFold(i, scores[i])
 		}
-		scores = append(scores, s)
 	}
 	return scores, nil
 }

@@ -8,8 +8,10 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/layers"
 	"github.com/flowgrad/flowgrad/model"
@@ -352,5 +354,28 @@ func TestCrossValidate(t *testing.T) {
 				t.Errorf("the folds tested %d rows of %d", tested, c.tab.Len())
 			}
 		})
+	}
+}
+
+// A fold that fails stops the others, and its error — not the
+// cancellation of the folds beside it — is the one returned.
+func TestCrossValidateError(t *testing.T) {
+	opt := tabular.Defaults()
+	opt.Epochs = 50
+	var calls atomic.Int32
+	bad := errors.New("no optimiser for this run")
+	opt.NewOptimizer = func(params []*autograd.Value[float32], rate optim.Schedule, wd float64) (optim.Optimizer[float32], error) {
+		if calls.Add(1) == 3 {
+			return nil, bad
+		}
+		return optim.NewAdam(params, rate, optim.WithWeightDecay(wd))
+	}
+	folded := 0
+	_, err := tabular.CrossValidate(context.Background(), loadIris(t), &opt, 5, func(int, tabular.FoldScore) { folded++ })
+	if !errors.Is(err, bad) || !strings.HasPrefix(err.Error(), "fold ") {
+		t.Errorf("error %v, want the failing fold's: %v", err, bad)
+	}
+	if folded > 3 {
+		t.Errorf("%d folds reported before the error of the third run", folded)
 	}
 }

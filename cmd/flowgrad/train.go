@@ -14,10 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
 	"github.com/flowgrad/flowgrad/internal/cli"
-	"github.com/flowgrad/flowgrad/optim"
 	"github.com/flowgrad/flowgrad/tabular"
 	"github.com/flowgrad/flowgrad/train"
 	"gonum.org/v1/gonum/stat"
@@ -197,7 +195,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	res, err := tabular.Train(ctx, tab, c.options(fit, stdout, stderr))
+	res, err := tabular.Train(ctx, tab, c.printing(c.options(fit), stdout, stderr))
 	if err != nil {
 		return c.optionError(err)
 	}
@@ -230,18 +228,13 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // options returns the recipe of the flags for training on rows decided by
-// fit, with hooks that print the run on the split (its notes and
-// per-epoch table) to stdout, the refit's line to stdout, and each run's
-// progress bar to stderr; stdout io.Discard silences all but the bars.
-func (c *trainFlags) options(fit data.FitOptions, stdout, stderr io.Writer) *tabular.Options {
+// fit, without hooks.
+func (c *trainFlags) options(fit data.FitOptions) *tabular.Options {
 	o := &tabular.Options{
 		Fit: fit, Hidden: c.hidden, Dropout: c.reg.Dropout, Batch: tabular.Auto, Epochs: c.epochs, Patience: tabular.Auto,
 		Val: c.val, SplitLast: c.split == "last", BalanceClasses: c.classWeight == "balanced", Refit: c.refit,
 		Seed: c.seed, Rate: c.lr, WeightDecay: tabular.Auto, Plateau: c.reg.PlateauConfig(), Clip: c.reg.Clip, Comm: comm,
-		NewOptimizer: func(params []*autograd.Value[float32], rate optim.Schedule, weightDecay float64) (optim.Optimizer[float32], error) {
-			c.opt.DefaultWeightDecay(weightDecay) // unless -weight-decay was given
-			return c.opt.New(params, rate)
-		},
+		NewOptimizer: c.opt.NewWithDefaultDecay, // the recipe's weight decay unless -weight-decay was given
 	}
 	if c.batchGiven {
 		o.Batch = c.batch
@@ -255,6 +248,13 @@ func (c *trainFlags) options(fit data.FitOptions, stdout, stderr io.Writer) *tab
 	case "metric":
 		o.Monitor = tabular.MonitorMetric
 	}
+	return o
+}
+
+// printing returns o with hooks that print the run on the split (its
+// notes and per-epoch table) and the refit's line to stdout, and each
+// run's progress bar to stderr.
+func (c *trainFlags) printing(o *tabular.Options, stdout, stderr io.Writer) *tabular.Options {
 	var bar *cli.Bar
 	var line func(train.EpochResult, *data.Preprocessor) string
 	o.Hooks = tabular.Hooks{
@@ -357,7 +357,10 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 	fmt.Fprintf(stdout, "cross-validation: %d folds (seed %d), each model trained on the other folds as below\n", c.cv, c.seed)
 	var scores, rmses, f1s, aucs []float64
 	kind := data.Regression
-	_, err := tabular.CrossValidate(ctx, tab, c.options(fit, io.Discard, stderr), c.cv, func(i int, s tabular.FoldScore) {
+	bar := cli.NewBar(stderr, c.progress, c.cv, "cross-validation folds")
+	_, err := tabular.CrossValidate(ctx, tab, c.options(fit), c.cv, func(i int, s tabular.FoldScore) {
+		bar.Clear()
+		defer bar.Set(i + 1)
 		m := s.Metrics
 		kind = m.Kind
 		scores, rmses = append(scores, m.Primary()), append(rmses, m.RMSE)
@@ -376,6 +379,7 @@ func (c *trainFlags) crossValidate(ctx context.Context, tab *data.Table, fit dat
 		}
 		fmt.Fprintf(stdout, "fold %d: %d training, %d test rows%s: %s%s\n", i+1, s.Train, s.Test, moved, summary(m), more)
 	})
+	bar.Clear()
 	if err != nil {
 		return "", c.optionError(err)
 	}

@@ -84,14 +84,18 @@ func (o *OptimizerFlags) Check(fs *flag.FlagSet) error {
 	return nil
 }
 
-// DefaultWeightDecay sets the L2 weight decay used when -weight-decay was
-// not given, for a command whose default depends on what it learns only
-// after parsing (cmd/flowgrad: the task). It leaves adamw, whose
-// decoupled decay has its own default, alone. Call it after Check.
-func (o *OptimizerFlags) DefaultWeightDecay(wd float64) {
+// NewWithDefaultDecay is New with wd as the L2 weight decay when
+// -weight-decay was not given, for a command whose default depends on
+// what it learns only after parsing (cmd/flowgrad: the task and the
+// training rows); adamw, whose decoupled decay has its own default, keeps
+// it. It leaves o as it is, so runs may call it concurrently. Call it
+// after Check.
+func (o *OptimizerFlags) NewWithDefaultDecay(params []*autograd.Value[float32], sched optim.Schedule, wd float64) (optim.Optimizer[float32], error) {
+	c := *o
 	if !o.set["weight-decay"] && o.Name != "adamw" {
-		o.WeightDecay = wd
+		c.WeightDecay = wd
 	}
+	return c.New(params, sched)
 }
 
 // DefaultRate returns the rate to use when the command's -lr is not given:
