@@ -125,6 +125,8 @@ type Options struct {
 	// Hooks are called as the runs progress (to print, say); any may be
 	// nil.
 	Hooks Hooks
+
+	sequential bool // no refit beside the split's run (CrossValidate's folds use the cores)
 }
 
 // Defaults returns the recipe's defaults: an MLP with two hidden layers
@@ -266,7 +268,13 @@ func Train(ctx context.Context, tab *data.Table, opt *Options) (*Result, error) 
 		return nil, err
 	}
 	res := &Result{}
-	if res.Split, err = o.run(ctx, trainTab, valTab, o.Epochs); err != nil {
+	if o.Refit && o.refitAlongside(tab) {
+		if res.Split, res.Final, err = o.runBoth(ctx, tab, trainTab, valTab); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	if res.Split, err = o.run(ctx, trainTab, valTab, o.Epochs, nil); err != nil {
 		return nil, err
 	}
 	res.Final = res.Split
@@ -282,7 +290,7 @@ func Train(ctx context.Context, tab *data.Table, opt *Options) (*Result, error) 
 	// than adding to it (a large table's peak: see docs/benchmarks.md,
 	// "Reading a large CSV").
 	runtime.GC()
-	if res.Final, err = o.run(ctx, tab, nil, epochs); err != nil {
+	if res.Final, err = o.run(ctx, tab, nil, epochs, nil); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -324,7 +332,14 @@ func (o *Options) check() error {
 // optimiser and trains for at most epochs epochs. With validation rows
 // valTab it stops early on the validation score and ends with the best
 // epoch's weights; with valTab nil (the refit) it trains all the epochs.
-func (o *Options) run(ctx context.Context, trainTab, valTab *data.Table, epochs int) (*Run, error) {
+// With p not nil the two run side by side (see runBoth): the split's run
+// reports each epoch to p, and the refit follows it, ending with the
+// weights of the epoch the split's early stopping chose.
+func (o *Options) run(ctx context.Context, trainTab, valTab *data.Table, epochs int, p *progress) (_ *Run, err error) {
+	var chosen int // the split's best epoch, for p
+	if p != nil && valTab != nil {
+		defer func() { p.ended(chosen, err) }() // on every way out: the refit waits on it
+	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xf10))
 	pre, err := data.Fit(trainTab, o.Fit)
 	if err != nil {
@@ -417,6 +432,10 @@ func (o *Options) run(ctx context.Context, trainTab, valTab *data.Table, epochs 
 	if o.Hooks.Start != nil {
 		o.Hooks.Start(r)
 	}
+	var follow *refitFollower
+	if p != nil && early == nil {
+		follow = newRefitFollower(p, r)
+	}
 	cfg := train.Config{
 		Epochs: epochs,
 		OnEpoch: func(e train.EpochResult) error {
@@ -427,6 +446,13 @@ func (o *Options) run(ctx context.Context, trainTab, valTab *data.Table, epochs 
 					plateau.Observe(e.Eval.Loss)
 				}
 				stop = early.Observe(e)
+				if p != nil {
+					_, best := early.BestMetric()
+					p.epochEnded(e.Epoch, best)
+				}
+			}
+			if follow != nil {
+				stop = follow.epochEnded(e)
 			}
 			if o.Hooks.Epoch != nil {
 				o.Hooks.Epoch(r, e, stop != nil || e.Epoch == epochs)
@@ -444,11 +470,161 @@ func (o *Options) run(ctx context.Context, trainTab, valTab *data.Table, epochs 
 		early.RestoreBest()
 		_, r.BestEpoch = early.BestMetric()
 		r.Best = eval.Evaluate(r.Net)
+		chosen = r.BestEpoch
+	}
+	if follow != nil {
+		if err := follow.finish(); err != nil {
+			return nil, err
+		}
 	}
 	if o.Hooks.End != nil {
 		o.Hooks.End(r)
 	}
 	return r, nil
+}
+
+// alongsideValues bounds the tables whose refit runs beside the split's
+// run: both runs' datasets are in memory at once, about twice the
+// table's values in float32 rather than once.
+const alongsideValues = 1 << 24
+
+// refitAlongside reports whether the refit runs beside the split's run:
+// with more than one core, in one process, for a table of at most
+// alongsideValues values, and not inside CrossValidate's concurrent
+// folds (which use the cores already).
+func (o *Options) refitAlongside(tab *data.Table) bool {
+	return !o.sequential && runtime.GOMAXPROCS(0) > 1 && (o.Comm == nil || o.Comm.Size() == 1) &&
+		tab.Len()*len(tab.Columns()) <= alongsideValues
+}
+
+// runBoth trains the split's run and the refit side by side, one
+// goroutine each. A small table's products are too small to share a step
+// between cores, so the refit would otherwise wait for the split's run
+// with a core idle. The refit trains epoch e once the split's run has
+// ended epoch e, keeps a copy of its weights whenever e is the split's
+// best epoch so far, and stops at the epoch early stopping chose (or past
+// it, back to the copy): its model is the sequential refit's, bit for bit.
+func (o *Options) runBoth(ctx context.Context, tab, trainTab, valTab *data.Table) (split, final *Run, err error) {
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p := newProgress()
+	var refitErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if final, refitErr = o.run(inner, tab, nil, o.Epochs, p); refitErr != nil {
+			cancel() // the split's run stops at its next step
+		}
+	})
+	split, err = o.run(inner, trainTab, valTab, o.Epochs, p)
+	wg.Wait()
+	switch {
+	case refitErr != nil && !errors.Is(refitErr, errSplitFailed) && (err == nil || ctx.Err() == nil && errors.Is(err, context.Canceled)):
+		return nil, nil, refitErr // the refit failed (and cancelled the split's run)
+	case err != nil:
+		return nil, nil, err
+	case refitErr != nil:
+		return nil, nil, refitErr
+	}
+	return split, final, nil
+}
+
+// errSplitFailed ends a refit whose split's run failed.
+var errSplitFailed = errors.New("tabular: the run on the split failed")
+
+// progress is what the split's run tells the refit beside it: the last
+// epoch it ended, its best epoch so far, and whether it has ended (then
+// best is early stopping's choice) or failed.
+type progress struct {
+	mu           sync.Mutex
+	cond         sync.Cond
+	epoch, best  int
+	done, failed bool
+}
+
+func newProgress() *progress {
+	p := &progress{}
+	p.cond.L = &p.mu
+	return p
+}
+
+func (p *progress) epochEnded(epoch, best int) {
+	p.mu.Lock()
+	p.epoch, p.best = epoch, best
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// ended records the end of the split's run with early stopping's choice,
+// or its failure.
+func (p *progress) ended(best int, err error) {
+	p.mu.Lock()
+	p.best, p.done, p.failed = best, true, err != nil
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// await waits until the split's run has ended epoch e or has ended, and
+// returns its best epoch so far and whether it has ended or failed.
+func (p *progress) await(e int) (best int, done, failed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.epoch < e && !p.done {
+		p.cond.Wait()
+	}
+	return p.best, p.done, p.failed
+}
+
+// refitFollower steers a refit beside the split's run (see runBoth).
+type refitFollower struct {
+	p      *progress
+	r      *Run
+	saved  [][]float32       // the weights after epoch savedAt
+	at     train.EpochResult // epoch savedAt's result
+	failed bool
+}
+
+func newRefitFollower(p *progress, r *Run) *refitFollower {
+	f := &refitFollower{p: p, r: r}
+	for _, v := range r.Net.Params() {
+		f.saved = append(f.saved, make([]float32, v.Data().Len()))
+	}
+	return f
+}
+
+// epochEnded decides, after the refit's epoch e, whether it goes on.
+func (f *refitFollower) epochEnded(e train.EpochResult) error {
+	best, done, failed := f.p.await(e.Epoch)
+	switch {
+	case failed:
+		f.failed = true
+		return train.ErrStop
+	case best == e.Epoch: // the split's best so far, or its choice
+		for i, v := range f.r.Net.Params() {
+			copy(f.saved[i], v.Data().Data())
+		}
+		f.at = e
+		if done {
+			return train.ErrStop
+		}
+	case done && best < e.Epoch:
+		return train.ErrStop // past the choice: finish goes back to it
+	}
+	return nil
+}
+
+// finish leaves the refit with the weights of the epoch the split's run
+// chose.
+func (f *refitFollower) finish() error {
+	if f.failed {
+		return errSplitFailed
+	}
+	if f.r.Last.Epoch != f.at.Epoch {
+		for i, v := range f.r.Net.Params() {
+			copy(v.Data().Data(), f.saved[i])
+		}
+	}
+	f.r.Last, f.r.Epochs = f.at, f.at.Epoch
+	return nil
 }
 
 // adam is the default optimiser: Adam with PyTorch's betas and ε.
@@ -525,6 +701,7 @@ func CrossValidate(ctx context.Context, tab *data.Table, opt *Options, k int, on
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }() // no fold outlives the call
 	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	o.sequential = o.sequential || len(folds) > 1 && runtime.GOMAXPROCS(0) > 1
 	wg.Go(func() {
 		for i, fold := range folds {
 			select {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -149,40 +151,119 @@ func TestTrainIsTheRecipe(t *testing.T) {
 	}
 }
 
-// The hooks see each run start, step, end each epoch and end, in order,
-// the split's run first; the last epoch of each is flagged once.
+// The hooks see each run start, end each epoch and end, in that order;
+// the refit (which may run beside the split's run, from another
+// goroutine) ends after the split's run; the last epoch of each is
+// flagged once; Batch counts every step.
 func TestHooks(t *testing.T) {
 	tab := loadIris(t)
 	opt := tabular.Defaults()
 	opt.Epochs, opt.Patience = 30, 5
-	var events []string
-	batches := 0
+	var mu sync.Mutex
+	events := map[bool][]string{}
+	var order []string
+	batches := map[bool]int{}
+	add := func(r *tabular.Run, ev string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events[r.Refit] = append(events[r.Refit], ev)
+		if ev == "end" {
+			order = append(order, fmt.Sprintf("end refit=%v", r.Refit))
+		}
+	}
 	opt.Hooks = tabular.Hooks{
-		Start: func(r *tabular.Run) { events = append(events, fmt.Sprintf("start refit=%v", r.Refit)) },
+		Start: func(r *tabular.Run) { add(r, "start") },
 		Batch: func(r *tabular.Run, index, perEpoch int) {
 			if index >= perEpoch || perEpoch != (r.Train.Len()+r.Batch-1)/r.Batch {
 				t.Errorf("batch %d of %d for %d rows at B=%d", index, perEpoch, r.Train.Len(), r.Batch)
 			}
-			batches++
+			mu.Lock()
+			batches[r.Refit]++
+			mu.Unlock()
 		},
 		Epoch: func(r *tabular.Run, e train.EpochResult, last bool) {
 			if last {
-				events = append(events, fmt.Sprintf("last epoch %d refit=%v", e.Epoch, r.Refit))
+				add(r, "last")
 			}
 		},
-		End: func(r *tabular.Run) { events = append(events, fmt.Sprintf("end refit=%v", r.Refit)) },
+		End: func(r *tabular.Run) { add(r, "end") },
 	}
 	res, err := tabular.Train(context.Background(), tab, &opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"start refit=false", fmt.Sprintf("last epoch %d refit=false", res.Split.Last.Epoch), "end refit=false",
-		"start refit=true", fmt.Sprintf("last epoch %d refit=true", res.Split.BestEpoch), "end refit=true"}
-	if !slices.Equal(events, want) {
-		t.Errorf("hooks saw\n%s\nwant\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
+	for _, refit := range []bool{false, true} {
+		if got := strings.Join(events[refit], " "); got != "start last end" {
+			t.Errorf("refit=%v: hooks saw %q, want start, last, end", refit, got)
+		}
 	}
-	if steps := 4*res.Split.Last.Epoch + 5*res.Final.Last.Epoch; batches != steps { // 120 and 150 rows at B=32: 4 and 5 steps an epoch
-		t.Errorf("%d batch hooks, want %d", batches, steps)
+	if strings.Join(order, ", ") != "end refit=false, end refit=true" {
+		t.Errorf("runs ended in the order %v", order)
+	}
+	split, refit := res.Split, res.Final
+	if batches[false] != 4*split.Last.Epoch || batches[true] < 5*refit.Epochs || batches[true] > 5*split.Last.Epoch { // 120 and 150 rows at B=32
+		t.Errorf("%d and %d batch hooks, want %d and from %d to %d", batches[false], batches[true], 4*split.Last.Epoch, 5*refit.Epochs, 5*split.Last.Epoch)
+	}
+}
+
+// The refit beside the split's run (two cores) ends with the model of the
+// refit after it (one core), bit for bit, also when it ran past the
+// chosen epoch; its Last is the chosen epoch's.
+func TestRefitAlongside(t *testing.T) {
+	tab := loadIris(t)
+	ranPast := false
+	for _, target := range []string{"species", "petal_width"} {
+		opt := tabular.Defaults()
+		opt.Fit.Target, opt.Epochs, opt.Patience, opt.Monitor = target, 60, 10, tabular.MonitorLoss // stops past its best
+		results := map[int]*tabular.Result{}
+		for _, procs := range []int{1, 2} {
+			old := runtime.GOMAXPROCS(procs)
+			res, err := tabular.Train(context.Background(), tab, &opt)
+			runtime.GOMAXPROCS(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			results[procs] = res
+		}
+		one, two := results[1], results[2]
+		if one.Final.Epochs != one.Split.BestEpoch || two.Final.Epochs != one.Final.Epochs ||
+			two.Final.Last.Epoch != one.Final.Last.Epoch || two.Final.Last.TrainLoss != one.Final.Last.TrainLoss {
+			t.Errorf("%s: refit %d epochs (last %+v) beside, %d (last %+v) after; chosen %d", target,
+				two.Final.Epochs, two.Final.Last.Epoch, one.Final.Epochs, one.Final.Last.Epoch, one.Split.BestEpoch)
+		}
+		if one.Split.Last.Epoch > one.Split.BestEpoch {
+			ranPast = true
+		}
+		for i, p := range one.Final.Net.Params() {
+			if !slices.Equal(p.Data().Data(), two.Final.Net.Params()[i].Data().Data()) {
+				t.Fatalf("%s: parameter %s differs between the refit beside and after the split's run", target, p.Name())
+			}
+		}
+	}
+	if !ranPast {
+		t.Error("every split's run stopped at its best epoch; the test wants a refit that ran past it")
+	}
+}
+
+// A run that fails stops the other, and its error — not the other's
+// cancellation — is the one returned.
+func TestRefitAlongsideErrors(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // the refit beside the split's run, even on one core
+	bad := errors.New("no optimiser for this run")
+	for _, failing := range []string{"split", "refit"} {
+		opt := tabular.Defaults()
+		opt.Epochs, opt.Plateau = 40, &optim.PlateauConfig{Factor: 0.5, Patience: 5}
+		opt.NewOptimizer = func(params []*autograd.Value[float32], rate optim.Schedule, wd float64) (optim.Optimizer[float32], error) {
+			if _, split := rate.(*optim.Plateau); split == (failing == "split") { // only the split's run has a plateau
+				return nil, bad
+			}
+			return optim.NewAdam(params, rate, optim.WithWeightDecay(wd))
+		}
+		_, err := tabular.Train(context.Background(), loadIris(t), &opt)
+		var oe *tabular.OptionError
+		if !errors.Is(err, bad) || !errors.As(err, &oe) {
+			t.Errorf("%s failing: error %v, want its OptionError %v", failing, err, bad)
+		}
 	}
 }
 

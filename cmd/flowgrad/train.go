@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -177,7 +178,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	readBar := cli.NewBar(stderr, c.progress, -1, "reading "+filepath.Base(c.dataPath))
 	tab, err := data.LoadCSV(c.dataPath, &data.CSVOptions{Comma: c.comma, Categorical: c.categorical, Text: c.ignore,
 		Missing: c.fillMissing, Progress: func(rows int, _ int64) { readBar.Set(rows) }})
-	readBar.Clear()
+	readBar.Close()
 	if err != nil {
 		return err
 	}
@@ -255,37 +256,59 @@ func (c *trainFlags) options(fit data.FitOptions) *tabular.Options {
 // notes and per-epoch table) and the refit's line to stdout, and each
 // run's progress bar to stderr.
 func (c *trainFlags) printing(o *tabular.Options, stdout, stderr io.Writer) *tabular.Options {
-	var bar *cli.Bar
+	// The refit may run beside the split's run, its hooks on another
+	// goroutine: each run has its own bar, and the refit's shows only
+	// once the split's run has ended, so that one bar is on the terminal
+	// at a time.
+	var splitBar, refitBar *cli.Bar
+	var splitEnded atomic.Bool
 	var line func(train.EpochResult, *data.Preprocessor) string
 	o.Hooks = tabular.Hooks{
 		Start: func(r *tabular.Run) {
-			if !r.Refit {
-				c.printStart(stdout, r)
+			if r.Refit {
+				return
 			}
+			c.printStart(stdout, r)
 			var header string
 			header, line = epochFormat(r.Pre.Kind)
-			if !r.Refit {
-				fmt.Fprintln(stdout, header)
-			}
-			bar = cli.NewBar(stderr, c.progress, (r.Train.Len()+r.Batch-1)/r.Batch, "")
+			fmt.Fprintln(stdout, header)
+			splitBar = cli.NewBar(stderr, c.progress, (r.Train.Len()+r.Batch-1)/r.Batch, "")
 		},
-		Batch: func(_ *tabular.Run, index, _ int) { bar.Set(index + 1) },
+		Batch: func(r *tabular.Run, index, perEpoch int) {
+			if !r.Refit {
+				splitBar.Set(index + 1)
+				return
+			}
+			if splitEnded.Load() {
+				if refitBar == nil {
+					refitBar = cli.NewBar(stderr, c.progress, perEpoch, "refit")
+				}
+				refitBar.Set(index + 1)
+			}
+		},
 		Epoch: func(r *tabular.Run, e train.EpochResult, last bool) {
-			bar.Clear()
-			if !r.Refit && (c.verbose || logged(e.Epoch) || last) {
+			if r.Refit {
+				refitBar.Clear()
+				return
+			}
+			splitBar.Clear()
+			if c.verbose || logged(e.Epoch) || last {
 				fmt.Fprintln(stdout, line(e, r.Pre))
 			}
 		},
 		End: func(r *tabular.Run) {
 			if !r.Refit {
+				splitBar.Clear()
 				fmt.Fprintf(stdout, "best validation epoch %d of %d: %s\n", r.BestEpoch, r.Last.Epoch, summary(tabular.TargetUnits(r.Best, r.Pre)))
-			} else {
-				epochs := "epochs"
-				if r.Epochs == 1 {
-					epochs = "epoch"
-				}
-				fmt.Fprintf(stdout, "refit on all %d rows for %d %s: training loss %.4f\n", r.Train.Len(), r.Epochs, epochs, r.Last.TrainLoss)
+				splitEnded.Store(true)
+				return
 			}
+			refitBar.Clear()
+			epochs := "epochs"
+			if r.Epochs == 1 {
+				epochs = "epoch"
+			}
+			fmt.Fprintf(stdout, "refit on all %d rows for %d %s: training loss %.4f\n", r.Train.Len(), r.Epochs, epochs, r.Last.TrainLoss)
 		},
 	}
 	return o

@@ -141,6 +141,15 @@ func (b *Bar) Set(n int) {
 	}
 }
 
+// Close erases the bar for good: a bar of unknown total (a spinner)
+// would otherwise go on redrawing itself every 100 ms.
+func (b *Bar) Close() {
+	if b != nil {
+		b.b.Finish()
+		b.b.Clear()
+	}
+}
+
 // Clear resets the bar and erases it, before a line of output.
 func (b *Bar) Clear() {
 	if b != nil {
