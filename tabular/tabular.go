@@ -152,7 +152,13 @@ func Defaults() Options {
 	}
 }
 
-// Hooks observe the runs of Train. Each gets the run it belongs to.
+// Hooks observe the runs of Train. Each gets the run it belongs to. A
+// run's hooks are called in order from one goroutine; the refit may run
+// beside the split's run on another goroutine (see [Train]), so the two
+// runs' hooks may be called at once — but the refit's End comes after
+// the split's End. A refit beside the split's run may train epochs past
+// the one early stopping chose (they are dropped, and the refit ends with
+// the chosen epoch's weights): its Batch and Epoch hooks see them.
 type Hooks struct {
 	// Start is called when a run has its rows, preprocessing, network and
 	// optimiser, before its first epoch.
@@ -246,6 +252,12 @@ func (e *OptionError) Unwrap() error { return e.Err }
 // Train trains a model on tab by the recipe of opt (nil: [Defaults]). Its
 // errors are the data's (named by file, line and column where the table
 // says), an *OptionError, or the context's.
+//
+// With more than one core (GOMAXPROCS), in one process and for a table
+// of at most 2²⁴ values, the refit trains beside the split's run rather
+// than after it, following it epoch by epoch: a table's products are too
+// small to share one step between cores, and the refit's model is the
+// same, bit for bit. Result.Final.Epochs is then still the chosen epoch.
 func Train(ctx context.Context, tab *data.Table, opt *Options) (*Result, error) {
 	o := Defaults()
 	if opt != nil {
