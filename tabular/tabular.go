@@ -590,8 +590,8 @@ func (p *progress) await(e int) (best int, done, failed bool) {
 type refitFollower struct {
 	p      *progress
 	r      *Run
-	saved  [][]float32       // the weights after epoch savedAt
-	at     train.EpochResult // epoch savedAt's result
+	saved  [][]float32       // the weights after epoch at.Epoch
+	at     train.EpochResult // the epoch whose weights saved holds
 	failed bool
 }
 
@@ -624,11 +624,16 @@ func (f *refitFollower) epochEnded(e train.EpochResult) error {
 	return nil
 }
 
-// finish leaves the refit with the weights of the epoch the split's run
-// chose.
+// finish waits for the split's run to end (so that the refit ends after
+// it, its End hook too) and leaves the refit with the weights of the
+// epoch it chose.
 func (f *refitFollower) finish() error {
-	if f.failed {
+	best, _, failed := f.p.await(math.MaxInt)
+	if failed || f.failed {
 		return errSplitFailed
+	}
+	if f.at.Epoch != best {
+		panic(fmt.Sprintf("tabular: the refit kept epoch %d, but the split's run chose %d", f.at.Epoch, best))
 	}
 	if f.r.Last.Epoch != f.at.Epoch {
 		for i, v := range f.r.Net.Params() {
