@@ -496,8 +496,9 @@ func (o *Options) run(ctx context.Context, trainTab, valTab *data.Table, epochs 
 }
 
 // alongsideValues bounds the tables whose refit runs beside the split's
-// run: both runs' datasets are in memory at once, about twice the
-// table's values in float32 rather than once.
+// run, and whose cross-validation folds train concurrently: their
+// datasets are in memory at once, about twice the table's values in
+// float32 rather than once.
 const alongsideValues = 1 << 24
 
 // refitAlongside reports whether the refit runs beside the split's run:
@@ -686,7 +687,9 @@ type FoldScore struct {
 // counts from 0), on the caller's goroutine. It returns the k scores;
 // opt nil means [Defaults].
 //
-// The folds train concurrently, up to GOMAXPROCS at a time: a small
+// The folds train concurrently, up to GOMAXPROCS at a time (one at a
+// time for a table of more than 2²⁴ values, whose folds' datasets would
+// add up in memory): a small
 // table's products are too small to share a step between cores, but the
 // folds are independent, and each one's model is the same, bit for bit,
 // as when they run one after another. The hooks of opt may therefore be
@@ -717,8 +720,12 @@ func CrossValidate(ctx context.Context, tab *data.Table, opt *Options, k int, on
 	}
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }() // no fold outlives the call
-	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
-	o.sequential = o.sequential || len(folds) > 1 && runtime.GOMAXPROCS(0) > 1
+	workers := runtime.GOMAXPROCS(0)
+	if tab.Len()*len(tab.Columns()) > alongsideValues {
+		workers = 1 // a large table's folds, one at a time: their datasets add up
+	}
+	slots := make(chan struct{}, workers)
+	o.sequential = o.sequential || len(folds) > 1 && workers > 1
 	wg.Go(func() {
 		for i, fold := range folds {
 			select {
