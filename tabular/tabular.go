@@ -279,6 +279,9 @@ func Train(ctx context.Context, tab *data.Table, opt *Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := o.checkShares(trainTab.Len(), tab.Len()); err != nil {
+		return nil, err
+	}
 	res := &Result{}
 	if o.Refit && o.refitAlongside(tab) {
 		if res.Split, res.Final, err = o.runBoth(ctx, tab, trainTab, valTab); err != nil {
@@ -643,6 +646,57 @@ func (f *refitFollower) finish() error {
 	}
 	f.r.Last, f.r.Epochs = f.at, f.at.Epoch
 	return nil
+}
+
+// checkShares refuses, before any training, a batch size that the
+// processes of a data-parallel run cannot share in the run on the split
+// (of splitRows) or in the refit (of allRows): each minibatch, the short
+// last one of an epoch too, needs a row for every process. It suggests
+// the nearest B that both runs can share.
+func (o *Options) checkShares(splitRows, allRows int) error {
+	procs := 1
+	if o.Comm != nil {
+		procs = o.Comm.Size()
+	}
+	if procs == 1 {
+		return nil
+	}
+	batch := func(b, rows int) int {
+		if b == Auto {
+			return min(32, rows)
+		}
+		return b
+	}
+	shared := func(b int) (run string, rows int, ok bool) {
+		for _, r := range []struct {
+			name string
+			rows int
+			used bool
+		}{{"the run on the split", splitRows, true}, {"the refit on all rows", allRows, o.Refit}} {
+			if !r.used {
+				continue
+			}
+			bb := batch(b, r.rows)
+			if tail := r.rows % bb; bb < procs || bb > r.rows || tail != 0 && tail < procs {
+				return r.name, r.rows, false
+			}
+		}
+		return "", 0, true
+	}
+	run, rows, ok := shared(o.Batch)
+	if ok || batch(o.Batch, rows) > rows {
+		return nil // a batch larger than the rows: the run says so
+	}
+	b := batch(o.Batch, rows)
+	msg := fmt.Sprintf("%d: %s has %d rows, and a minibatch of %d rows (its last one: %d) cannot give each of the %d processes a row", b, run, rows, b, rows%b, procs)
+	for d := 1; d <= b; d++ {
+		for _, c := range []int{b + d, b - d} {
+			if _, _, ok := shared(c); c >= procs && ok {
+				return &OptionError{Option: "Batch", Err: fmt.Errorf("%s; B = %d can", msg, c)}
+			}
+		}
+	}
+	return &OptionError{Option: "Batch", Err: errors.New(msg)}
 }
 
 // adam is the default optimiser: Adam with PyTorch's betas and ε.

@@ -460,3 +460,37 @@ func TestCrossValidateError(t *testing.T) {
 		t.Errorf("%d folds reported before the error of the third run", folded)
 	}
 }
+
+// ranks is a dist.Comm of that many processes that must not be used:
+// Train refuses the batch size before any training.
+type ranks int
+
+func (ranks) Rank() int                   { return 0 }
+func (n ranks) Size() int                 { return int(n) }
+func (ranks) SumFloat32([]float32) error  { panic("unused") }
+func (ranks) SumFloat64([]float64) error  { panic("unused") }
+func (ranks) Broadcast([]byte, int) error { panic("unused") }
+
+// On several processes a minibatch size that leaves a process without a
+// row — in the split's run (120 rows) or the refit (150) — is refused
+// before any training, with the nearest size that works.
+func TestSharesChecked(t *testing.T) {
+	for _, c := range []struct {
+		procs, batch int
+		refit        bool
+		want         string
+	}{
+		{2, 7, true, "the run on the split has 120 rows, and a minibatch of 7 rows (its last one: 1) cannot give each of the 2 processes a row; B = 8 can"},
+		{2, 7, false, "the run on the split has 120 rows"},
+		{3, 37, true, "the refit on all rows has 150 rows, and a minibatch of 37 rows (its last one: 2) cannot give each of the 3 processes a row; B = 38 can"},
+		{3, 2, true, "a minibatch of 2 rows (its last one: 0) cannot give each of the 3 processes a row; B = 3 can"},
+	} {
+		opt := tabular.Defaults()
+		opt.Batch, opt.Refit, opt.Comm = c.batch, c.refit, ranks(c.procs)
+		_, err := tabular.Train(context.Background(), loadIris(t), &opt)
+		var oe *tabular.OptionError
+		if !errors.As(err, &oe) || oe.Option != "Batch" || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%d processes, B = %d: %v, want an OptionError of Batch saying %q", c.procs, c.batch, err, c.want)
+		}
+	}
+}

@@ -324,7 +324,10 @@ func (c *trainFlags) optionError(err error) error {
 	context := strings.TrimSuffix(err.Error(), oe.Error()) // "fold 2 of 5: ", say
 	switch oe.Option {
 	case "Batch":
-		return cli.Usagef("%s-batch %v (-val %g)", context, oe.Err, c.val)
+		if strings.Contains(oe.Err.Error(), "for validation") {
+			return cli.Usagef("%s-batch %v (-val %g)", context, oe.Err, c.val)
+		}
+		return cli.Usagef("%s-batch %v", context, oe.Err)
 	case "BalanceClasses":
 		return cli.Usagef("%s-class-weight balanced: %v", context, oe.Err)
 	}
