@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/flowgrad/flowgrad/autograd"
 	"github.com/flowgrad/flowgrad/data"
@@ -492,5 +493,33 @@ func TestSharesChecked(t *testing.T) {
 		if !errors.As(err, &oe) || oe.Option != "Batch" || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%d processes, B = %d: %v, want an OptionError of Batch saying %q", c.procs, c.batch, err, c.want)
 		}
+	}
+}
+
+// The refit beside the split's run ends after it even when it has
+// trained all its epochs first (here the split's run dawdles over its
+// last epoch): a program printing from the hooks prints in order.
+func TestRefitEndsAfterSplit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	opt := tabular.Defaults()
+	opt.Epochs, opt.Patience = 5, 0 // both train all 5
+	var mu sync.Mutex
+	var ends []bool
+	opt.Hooks.Epoch = func(r *tabular.Run, e train.EpochResult, last bool) {
+		if !r.Refit && last {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	opt.Hooks.End = func(r *tabular.Run) {
+		mu.Lock()
+		ends = append(ends, r.Refit)
+		mu.Unlock()
+	}
+	res, err := tabular.Train(context.Background(), loadIris(t), &opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ends, []bool{false, true}) || res.Final.Epochs != res.Split.BestEpoch {
+		t.Errorf("End hooks of refit = %v in that order (want false, true); refit %d epochs, chosen %d", ends, res.Final.Epochs, res.Split.BestEpoch)
 	}
 }
