@@ -9,7 +9,11 @@
 //     epoch's weights;
 //  4. with Refit, train again from the same start on all rows for the
 //     number of epochs early stopping chose, so that no fifth of a small
-//     table is left unused.
+//     table is left unused (beside step 3 on another core when there is
+//     one: see [Train]).
+//
+// [CrossValidate] estimates the model's score on unseen rows by k-fold
+// cross-validation of the same recipe.
 //
 // [Defaults] are the command's defaults, chosen on public tables (see
 // docs/tabular.md):
