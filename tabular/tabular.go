@@ -263,18 +263,10 @@ func (e *OptionError) Unwrap() error { return e.Err }
 // small to share one step between cores, and the refit's model is the
 // same, bit for bit. Result.Final.Epochs is then still the chosen epoch.
 func Train(ctx context.Context, tab *data.Table, opt *Options) (*Result, error) {
-	o := Defaults()
-	if opt != nil {
-		o = *opt
-	}
-	if err := o.check(); err != nil {
-		return nil, err
-	}
-	fit, err := data.ResolveTask(tab, o.Fit) // decided on all rows, not a split's
+	o, err := resolve(tab, opt)
 	if err != nil {
 		return nil, err
 	}
-	o.Fit = fit
 	var rng *rand.Rand // SplitLast: nil, the last rows
 	if !o.SplitLast {
 		rng = rand.New(rand.NewPCG(o.Seed, 0x5b1))
@@ -313,6 +305,30 @@ func Train(ctx context.Context, tab *data.Table, opt *Options) (*Result, error) 
 		return nil, err
 	}
 	return res, nil
+}
+
+// resolve returns a copy of opt (nil: Defaults) checked, with the task
+// decided on all rows of tab, not on a split's or a fold's.
+func resolve(tab *data.Table, opt *Options) (Options, error) {
+	o := Defaults()
+	if opt != nil {
+		o = *opt
+	}
+	if err := o.check(); err != nil {
+		return o, err
+	}
+	fit, err := data.ResolveTask(tab, o.Fit)
+	o.Fit = fit
+	return o, err
+}
+
+// batchFor returns the minibatch size of Options.Batch b for a run on
+// rows rows: b, or for Auto 32, or all rows when there are fewer.
+func batchFor(b, rows int) int {
+	if b == Auto {
+		return min(32, rows)
+	}
+	return b
 }
 
 func (o *Options) check() error {
@@ -368,15 +384,8 @@ func (o *Options) run(ctx context.Context, trainTab, valTab *data.Table, epochs 
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Refit: valTab == nil, Train: trainTab, Validation: valTab, Pre: pre, Epochs: epochs, Batch: o.Batch}
-	if r.Batch == Auto {
-		r.Batch = min(32, trainSet.Len()) // a table smaller than the default batch
-	}
-	dropout := o.Dropout
-	if len(o.Hidden) == 0 {
-		dropout = 0 // no hidden layer to drop units of
-	}
-	r.Net = layers.WithDropout(layers.MLP[float32](rng, append(append([]int{pre.Inputs()}, o.Hidden...), pre.Outputs())...), rng, dropout)
+	r := &Run{Refit: valTab == nil, Train: trainTab, Validation: valTab, Pre: pre, Epochs: epochs, Batch: batchFor(o.Batch, trainSet.Len())}
+	r.Net = layers.WithDropout(layers.MLP[float32](rng, append(append([]int{pre.Inputs()}, o.Hidden...), pre.Outputs())...), rng, o.Dropout)
 	sched := optim.Must(optim.Constant(o.Rate))
 	var plateau *optim.Plateau
 	if valTab != nil && o.Plateau != nil { // the refit has no held-out loss to watch
@@ -537,12 +546,11 @@ func (o *Options) runBoth(ctx context.Context, tab, trainTab, valTab *data.Table
 	})
 	split, err = o.run(inner, trainTab, valTab, o.Epochs, p)
 	wg.Wait()
-	switch {
-	case refitErr != nil && !errors.Is(refitErr, errSplitFailed) && (err == nil || ctx.Err() == nil && errors.Is(err, context.Canceled)):
-		return nil, nil, refitErr // the refit failed (and cancelled the split's run)
-	case err != nil:
-		return nil, nil, err
-	case refitErr != nil:
+	cancelledByRefit := refitErr != nil && ctx.Err() == nil && errors.Is(err, context.Canceled)
+	if err != nil && !cancelledByRefit {
+		return nil, nil, err // the split's run failed (and the refit stopped with errSplitFailed)
+	}
+	if refitErr != nil {
 		return nil, nil, refitErr
 	}
 	return split, final, nil
@@ -596,11 +604,10 @@ func (p *progress) await(e int) (best int, done, failed bool) {
 
 // refitFollower steers a refit beside the split's run (see runBoth).
 type refitFollower struct {
-	p      *progress
-	r      *Run
-	saved  [][]float32       // the weights after epoch at.Epoch
-	at     train.EpochResult // the epoch whose weights saved holds
-	failed bool
+	p     *progress
+	r     *Run
+	saved [][]float32       // the weights after epoch at.Epoch
+	at    train.EpochResult // the epoch whose weights saved holds
 }
 
 func newRefitFollower(p *progress, r *Run) *refitFollower {
@@ -616,8 +623,7 @@ func (f *refitFollower) epochEnded(e train.EpochResult) error {
 	best, done, failed := f.p.await(e.Epoch)
 	switch {
 	case failed:
-		f.failed = true
-		return train.ErrStop
+		return train.ErrStop // finish says why
 	case best == e.Epoch: // the split's best so far, or its choice
 		for i, v := range f.r.Net.Params() {
 			copy(f.saved[i], v.Data().Data())
@@ -637,7 +643,7 @@ func (f *refitFollower) epochEnded(e train.EpochResult) error {
 // epoch it chose.
 func (f *refitFollower) finish() error {
 	best, _, failed := f.p.await(math.MaxInt)
-	if failed || f.failed {
+	if failed {
 		return errSplitFailed
 	}
 	if f.at.Epoch != best {
@@ -665,12 +671,6 @@ func (o *Options) checkShares(splitRows, allRows int) error {
 	if procs == 1 {
 		return nil
 	}
-	batch := func(b, rows int) int {
-		if b == Auto {
-			return min(32, rows)
-		}
-		return b
-	}
 	shared := func(b int) (run string, rows int, ok bool) {
 		for _, r := range []struct {
 			name string
@@ -680,7 +680,7 @@ func (o *Options) checkShares(splitRows, allRows int) error {
 			if !r.used {
 				continue
 			}
-			bb := batch(b, r.rows)
+			bb := batchFor(b, r.rows)
 			if tail := r.rows % bb; bb < procs || bb > r.rows || tail != 0 && tail < procs {
 				return r.name, r.rows, false
 			}
@@ -688,10 +688,10 @@ func (o *Options) checkShares(splitRows, allRows int) error {
 		return "", 0, true
 	}
 	run, rows, ok := shared(o.Batch)
-	if ok || batch(o.Batch, rows) > rows {
+	b := batchFor(o.Batch, rows)
+	if ok || b > rows {
 		return nil // a batch larger than the rows: the run says so
 	}
-	b := batch(o.Batch, rows)
 	msg := fmt.Sprintf("%d: %s has %d rows, and a minibatch of %d rows (its last one: %d) cannot give each of the %d processes a row", b, run, rows, b, rows%b, procs)
 	for d := 1; d <= b; d++ {
 		for _, c := range []int{b + d, b - d} {
@@ -753,18 +753,10 @@ type FoldScore struct {
 // as when they run one after another. The hooks of opt may therefore be
 // called from several goroutines at once (each run's from one).
 func CrossValidate(ctx context.Context, tab *data.Table, opt *Options, k int, onFold func(i int, s FoldScore)) ([]FoldScore, error) {
-	o := Defaults()
-	if opt != nil {
-		o = *opt
-	}
-	if err := o.check(); err != nil {
-		return nil, err
-	}
-	fit, err := data.ResolveTask(tab, o.Fit) // on all rows, not a fold's
+	o, err := resolve(tab, opt)
 	if err != nil {
 		return nil, err
 	}
-	o.Fit = fit
 	folds, err := data.KFold(tab, o.Fit, k, rand.New(rand.NewPCG(o.Seed, 0xcf)))
 	if err != nil {
 		return nil, err
